@@ -1,0 +1,94 @@
+"""Items and locations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
+from ordermesh.adapters.db.tables import items, locations
+from ordermesh.domain.catalog import Address, Capability, Item, Location, LocationType
+from ordermesh.services.ports import DuplicateKey, Page
+
+
+class SqlItems:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, item: Item, now: datetime) -> None:
+        try:
+            self.conn.execute(insert(items).values(sku=item.sku, name=item.name, weight_grams=item.weight_grams,
+                                                   attributes=item.attributes, created_at=now))
+        except IntegrityError as exc:
+            raise DuplicateKey(item.sku) from exc
+
+    def get(self, sku: str) -> Item | None:
+        row = self.conn.execute(select(items).where(items.c.sku == sku)).first()
+        return _item(row._mapping) if row else None
+
+    def known(self, skus: Sequence[str]) -> set[str]:
+        if not skus:
+            return set()
+        return set(self.conn.scalars(select(items.c.sku).where(items.c.sku.in_(sorted(set(skus))))))
+
+    def list(self, *, after: str | None, limit: int) -> Page:
+        query = select(items).order_by(items.c.sku).limit(limit + 1)
+        key = decode_cursor(after)
+        if key is not None:
+            query = query.where(items.c.sku > key)
+        rows = [_item(r._mapping) for r in self.conn.execute(query)]
+        return _page(rows, limit, lambda item: item.sku)
+
+
+class SqlLocations:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, location: Location, now: datetime) -> None:
+        a = location.address
+        try:
+            self.conn.execute(insert(locations).values(
+                code=location.code, name=location.name, type=location.type.value, line1=a.line1, line2=a.line2,
+                city=a.city, region=a.region, postal_code=a.postal_code, country=a.country, lat=a.lat, lon=a.lon,
+                can_ship=Capability.SHIP in location.capabilities,
+                can_pickup=Capability.PICKUP in location.capabilities,
+                can_return=Capability.RETURNS in location.capabilities,
+                active=location.active, created_at=now,
+            ))
+        except IntegrityError as exc:
+            raise DuplicateKey(location.code) from exc
+
+    def get(self, code: str) -> Location | None:
+        row = self.conn.execute(select(locations).where(locations.c.code == code)).first()
+        return location_from_row(row._mapping) if row else None
+
+    def list(self, *, after: str | None, limit: int) -> Page:
+        query = select(locations).order_by(locations.c.code).limit(limit + 1)
+        key = decode_cursor(after)
+        if key is not None:
+            query = query.where(locations.c.code > key)
+        rows = [location_from_row(r._mapping) for r in self.conn.execute(query)]
+        return _page(rows, limit, lambda location: location.code)
+
+
+def _item(row: Any) -> Item:
+    return Item(row["sku"], row["name"], row["weight_grams"], dict(row["attributes"] or {}))
+
+
+def location_from_row(row: Any) -> Location:
+    capabilities = {c for c, flag in ((Capability.SHIP, row["can_ship"]), (Capability.PICKUP, row["can_pickup"]),
+                                      (Capability.RETURNS, row["can_return"])) if flag}
+    address = Address(line1=row["line1"], line2=row["line2"], city=row["city"], region=row["region"],
+                      postal_code=row["postal_code"], country=row["country"], lat=row["lat"], lon=row["lon"])
+    return Location(row["code"], row["name"], LocationType(row["type"]), address, frozenset(capabilities),
+                    bool(row["active"]))
+
+
+def _page(rows: list[Any], limit: int, key: Any) -> Page:
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(key(rows[-1])) if more and rows else None)

@@ -1,0 +1,260 @@
+"""The order aggregate (order, lines, fulfilment orders, shipments) in four tables."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
+from ordermesh.adapters.db.tables import fulfillment_lines, fulfillment_orders, order_lines, orders, shipments
+from ordermesh.domain.catalog import Address
+from ordermesh.domain.fulfillment import FulfillmentLine, FulfillmentOrder, FulfillmentStatus, Shipment
+from ordermesh.domain.orders import Customer, Delivery, DeliveryMethod, Order, OrderLine, PaymentStatus
+from ordermesh.services.ports import DuplicateKey, FulfillmentFilter, OrderFilter, Page
+
+_LINE_BUCKETS = ("unallocated", "allocated", "backordered", "shipped", "delivered", "cancelled")
+
+
+@dataclass
+class _Stored:
+    """What is already in the database for one loaded or added order, so save() knows insert from update."""
+
+    lines: bool = False
+    fulfillment_orders: set[str] = field(default_factory=set)
+    fulfillment_lines: set[tuple[str, str]] = field(default_factory=set)
+    shipments: set[str] = field(default_factory=set)
+
+
+class SqlOrders:
+    def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
+        self.conn = conn
+        self.lock_rows = lock_rows
+        self._stored: dict[str, _Stored] = {}
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def add(self, order: Order) -> None:
+        """Insert the header first: it claims (channel, external_id) before any stock is touched."""
+        try:
+            self.conn.execute(insert(orders).values(**_header(order)))
+        except IntegrityError as exc:
+            raise DuplicateKey(f"{order.channel}/{order.external_id}") from exc
+        self._stored[order.id] = _Stored()
+
+    def save(self, order: Order) -> None:
+        stored = self._stored.setdefault(order.id, _Stored(lines=True))
+        header = _header(order)
+        self.conn.execute(update(orders).where(orders.c.id == order.id).values(
+            {k: header[k] for k in ("hold_reason", "status", "updated_at", "payment_status")}))
+        self._save_lines(order, stored)
+        self._save_fulfillment(order, stored)
+
+    def _save_lines(self, order: Order, stored: _Stored) -> None:
+        if not stored.lines:
+            self.conn.execute(insert(order_lines), [
+                {"id": line.id, "order_id": order.id, "position": i, "external_id": line.external_id,
+                 "sku": line.sku, "quantity": line.quantity, "unit_price": str(line.unit_price),
+                 "exception": line.exception, **line.buckets()}
+                for i, line in enumerate(order.lines)
+            ])
+            stored.lines = True
+            return
+        self.conn.execute(
+            update(order_lines).where(order_lines.c.id == bindparam("line_id"))
+            .values({name: bindparam(name) for name in (*_LINE_BUCKETS, "exception")}),
+            [{"line_id": line.id, "exception": line.exception, **line.buckets()} for line in order.lines],
+        )
+
+    def _save_fulfillment(self, order: Order, stored: _Stored) -> None:
+        new_fos, old_fos, new_lines, old_lines, new_shipments = [], [], [], [], []
+        for fo in order.fulfillment_orders:
+            row = {"id": fo.id, "order_id": fo.order_id, "location_code": fo.location, "status": fo.status.value,
+                   "reason": fo.reason, "created_at": fo.created_at, "updated_at": fo.updated_at}
+            (old_fos if fo.id in stored.fulfillment_orders else new_fos).append(row)
+            for fl in fo.lines:
+                line_row = {"fo_id": fo.id, "line_id": fl.order_line_id, "sku": fl.sku, "quantity": fl.quantity,
+                            "shipped": fl.shipped, "delivered": fl.delivered, "cancelled": fl.cancelled}
+                key = (fo.id, fl.order_line_id)
+                (old_lines if key in stored.fulfillment_lines else new_lines).append(line_row)
+            new_shipments += [s for s in fo.shipments if s.id not in stored.shipments]
+        if new_fos:
+            self.conn.execute(insert(fulfillment_orders), new_fos)
+        if old_fos:
+            self.conn.execute(
+                update(fulfillment_orders).where(fulfillment_orders.c.id == bindparam("b_id"))
+                .values(status=bindparam("b_status"), reason=bindparam("b_reason"),
+                        updated_at=bindparam("b_updated_at")),
+                [{"b_id": r["id"], "b_status": r["status"], "b_reason": r["reason"],
+                  "b_updated_at": r["updated_at"]} for r in old_fos],
+            )
+        if new_lines:
+            self.conn.execute(insert(fulfillment_lines), [_fl_columns(r) for r in new_lines])
+        if old_lines:
+            self.conn.execute(
+                update(fulfillment_lines)
+                .where(fulfillment_lines.c.fulfillment_order_id == bindparam("fo_id"),
+                       fulfillment_lines.c.order_line_id == bindparam("line_id"))
+                .values(quantity=bindparam("quantity"), shipped=bindparam("shipped"),
+                        delivered=bindparam("delivered"), cancelled=bindparam("cancelled")),
+                [{k: r[k] for k in ("fo_id", "line_id", "quantity", "shipped", "delivered", "cancelled")}
+                 for r in old_lines],
+            )
+        if new_shipments:
+            self.conn.execute(insert(shipments), [
+                {"id": s.id, "fulfillment_order_id": s.fulfillment_order_id, "carrier": s.carrier,
+                 "tracking_number": s.tracking_number, "lines": s.lines, "shipped_at": s.shipped_at}
+                for s in new_shipments
+            ])
+        stored.fulfillment_orders |= {r["id"] for r in new_fos}
+        stored.fulfillment_lines |= {(r["fo_id"], r["line_id"]) for r in new_lines}
+        stored.shipments |= {s.id for s in new_shipments}
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        query = select(orders).where(orders.c.id == order_id)
+        if for_update and self.lock_rows:
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
+        if row is None:
+            return None
+        return self._assemble([row._mapping])[0]
+
+    def find(self, channel: str, external_id: str) -> Order | None:
+        row = self.conn.execute(
+            select(orders.c.id).where(orders.c.channel == channel, orders.c.external_id == external_id)
+        ).first()
+        return self.get(row.id) if row else None
+
+    def id_for_fulfillment_order(self, fo_id: str) -> str | None:
+        return self.conn.scalar(select(fulfillment_orders.c.order_id).where(fulfillment_orders.c.id == fo_id))
+
+    def list(self, filters: OrderFilter, *, after: str | None, limit: int) -> Page:
+        query = select(orders).order_by(orders.c.id.desc()).limit(limit + 1)
+        for column, value in (("channel", filters.channel), ("external_id", filters.external_id),
+                              ("status", filters.status)):
+            if value is not None:
+                query = query.where(orders.c[column] == value)
+        key = decode_cursor(after)
+        if key is not None:
+            query = query.where(orders.c.id < key)
+        rows = [r._mapping for r in self.conn.execute(query)]
+        more = len(rows) > limit
+        found = self._assemble(rows[:limit])
+        return Page(found, encode_cursor(found[-1].id) if more and found else None)
+
+    def list_fulfillment_orders(self, filters: FulfillmentFilter, *, after: str | None, limit: int) -> Page:
+        fo = fulfillment_orders.c
+        query = select(fo.id, fo.order_id).order_by(fo.id.desc()).limit(limit + 1)
+        if filters.order_id is not None:
+            query = query.where(fo.order_id == filters.order_id)
+        if filters.location is not None:
+            query = query.where(fo.location_code == filters.location)
+        if filters.status is not None:
+            query = query.where(fo.status == filters.status)
+        key = decode_cursor(after)
+        if key is not None:
+            query = query.where(fo.id < key)
+        pairs = list(self.conn.execute(query))
+        more = len(pairs) > limit
+        pairs = pairs[:limit]
+        header_rows = self.conn.execute(select(orders).where(orders.c.id.in_({p.order_id for p in pairs})))
+        by_id = {o.id: o for o in self._assemble([r._mapping for r in header_rows])}
+        result = [by_id[p.order_id].fulfillment_order(p.id) for p in pairs]
+        return Page(result, encode_cursor(pairs[-1].id) if more and pairs else None)
+
+    def waiting_for(self, sku: str, *, limit: int) -> list[str]:
+        query = (
+            select(orders.c.id).join(order_lines, order_lines.c.order_id == orders.c.id)
+            .where(order_lines.c.sku == sku, order_lines.c.backordered > 0, orders.c.hold_reason.is_(None))
+            .group_by(orders.c.id, orders.c.placed_at).order_by(orders.c.placed_at, orders.c.id).limit(limit)
+        )
+        return list(self.conn.scalars(query))
+
+    def backordered_skus(self, *, limit: int) -> list[str]:
+        query = (select(order_lines.c.sku).where(order_lines.c.backordered > 0).distinct()
+                 .order_by(order_lines.c.sku).limit(limit))
+        return list(self.conn.scalars(query))
+
+    def with_exception_for(self, sku: str) -> list[str]:
+        query = (select(order_lines.c.order_id).where(order_lines.c.sku == sku, order_lines.c.exception.is_not(None))
+                 .distinct().order_by(order_lines.c.order_id))
+        return list(self.conn.scalars(query))
+
+    def _assemble(self, headers: Sequence[Any]) -> list[Order]:
+        """Build whole aggregates for some header rows with one query per child table."""
+        ids = [h["id"] for h in headers]
+        if not ids:
+            return []
+        lines: dict[str, list[OrderLine]] = defaultdict(list)
+        for r in self.conn.execute(select(order_lines).where(order_lines.c.order_id.in_(ids))
+                                   .order_by(order_lines.c.order_id, order_lines.c.position)):
+            lines[r.order_id].append(OrderLine(
+                r.id, r.external_id, r.sku, r.quantity, Decimal(r.unit_price),
+                **{name: getattr(r, name) for name in _LINE_BUCKETS}, exception=r.exception))
+        fos: dict[str, list[FulfillmentOrder]] = defaultdict(list)
+        by_fo: dict[str, FulfillmentOrder] = {}
+        for r in self.conn.execute(select(fulfillment_orders).where(fulfillment_orders.c.order_id.in_(ids))
+                                   .order_by(fulfillment_orders.c.id)):
+            fo = FulfillmentOrder(r.id, r.order_id, r.location_code, FulfillmentStatus(r.status), [],
+                                  r.created_at, r.updated_at, r.reason)
+            fos[r.order_id].append(fo)
+            by_fo[fo.id] = fo
+        if by_fo:
+            fl_rows = self.conn.execute(select(fulfillment_lines).where(
+                fulfillment_lines.c.fulfillment_order_id.in_(list(by_fo))))
+            for r in fl_rows:
+                by_fo[r.fulfillment_order_id].lines.append(
+                    FulfillmentLine(r.order_line_id, r.sku, r.quantity, r.shipped, r.delivered, r.cancelled))
+            for r in self.conn.execute(select(shipments).where(shipments.c.fulfillment_order_id.in_(list(by_fo)))
+                                       .order_by(shipments.c.shipped_at, shipments.c.id)):
+                by_fo[r.fulfillment_order_id].shipments.append(
+                    Shipment(r.id, r.fulfillment_order_id, r.carrier, r.tracking_number, dict(r.lines), r.shipped_at))
+        result = []
+        for h in headers:
+            order = _order(h, lines[h["id"]], fos[h["id"]])
+            self._stored[order.id] = _Stored(
+                lines=True,
+                fulfillment_orders={fo.id for fo in order.fulfillment_orders},
+                fulfillment_lines={(fo.id, fl.order_line_id) for fo in order.fulfillment_orders for fl in fo.lines},
+                shipments={s.id for fo in order.fulfillment_orders for s in fo.shipments},
+            )
+            result.append(order)
+        return result
+
+
+def _fl_columns(r: dict[str, Any]) -> dict[str, Any]:
+    return {"fulfillment_order_id": r["fo_id"], "order_line_id": r["line_id"], "sku": r["sku"],
+            "quantity": r["quantity"], "shipped": r["shipped"], "delivered": r["delivered"],
+            "cancelled": r["cancelled"]}
+
+
+def _header(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id, "channel": order.channel, "external_id": order.external_id, "currency": order.currency,
+        "customer": asdict(order.customer), "ship_to": asdict(order.ship_to) if order.ship_to else None,
+        "delivery_method": order.delivery.method.value, "pickup_location": order.delivery.pickup_location,
+        "service_level": order.delivery.service_level, "shipping_total": str(order.shipping_total),
+        "tax_total": str(order.tax_total), "discount_total": str(order.discount_total),
+        "payment_status": order.payment_status.value, "placed_at": order.placed_at,
+        "created_at": order.created_at, "updated_at": order.updated_at, "hold_reason": order.hold_reason,
+        "status": order.status.value,
+    }
+
+
+def _order(h: Any, lines: list[OrderLine], fos: list[FulfillmentOrder]) -> Order:
+    return Order(
+        id=h["id"], channel=h["channel"], external_id=h["external_id"], currency=h["currency"],
+        customer=Customer(**h["customer"]), ship_to=Address(**h["ship_to"]) if h["ship_to"] else None,
+        delivery=Delivery(DeliveryMethod(h["delivery_method"]), h["pickup_location"], h["service_level"]),
+        lines=lines, shipping_total=Decimal(h["shipping_total"]), tax_total=Decimal(h["tax_total"]),
+        discount_total=Decimal(h["discount_total"]), payment_status=PaymentStatus(h["payment_status"]),
+        placed_at=h["placed_at"], created_at=h["created_at"], updated_at=h["updated_at"],
+        hold_reason=h["hold_reason"], fulfillment_orders=fos,
+    )

@@ -1,0 +1,21 @@
+"""Opaque cursors for keyset pagination."""
+
+from __future__ import annotations
+
+import base64
+
+from ordermesh.domain.errors import InvalidInput
+
+
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    """Return the key inside a cursor. Raises InvalidInput for a cursor we did not issue."""
+    if cursor is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput(f"malformed cursor '{cursor}'", field=("after",)) from None

@@ -1,0 +1,145 @@
+"""The outbox, the audit log, idempotency keys and API keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, literal_column, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
+from ordermesh.adapters.db.tables import api_keys, audit_log, idempotency_keys, outbox
+from ordermesh.domain.access import Principal, Role
+from ordermesh.domain.events import Event
+from ordermesh.services.ports import ApiKeyRecord, DuplicateKey, IdFactory, Page, StoredEvent
+
+# PostgreSQL hands out transaction ids in start order, not commit order. Serving only events of
+# transactions older than every one still running (the snapshot's xmin) keeps a cursor from ever
+# skipping an event that commits late.
+_PG_TXID = literal_column("pg_current_xact_id()::text::bigint")
+_PG_HORIZON = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+
+
+class SqlOutbox:
+    def __init__(self, conn: Connection, *, ids: IdFactory, source: str) -> None:
+        self.conn = conn
+        self.ids = ids
+        self.source = source
+        self.postgres = conn.dialect.name == "postgresql"
+
+    def add(self, events: Sequence[Event], now: datetime) -> None:
+        if not events:
+            return
+        statement = insert(outbox)
+        if self.postgres:
+            statement = statement.values(txid=_PG_TXID)
+        self.conn.execute(statement, [
+            {"event_id": self.ids("evt"), "type": e.type, "source": self.source, "subject": e.subject,
+             "time": now, "data": dict(e.data)}
+            for e in events
+        ])
+
+    def feed(self, *, after: str | None, limit: int) -> Page:
+        txid, last_id = _parse_position(decode_cursor(after))
+        query = select(outbox).order_by(outbox.c.txid, outbox.c.id).limit(limit)
+        query = query.where(or_(outbox.c.txid > txid, and_(outbox.c.txid == txid, outbox.c.id > last_id)))
+        if self.postgres:
+            query = query.where(outbox.c.txid < _PG_HORIZON)
+        rows = list(self.conn.execute(query))
+        events = [_stored(r._mapping) for r in rows]
+        cursor = events[-1].cursor if events else after
+        return Page(events, cursor)
+
+    def unpublished(self, limit: int) -> list[StoredEvent]:
+        query = select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
+        if self.postgres:
+            query = query.with_for_update(skip_locked=True)
+        return [_stored(r._mapping) for r in self.conn.execute(query)]
+
+    def mark_published(self, ids: Sequence[str], now: datetime) -> None:
+        if ids:
+            self.conn.execute(update(outbox).where(outbox.c.event_id.in_(list(ids))).values(published_at=now))
+
+
+def _parse_position(key: str | None) -> tuple[int, int]:
+    if key is None:
+        return 0, 0
+    txid, _, last_id = key.partition(":")
+    try:
+        return int(txid), int(last_id)
+    except ValueError:
+        from ordermesh.domain.errors import InvalidInput
+
+        raise InvalidInput(f"malformed cursor '{encode_cursor(key)}'", field=("after",)) from None
+
+
+def _stored(row: Any) -> StoredEvent:
+    return StoredEvent(row["event_id"], encode_cursor(f"{row['txid']}:{row['id']}"), row["type"], row["source"],
+                       row["subject"], row["time"], dict(row["data"]))
+
+
+class SqlAuditLog:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def record(
+        self, *, actor: Principal, action: str, entity: str, entity_id: str, before: Any, after: Any, at: datetime
+    ) -> None:
+        self.conn.execute(insert(audit_log).values(
+            at=at, actor_id=actor.id, actor_name=actor.name, action=action, entity=entity, entity_id=entity_id,
+            before=before, after=after))
+
+    def list(self, *, entity: str | None, entity_id: str | None, after: str | None, limit: int) -> Page:
+        query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit + 1)
+        if entity is not None:
+            query = query.where(audit_log.c.entity == entity)
+        if entity_id is not None:
+            query = query.where(audit_log.c.entity_id == entity_id)
+        key = decode_cursor(after)
+        if key is not None:
+            query = query.where(audit_log.c.id < int(key))
+        rows = [dict(r._mapping) for r in self.conn.execute(query)]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(rows, encode_cursor(str(rows[-1]["id"])) if more and rows else None)
+
+
+class SqlIdempotencyKeys:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def claim(self, *, key: str, scope: str, fingerprint: str, resource_id: str, now: datetime) -> None:
+        try:
+            self.conn.execute(insert(idempotency_keys).values(
+                scope=scope, key=key, fingerprint=fingerprint, resource_id=resource_id, created_at=now))
+        except IntegrityError as exc:
+            raise DuplicateKey(key) from exc
+
+    def get(self, *, key: str, scope: str) -> tuple[str, str] | None:
+        row = self.conn.execute(select(idempotency_keys.c.fingerprint, idempotency_keys.c.resource_id)
+                                .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)).first()
+        return (row.fingerprint, row.resource_id) if row else None
+
+
+class SqlApiKeys:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, record: ApiKeyRecord) -> None:
+        try:
+            self.conn.execute(insert(api_keys).values(
+                id=record.id, name=record.name, role=record.role.value, key_hash=record.key_hash,
+                created_at=record.created_at, revoked_at=record.revoked_at))
+        except IntegrityError as exc:
+            raise DuplicateKey(record.id) from exc
+
+    def by_hash(self, key_hash: str) -> ApiKeyRecord | None:
+        row = self.conn.execute(select(api_keys).where(api_keys.c.key_hash == key_hash)).first()
+        if row is None:
+            return None
+        return ApiKeyRecord(row.id, row.name, Role(row.role), row.key_hash, row.created_at, row.revoked_at)
+
+    def count(self) -> int:
+        return int(self.conn.scalar(select(func.count()).select_from(api_keys)) or 0)

@@ -1,0 +1,169 @@
+"""Stock levels with conditional, atomic reservations, and the movement ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ordermesh.adapters.db.catalog_repo import location_from_row
+from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
+from ordermesh.adapters.db.tables import locations, stock, stock_movements
+from ordermesh.domain.catalog import Capability, Location
+from ordermesh.domain.geo import GeoPoint
+from ordermesh.domain.inventory import Movement, MovementKind, StockLevel
+from ordermesh.domain.sourcing import Candidate
+from ordermesh.services.ports import Page, RetryableConflict
+
+_AVAILABLE = stock.c.on_hand - stock.c.reserved - stock.c.safety_stock
+_CAPABILITY_COLUMN = {
+    Capability.SHIP: locations.c.can_ship,
+    Capability.PICKUP: locations.c.can_pickup,
+    Capability.RETURNS: locations.c.can_return,
+}
+
+
+class SqlStock:
+    def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
+        self.conn = conn
+        self.lock_rows = lock_rows
+
+    def _row(self, location: str, sku: str, *, for_update: bool = False) -> Any:
+        query = select(stock).where(stock.c.location_code == location, stock.c.sku == sku)
+        if for_update and self.lock_rows:
+            query = query.with_for_update()
+        return self.conn.execute(query).first()
+
+    def get(self, location: str, sku: str) -> StockLevel | None:
+        row = self._row(location, sku)
+        return _level(row._mapping) if row else None
+
+    def set_level(
+        self, location: str, sku: str, *, on_hand: int, safety_stock: int | None, as_of: datetime | None,
+        now: datetime,
+    ) -> StockLevel | None:
+        row = self._row(location, sku, for_update=True)
+        if row is None:
+            values = {"location_code": location, "sku": sku, "on_hand": on_hand, "reserved": 0,
+                      "safety_stock": safety_stock or 0, "as_of": as_of or now, "updated_at": now}
+            try:
+                self.conn.execute(insert(stock).values(**values))
+            except IntegrityError as exc:
+                raise RetryableConflict("stock row created concurrently") from exc
+            return StockLevel(location, sku, on_hand, 0, safety_stock or 0, as_of or now)
+        watermark = row.as_of
+        if as_of is not None and watermark is not None and as_of < watermark:
+            return None
+        new_safety = row.safety_stock if safety_stock is None else safety_stock
+        new_mark = max(as_of or now, watermark) if watermark else as_of or now
+        self.conn.execute(update(stock).where(stock.c.location_code == location, stock.c.sku == sku)
+                          .values(on_hand=on_hand, safety_stock=new_safety, as_of=new_mark, updated_at=now))
+        return StockLevel(location, sku, on_hand, row.reserved, new_safety, new_mark)
+
+    def adjust(self, location: str, sku: str, delta: int, now: datetime) -> StockLevel | None:
+        if self._row(location, sku) is None:
+            if delta < 0:
+                return None
+            return self.set_level(location, sku, on_hand=delta, safety_stock=None, as_of=None, now=now)
+        result = self.conn.execute(
+            update(stock)
+            .where(stock.c.location_code == location, stock.c.sku == sku, stock.c.on_hand + delta >= 0)
+            .values(on_hand=stock.c.on_hand + delta, as_of=now, updated_at=now)
+        )
+        return self.get(location, sku) if result.rowcount == 1 else None
+
+    def try_reserve(self, location: str, sku: str, quantity: int) -> bool:
+        # The WHERE clause is re-checked on the locked row, so two orders can never share a unit.
+        result = self.conn.execute(
+            update(stock)
+            .where(stock.c.location_code == location, stock.c.sku == sku, _AVAILABLE >= quantity)
+            .values(reserved=stock.c.reserved + quantity)
+        )
+        return result.rowcount == 1
+
+    def release(self, location: str, sku: str, quantity: int) -> None:
+        self.conn.execute(update(stock).where(stock.c.location_code == location, stock.c.sku == sku)
+                          .values(reserved=stock.c.reserved - quantity))
+
+    def consume(self, location: str, sku: str, quantity: int, now: datetime) -> None:
+        # Shipping lowers both together; the CHECK constraints refuse anything below zero.
+        self.conn.execute(update(stock).where(stock.c.location_code == location, stock.c.sku == sku)
+                          .values(on_hand=stock.c.on_hand - quantity, reserved=stock.c.reserved - quantity,
+                                  as_of=now, updated_at=now))
+
+    def candidates(self, skus: Sequence[str], capability: Capability, *, only: str | None = None) -> list[Candidate]:
+        query = (
+            select(stock.c.location_code, stock.c.sku, _AVAILABLE.label("available"), locations.c.lat,
+                   locations.c.lon)
+            .join(locations, locations.c.code == stock.c.location_code)
+            .where(stock.c.sku.in_(list(skus)), _AVAILABLE > 0, locations.c.active,
+                   _CAPABILITY_COLUMN[capability])
+        )
+        if only is not None:
+            query = query.where(stock.c.location_code == only)
+        found: dict[str, tuple[GeoPoint | None, dict[str, int]]] = {}
+        for code, sku, available, lat, lon in self.conn.execute(query):
+            entry = found.get(code)
+            if entry is None:
+                entry = found[code] = (GeoPoint(lat, lon) if lat is not None and lon is not None else None, {})
+            entry[1][sku] = available
+        return [Candidate(code, point, available) for code, (point, available) in sorted(found.items())]
+
+    def record(self, movements: Sequence[Movement]) -> None:
+        if not movements:
+            return
+        self.conn.execute(insert(stock_movements), [
+            {"location_code": m.location, "sku": m.sku, "kind": m.kind.value, "on_hand_delta": m.on_hand_delta,
+             "reserved_delta": m.reserved_delta, "on_hand_after": m.on_hand_after, "reason": m.reason[:300],
+             "reference": m.reference, "at": m.at}
+            for m in movements
+        ])
+
+    def movements(self, *, location: str | None, sku: str | None, after: str | None, limit: int) -> Page:
+        query = select(stock_movements).order_by(stock_movements.c.id).limit(limit + 1)
+        if location is not None:
+            query = query.where(stock_movements.c.location_code == location)
+        if sku is not None:
+            query = query.where(stock_movements.c.sku == sku)
+        key = decode_cursor(after)
+        if key is not None:
+            query = query.where(stock_movements.c.id > int(key))
+        rows = [(r.id, _movement(r._mapping)) for r in self.conn.execute(query)]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page([m for _, m in rows], encode_cursor(str(rows[-1][0])) if more and rows else None)
+
+    def levels(self, *, location: str | None, sku: str | None, after: str | None, limit: int) -> Page:
+        query = select(stock).order_by(stock.c.location_code, stock.c.sku).limit(limit + 1)
+        if location is not None:
+            query = query.where(stock.c.location_code == location)
+        if sku is not None:
+            query = query.where(stock.c.sku == sku)
+        key = decode_cursor(after)
+        if key is not None:
+            last_location, _, last_sku = key.partition("\x1f")
+            query = query.where(or_(stock.c.location_code > last_location,
+                                    and_(stock.c.location_code == last_location, stock.c.sku > last_sku)))
+        rows = [_level(r._mapping) for r in self.conn.execute(query)]
+        more = len(rows) > limit
+        rows = rows[:limit]
+        cursor = encode_cursor(f"{rows[-1].location}\x1f{rows[-1].sku}") if more and rows else None
+        return Page(rows, cursor)
+
+    def by_skus(self, skus: Sequence[str]) -> list[tuple[StockLevel, Location]]:
+        query = (select(stock, locations).join(locations, locations.c.code == stock.c.location_code)
+                 .where(stock.c.sku.in_(list(skus))).order_by(stock.c.sku, stock.c.location_code))
+        return [(_level(r._mapping), location_from_row(r._mapping)) for r in self.conn.execute(query)]
+
+
+def _level(row: Any) -> StockLevel:
+    return StockLevel(row["location_code"], row["sku"], row["on_hand"], row["reserved"], row["safety_stock"],
+                      row["as_of"])
+
+
+def _movement(row: Any) -> Movement:
+    return Movement(row["location_code"], row["sku"], MovementKind(row["kind"]), row["on_hand_delta"],
+                    row["reserved_delta"], row["reason"], row["reference"], row["at"], row["on_hand_after"])

@@ -1,0 +1,256 @@
+"""The relational schema, shared by SQLite and PostgreSQL (Alembic migrations create it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+AutoId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps stored as UTC and read back timezone-aware on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Ordermesh stores timezone-aware UTC times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+TS = UtcDateTime()
+MONEY = String(40)  # decimal text: exact on every backend
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", TS, nullable=False),
+    Column("revoked_at", TS),
+)
+
+items = Table(
+    "items", metadata,
+    Column("sku", String(100), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("weight_grams", Integer, nullable=False),
+    Column("attributes", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+locations = Table(
+    "locations", metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("type", String(30), nullable=False),
+    Column("line1", String(200)),
+    Column("line2", String(200)),
+    Column("city", String(100)),
+    Column("region", String(100)),
+    Column("postal_code", String(20)),
+    Column("country", String(2)),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("can_ship", Boolean, nullable=False),
+    Column("can_pickup", Boolean, nullable=False),
+    Column("can_return", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+
+stock = Table(
+    "stock", metadata,
+    Column("location_code", String(64), ForeignKey("locations.code"), primary_key=True),
+    Column("sku", String(100), ForeignKey("items.sku"), primary_key=True),
+    Column("on_hand", Integer, nullable=False),
+    Column("reserved", Integer, nullable=False),
+    Column("safety_stock", Integer, nullable=False),
+    Column("as_of", TS),  # watermark: the newest count applied to the row
+    Column("updated_at", TS, nullable=False),
+    CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+    CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+    CheckConstraint("safety_stock >= 0", name="safety_not_negative"),
+    Index("ix_stock_sku", "sku"),
+)
+
+stock_movements = Table(
+    "stock_movements", metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("location_code", String(64), nullable=False),
+    Column("sku", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("on_hand_delta", Integer, nullable=False),
+    Column("reserved_delta", Integer, nullable=False),
+    Column("on_hand_after", Integer),
+    Column("reason", String(300), nullable=False),
+    Column("reference", String(100)),
+    Column("at", TS, nullable=False),
+    Index("ix_stock_movements_sku_location", "sku", "location_code", "id"),
+    Index("ix_stock_movements_location", "location_code", "id"),
+)
+
+orders = Table(
+    "orders", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("channel", String(200), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("customer", JSON, nullable=False),
+    Column("ship_to", JSON),
+    Column("delivery_method", String(10), nullable=False),
+    Column("pickup_location", String(64)),
+    Column("service_level", String(50)),
+    Column("shipping_total", MONEY, nullable=False),
+    Column("tax_total", MONEY, nullable=False),
+    Column("discount_total", MONEY, nullable=False),
+    Column("payment_status", String(20), nullable=False),
+    Column("placed_at", TS, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("hold_reason", String(200)),
+    # A copy of the derived status, rewritten with every save, so lists can filter on it.
+    Column("status", String(30), nullable=False),
+    UniqueConstraint("channel", "external_id", name="uq_orders_channel_external_id"),
+    Index("ix_orders_status", "status", "id"),
+)
+
+order_lines = Table(
+    "order_lines", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("order_id", String(40), ForeignKey("orders.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("external_id", String(200)),
+    Column("sku", String(100), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", MONEY, nullable=False),
+    Column("unallocated", Integer, nullable=False),
+    Column("allocated", Integer, nullable=False),
+    Column("backordered", Integer, nullable=False),
+    Column("shipped", Integer, nullable=False),
+    Column("delivered", Integer, nullable=False),
+    Column("cancelled", Integer, nullable=False),
+    Column("exception", String(300)),
+    CheckConstraint(
+        "unallocated >= 0 AND allocated >= 0 AND backordered >= 0 AND shipped >= 0 AND delivered >= 0 "
+        "AND cancelled >= 0 AND unallocated + allocated + backordered + shipped + delivered + cancelled = quantity",
+        name="buckets_partition_quantity",
+    ),
+    Index("ix_order_lines_order", "order_id"),
+    Index("ix_order_lines_sku_backordered", "sku", "backordered"),
+)
+
+fulfillment_orders = Table(
+    "fulfillment_orders", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("order_id", String(40), ForeignKey("orders.id"), nullable=False),
+    Column("location_code", String(64), nullable=False),
+    Column("status", String(30), nullable=False),
+    Column("reason", String(500)),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_fulfillment_orders_order", "order_id"),
+    Index("ix_fulfillment_orders_location_status", "location_code", "status", "id"),
+)
+
+fulfillment_lines = Table(
+    "fulfillment_lines", metadata,
+    Column("fulfillment_order_id", String(40), ForeignKey("fulfillment_orders.id"), primary_key=True),
+    Column("order_line_id", String(40), ForeignKey("order_lines.id"), primary_key=True),
+    Column("sku", String(100), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("shipped", Integer, nullable=False),
+    Column("delivered", Integer, nullable=False),
+    Column("cancelled", Integer, nullable=False),
+    CheckConstraint("shipped + cancelled <= quantity AND delivered <= shipped", name="units_within_quantity"),
+)
+
+shipments = Table(
+    "shipments", metadata,
+    Column("id", String(40), primary_key=True),
+    Column("fulfillment_order_id", String(40), ForeignKey("fulfillment_orders.id"), nullable=False),
+    Column("carrier", String(100), nullable=False),
+    Column("tracking_number", String(100), nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("shipped_at", TS, nullable=False),
+    Index("ix_shipments_fulfillment_order", "fulfillment_order_id"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    # PostgreSQL: the writing transaction's id, so the feed only serves what every reader can see.
+    Column("txid", BigInteger, nullable=False, server_default="0"),
+    Column("event_id", String(40), nullable=False, unique=True),
+    Column("type", String(100), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("time", TS, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("published_at", TS),
+    Index("ix_outbox_txid_id", "txid", "id"),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("at", TS, nullable=False),
+    Column("actor_id", String(40), nullable=False),
+    Column("actor_name", String(200), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("entity", String(50), nullable=False),
+    Column("entity_id", String(200), nullable=False),
+    Column("before", JSON),
+    Column("after", JSON),
+    Index("ix_audit_log_entity", "entity", "entity_id", "id"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("scope", String(50), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("resource_id", String(40), nullable=False),
+    Column("created_at", TS, nullable=False),
+)
+

@@ -1,0 +1,97 @@
+"""The SQL unit of work: one connection, one transaction, every repository on it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from ordermesh.adapters.db.catalog_repo import SqlItems, SqlLocations
+from ordermesh.adapters.db.orders_repo import SqlOrders
+from ordermesh.adapters.db.records_repo import SqlApiKeys, SqlAuditLog, SqlIdempotencyKeys, SqlOutbox
+from ordermesh.adapters.db.stock_repo import SqlStock
+from ordermesh.services.ports import IdFactory, RetryableConflict
+
+# PostgreSQL SQLSTATEs after which the whole transaction may simply be run again.
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine, *, ids: IdFactory, source: str) -> None:
+        self.engine = engine
+        self.ids = ids
+        self.source = source
+        self._conn: Connection | None = None
+        self._tx: RootTransaction | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        try:
+            self._conn = self.engine.connect()
+            self._tx = self._conn.begin()
+        except OperationalError as exc:
+            self._close()
+            if _is_retryable(exc):
+                raise RetryableConflict(str(exc.orig)) from exc
+            raise
+        conn = self._conn
+        postgres = conn.dialect.name == "postgresql"
+        self.items = SqlItems(conn)
+        self.locations = SqlLocations(conn)
+        self.stock = SqlStock(conn, lock_rows=postgres)
+        self.orders = SqlOrders(conn, lock_rows=postgres)
+        self.outbox = SqlOutbox(conn, ids=self.ids, source=self.source)
+        self.audit = SqlAuditLog(conn)
+        self.idempotency = SqlIdempotencyKeys(conn)
+        self.api_keys = SqlApiKeys(conn)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self._close()
+        if isinstance(exc, DBAPIError) and _is_retryable(exc):
+            raise RetryableConflict(str(exc.orig)) from exc
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+        self._tx = None
+
+    def commit(self) -> None:
+        assert self._tx is not None
+        try:
+            self._tx.commit()
+        except DBAPIError as exc:
+            if _is_retryable(exc):
+                raise RetryableConflict(str(exc.orig)) from exc
+            raise
+
+    def rollback(self) -> None:
+        if self._tx is not None and self._tx.is_active:
+            self._tx.rollback()
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None)
+    if code in _RETRYABLE_SQLSTATES:
+        return True
+    message = str(exc.orig).lower()
+    return "database is locked" in message or "deadlock" in message
+
+
+class SqlUnitOfWorkFactory:
+    """Open units of work on a writer engine, and read-only ones on a reader engine."""
+
+    def __init__(self, writer: Engine, reader: Engine, *, ids: IdFactory, source: str) -> None:
+        self.writer = writer
+        self.reader = reader
+        self.ids = ids
+        self.source = source
+
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.reader if read_only else self.writer, ids=self.ids, source=self.source)

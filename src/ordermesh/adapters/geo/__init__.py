@@ -1,0 +1,1 @@
+"""Geocoding: postal codes to points."""

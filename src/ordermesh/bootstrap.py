@@ -1,0 +1,44 @@
+"""The composition root: build the adapters named by Settings and hand them to the use cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from ordermesh.adapters.db.engine import build_engine
+from ordermesh.adapters.db.uow import SqlUnitOfWorkFactory
+from ordermesh.adapters.geo.zip_centroids import ZipCentroids
+from ordermesh.adapters.system import SystemClock, UlidIds
+from ordermesh.config import Settings
+from ordermesh.domain.sourcing import NearestFewestLocations
+from ordermesh.services.context import AppContext
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    context: AppContext
+    engines: tuple[Engine, ...]
+
+    def close(self) -> None:
+        for engine in self.engines:
+            engine.dispose()
+
+
+def build(settings: Settings | None = None) -> Runtime:
+    """Wire Ordermesh for these settings (the environment's when none are given)."""
+    settings = settings or Settings()
+    writer = build_engine(settings.database_url, pool_size=settings.db_pool_size)
+    reader = writer if not writer.dialect.name == "sqlite" else build_engine(settings.database_url, read_only=True)
+    ids = UlidIds()
+    context = AppContext(
+        uow=SqlUnitOfWorkFactory(writer, reader, ids=ids, source=settings.source),
+        clock=SystemClock(),
+        ids=ids,
+        geocoder=ZipCentroids(),
+        sourcing=NearestFewestLocations(),
+        source_name=settings.source,
+    )
+    engines = (writer,) if reader is writer else (writer, reader)
+    return Runtime(settings, context, engines)

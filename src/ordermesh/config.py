@@ -1,0 +1,30 @@
+"""Settings, read from the environment (prefix ORDERMESH_) or a .env file; no I/O at import."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ORDERMESH_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///ordermesh.db",
+                              description="SQLAlchemy URL: sqlite:///file.db or postgresql://user@host/db")
+    bootstrap_admin_key: str | None = Field(default=None,
+                                            description="Create an admin API key with this value if none exists")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64, description="API processes for `ordermesh serve`")
+    embedded_worker: bool = Field(default=True, description="Run the background worker inside the API process")
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted")
+    source: str = Field(default="/ordermesh", description="CloudEvents `source` of every event")
+    log_level: str = "info"
+
+    @field_validator("bootstrap_admin_key")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 16:
+            raise ValueError("must be at least 16 characters: it is an admin credential")
+        return value

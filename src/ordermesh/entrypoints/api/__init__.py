@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): routes translate between JSON and the use cases."""

@@ -1,0 +1,63 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ordermesh import __version__
+from ordermesh.bootstrap import Runtime, build
+from ordermesh.config import Settings
+from ordermesh.entrypoints.api import problems
+from ordermesh.entrypoints.api.limits import BodySizeLimit
+from ordermesh.entrypoints.api.routers import catalog, events, fulfillment, health, inventory, orders
+from ordermesh.entrypoints.api.security import KeyCache
+from ordermesh.entrypoints.worker.loop import Worker
+from ordermesh.services.access import ensure_bootstrap_key
+from ordermesh.services.relay import LogPublisher
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Ordermesh orchestrates every order from capture to fulfilment.
+
+Authenticate with `Authorization: Bearer <api key>`. Money is a decimal string; timestamps are
+RFC 3339 UTC; errors are `application/problem+json`; lists are cursor-paginated (`after`).
+"""
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """Build the API for these settings; `runtime` lets tests pass one they built themselves."""
+    runtime = runtime or build(settings)
+    settings = runtime.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.bootstrap_admin_key and ensure_bootstrap_key(runtime.context, settings.bootstrap_admin_key):
+            log.info("created the bootstrap admin API key")
+        worker = Worker(runtime.context, [LogPublisher()]) if settings.embedded_worker else None
+        if worker:
+            worker.start_in_thread()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+            runtime.close()
+
+    app = FastAPI(title="Ordermesh", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app.state.context = runtime.context
+    app.state.keys = KeyCache()
+    problems.install(app)
+    for module in (health, catalog, inventory, orders, fulfillment, events):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Entry point for `uvicorn --factory` with settings from the environment."""
+    return create_app(Settings())

@@ -1,0 +1,63 @@
+"""/v1/orders: capture, read, hold, release, cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from ordermesh.domain.orders import OrderStatus
+from ordermesh.entrypoints.api.schemas.common import PageOut
+from ordermesh.entrypoints.api.schemas.orders import CancelIn, HoldIn, OrderIn, OrderOut
+from ordermesh.entrypoints.api.security import Capturer, Ctx, OrderManager, Reader
+from ordermesh.services import orders, queries
+from ordermesh.services.ports import OrderFilter
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)]
+
+
+@router.post("", status_code=201, responses={200: {"description": "A replay: the order captured before"}})
+def capture(body: OrderIn, ctx: Ctx, actor: Capturer, response: Response,
+            idempotency_key: IdempotencyKey = None) -> OrderOut:
+    """Capture an order once: a replay by (channel, external_id) or Idempotency-Key returns it with 200."""
+    order, created = orders.capture_order(ctx, command=body.command(), actor=actor, idempotency_key=idempotency_key)
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/v1/orders/{order.id}"
+    return OrderOut.of(order)
+
+
+@router.get("")
+def list_orders(
+    ctx: Ctx, _: Reader, channel: str | None = None, external_id: str | None = None,
+    status: OrderStatus | None = None, after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> PageOut[OrderOut]:
+    """Orders, newest first."""
+    page = queries.list_orders(ctx, OrderFilter(channel, external_id, status.value if status else None),
+                               after=after, limit=limit)
+    return PageOut[OrderOut](data=[OrderOut.of(o) for o in page.rows], next_cursor=page.next_cursor)
+
+
+@router.get("/{order_id}")
+def get_order(order_id: str, ctx: Ctx, _: Reader) -> OrderOut:
+    return OrderOut.of(queries.get_order(ctx, order_id))
+
+
+@router.post("/{order_id}/hold")
+def hold(order_id: str, ctx: Ctx, actor: OrderManager, body: HoldIn | None = None) -> OrderOut:
+    reason = body.reason if body else "manual hold"
+    return OrderOut.of(orders.hold_order(ctx, order_id=order_id, reason=reason, actor=actor))
+
+
+@router.post("/{order_id}/release")
+def release(order_id: str, ctx: Ctx, actor: OrderManager) -> OrderOut:
+    return OrderOut.of(orders.release_order(ctx, order_id=order_id, actor=actor))
+
+
+@router.post("/{order_id}/cancel")
+def cancel(order_id: str, ctx: Ctx, actor: OrderManager, body: CancelIn | None = None) -> OrderOut:
+    """Cancel the whole order, or `{lines: [{line_id, quantity}]}`; 409 for units already shipped."""
+    body = body or CancelIn()
+    return OrderOut.of(orders.cancel_order(ctx, order_id=order_id, lines=body.by_line(), reason=body.reason,
+                                           actor=actor))

@@ -1,0 +1,1 @@
+"""The `ordermesh` command line (Typer + Rich)."""

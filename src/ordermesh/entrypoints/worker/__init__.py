@@ -1,0 +1,1 @@
+"""Background loops: the outbox relay and the backorder sweep."""

@@ -1,0 +1,83 @@
+"""Catalogue use cases: the item master and the locations of the network."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from ordermesh.domain.access import Principal
+from ordermesh.domain.catalog import Item, Location
+from ordermesh.domain.errors import AlreadyExists
+from ordermesh.domain.events import Event
+from ordermesh.services.allocation import save_order, source_order
+from ordermesh.services.commands import CreateItem, CreateLocation
+from ordermesh.services.context import AppContext
+from ordermesh.services.ports import DuplicateKey, UnitOfWork
+
+
+def create_item(ctx: AppContext, *, command: CreateItem, actor: Principal) -> Item:
+    """Add a SKU to the item master; orders waiting on it as an unknown SKU are sourced now.
+
+    Raises AlreadyExists when the SKU is taken.
+    """
+    item = Item(command.sku, command.name, command.weight_grams, dict(command.attributes))
+
+    def work(uow: UnitOfWork) -> Item:
+        if uow.items.get(item.sku) is not None:
+            raise AlreadyExists("item", item.sku)
+        now = ctx.clock.now()
+        uow.items.add(item, now)
+        uow.outbox.add([Event("ordermesh.item.created", item.sku, asdict(item))], now)
+        uow.audit.record(actor=actor, action="item.create", entity="item", entity_id=item.sku, before=None,
+                         after=asdict(item), at=now)
+        _resolve_unknown_sku(uow, ctx, item.sku)
+        return item
+
+    try:
+        return ctx.transaction(work)
+    except DuplicateKey:
+        raise AlreadyExists("item", item.sku) from None
+
+
+def _resolve_unknown_sku(uow: UnitOfWork, ctx: AppContext, sku: str) -> None:
+    reason = f"unknown SKU '{sku}'"
+    for order_id in uow.orders.with_exception_for(sku):
+        order = uow.orders.get(order_id, for_update=True)
+        if order is None:
+            continue
+        for line in order.lines:
+            if line.sku == sku and line.exception == reason:
+                line.exception = None
+        source_order(uow, ctx, order)
+        save_order(uow, ctx, order)
+
+
+def create_location(ctx: AppContext, *, command: CreateLocation, actor: Principal) -> Location:
+    """Add a location to the network. Raises AlreadyExists when the code is taken."""
+    location = Location(command.code, command.name, command.type, command.address, command.capabilities)
+
+    def work(uow: UnitOfWork) -> Location:
+        if uow.locations.get(location.code) is not None:
+            raise AlreadyExists("location", location.code)
+        now = ctx.clock.now()
+        uow.locations.add(location, now)
+        data = location_data(location)
+        uow.outbox.add([Event("ordermesh.location.created", location.code, data)], now)
+        uow.audit.record(actor=actor, action="location.create", entity="location", entity_id=location.code,
+                         before=None, after=data, at=now)
+        return location
+
+    try:
+        return ctx.transaction(work)
+    except DuplicateKey:
+        raise AlreadyExists("location", location.code) from None
+
+
+def location_data(location: Location) -> dict[str, object]:
+    return {
+        "code": location.code,
+        "name": location.name,
+        "type": location.type.value,
+        "address": asdict(location.address),
+        "capabilities": sorted(c.value for c in location.capabilities),
+        "active": location.active,
+    }

@@ -1,0 +1,176 @@
+"""Order use cases: capture (idempotent), hold, release and cancel."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from typing import Any
+
+from ordermesh.domain.access import Principal
+from ordermesh.domain.catalog import Capability
+from ordermesh.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
+from ordermesh.domain.events import Event
+from ordermesh.domain.inventory import Movement, MovementKind
+from ordermesh.domain.orders import (
+    PAYMENT_HOLD,
+    DeliveryMethod,
+    Order,
+    OrderLine,
+    PaymentStatus,
+    order_data,
+)
+from ordermesh.services.allocation import fill_backorders, save_order, source_order
+from ordermesh.services.commands import CaptureOrder
+from ordermesh.services.context import AppContext
+from ordermesh.services.ports import DuplicateKey, UnitOfWork
+
+ORDER_SCOPE = "orders"
+
+
+def capture_order(
+    ctx: AppContext, *, command: CaptureOrder, actor: Principal, idempotency_key: str | None = None
+) -> tuple[Order, bool]:
+    """Record an order once and source it; return (order, created).
+
+    A replay — same (channel, external_id) or same Idempotency-Key — returns the existing order
+    with created=False. Raises IdempotencyConflict when a key comes back with another body.
+    """
+    fingerprint = _fingerprint(command)
+
+    def work(uow: UnitOfWork) -> tuple[Order, bool]:
+        existing = _existing(uow, command, idempotency_key, fingerprint)
+        if existing is not None:
+            return existing, False
+        order = _new_order(uow, ctx, command)
+        uow.orders.add(order)
+        if idempotency_key is not None:
+            uow.idempotency.claim(key=idempotency_key, scope=ORDER_SCOPE, fingerprint=fingerprint,
+                                  resource_id=order.id, now=order.created_at)
+        order.events.append(Event("ordermesh.order.created", order.id, order_data(order)))
+        _raise_exceptions(order)
+        source_order(uow, ctx, order)
+        save_order(uow, ctx, order)
+        uow.audit.record(actor=actor, action="order.capture", entity="order", entity_id=order.id,
+                         before=None, after=order_data(order), at=order.created_at)
+        return order, True
+
+    try:
+        return ctx.transaction(work)
+    except DuplicateKey:
+        # A concurrent request with the same key committed first: answer with its order.
+        def replay(uow: UnitOfWork) -> Order | None:
+            return _existing(uow, command, idempotency_key, fingerprint)
+
+        order = ctx.read(replay)
+        if order is None:
+            raise ConcurrentUpdate("the order is being written by a concurrent request; retry") from None
+        return order, False
+
+
+def _existing(uow: UnitOfWork, command: CaptureOrder, key: str | None, fingerprint: str) -> Order | None:
+    if key is not None:
+        claimed = uow.idempotency.get(key=key, scope=ORDER_SCOPE)
+        if claimed is not None:
+            if claimed[0] != fingerprint:
+                raise IdempotencyConflict(key)
+            return uow.orders.get(claimed[1])
+    return uow.orders.find(command.channel, command.external_id)
+
+
+def _fingerprint(command: CaptureOrder) -> str:
+    payload = json.dumps(asdict(command), sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _new_order(uow: UnitOfWork, ctx: AppContext, command: CaptureOrder) -> Order:
+    now = ctx.clock.now()
+    known = uow.items.known([line.sku for line in command.lines])
+    lines = [
+        OrderLine(ctx.ids("line"), line.external_id, line.sku, line.quantity, line.unit_price,
+                  exception=None if line.sku in known else f"unknown SKU '{line.sku}'")
+        for line in command.lines
+    ]
+    if command.delivery.method == DeliveryMethod.PICKUP:
+        problem = _pickup_problem(uow, command.delivery.pickup_location)
+        if problem:
+            for line in lines:
+                line.exception = line.exception or problem
+    return Order(
+        id=ctx.ids("ord"), channel=command.channel, external_id=command.external_id, currency=command.currency,
+        customer=command.customer, ship_to=command.ship_to, delivery=command.delivery, lines=lines,
+        shipping_total=command.shipping_total, tax_total=command.tax_total,
+        discount_total=command.discount_total, payment_status=command.payment_status,
+        placed_at=command.placed_at or now, created_at=now, updated_at=now,
+        hold_reason=PAYMENT_HOLD if command.payment_status == PaymentStatus.PENDING else None,
+    )
+
+
+def _pickup_problem(uow: UnitOfWork, code: str | None) -> str | None:
+    location = uow.locations.get(code) if code else None
+    if location is None:
+        return f"pickup location '{code}' does not exist"
+    if not location.can(Capability.PICKUP):
+        return f"location '{code}' does not offer pickup"
+    return None
+
+
+def _raise_exceptions(order: Order) -> None:
+    problems = [{"line_id": line.id, "sku": line.sku, "reason": line.exception}
+                for line in order.lines if line.exception]
+    if problems:
+        order.events.append(Event("ordermesh.order.exception_raised", order.id,
+                                  {**order_data(order), "exceptions": problems}))
+
+
+def _mutate(
+    ctx: AppContext, order_id: str, actor: Principal, action: str, change: Any,
+) -> Order:
+    """Load the order for update, apply `change(uow, order, now)`, save it with an audit record."""
+
+    def work(uow: UnitOfWork) -> Order:
+        order = uow.orders.get(order_id, for_update=True)
+        if order is None:
+            raise NotFound("order", order_id)
+        before = order_data(order)
+        now = ctx.clock.now()
+        change(uow, order, now)
+        save_order(uow, ctx, order)
+        uow.audit.record(actor=actor, action=action, entity="order", entity_id=order.id,
+                         before=before, after=order_data(order), at=now)
+        return order
+
+    return ctx.transaction(work)
+
+
+def hold_order(ctx: AppContext, *, order_id: str, reason: str, actor: Principal) -> Order:
+    """Stop an order from being sourced or fulfilled until it is released."""
+    return _mutate(ctx, order_id, actor, "order.hold", lambda uow, order, now: order.hold(reason, now))
+
+
+def release_order(ctx: AppContext, *, order_id: str, actor: Principal) -> Order:
+    """Lift the order's hold and source whatever is still waiting."""
+
+    def change(uow: UnitOfWork, order: Order, now: Any) -> None:
+        order.release_hold(now)
+        source_order(uow, ctx, order)
+
+    return _mutate(ctx, order_id, actor, "order.release", change)
+
+
+def cancel_order(
+    ctx: AppContext, *, order_id: str, lines: dict[str, int] | None, reason: str, actor: Principal
+) -> Order:
+    """Cancel the whole order or some units of some lines, giving their reservations back."""
+
+    def change(uow: UnitOfWork, order: Order, now: Any) -> None:
+        released = order.cancel(lines, reason, now)
+        for move in released:
+            uow.stock.release(move.location, move.sku, move.quantity)
+        uow.stock.record([Movement(m.location, m.sku, MovementKind.RELEASE, 0, -m.quantity, "order cancelled",
+                                   order.id, now) for m in released])
+        save_order(uow, ctx, order)
+        for location, sku in sorted({(m.location, m.sku) for m in released}):
+            fill_backorders(uow, ctx, sku=sku, location=location)
+
+    return _mutate(ctx, order_id, actor, "order.cancel", change)

@@ -1,0 +1,210 @@
+"""The ports the use cases depend on; adapters implement them, fakes stand in for them in tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from ordermesh.domain.access import Principal, Role
+from ordermesh.domain.catalog import Capability, Item, Location
+from ordermesh.domain.events import Event
+from ordermesh.domain.geo import GeoPoint
+from ordermesh.domain.inventory import Movement, StockLevel
+from ordermesh.domain.orders import Order
+from ordermesh.domain.sourcing import Candidate
+
+
+class DuplicateKey(Exception):
+    """A row with the same unique key exists (or is being written by a concurrent transaction)."""
+
+
+class RetryableConflict(Exception):
+    """The database aborted the transaction (deadlock, serialisation); running it again may succeed."""
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class IdFactory(Protocol):
+    def __call__(self, prefix: str) -> str:
+        """Return a new unique, roughly time-ordered id such as `ord_01J...`."""
+        ...
+
+
+class Geocoder(Protocol):
+    def locate(self, country: str | None, postal_code: str | None) -> GeoPoint | None:
+        """Return the centroid of a postal code, or None when it is not known."""
+        ...
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: Sequence[Any]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    channel: str | None = None
+    external_id: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class FulfillmentFilter:
+    order_id: str | None = None
+    location: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: str
+    cursor: str
+    type: str
+    source: str
+    subject: str
+    time: datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    id: str
+    name: str
+    role: Role
+    key_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(self.id, self.name, self.role)
+
+
+class ItemRepository(Protocol):
+    def add(self, item: Item, now: datetime) -> None: ...
+    def get(self, sku: str) -> Item | None: ...
+    def known(self, skus: Sequence[str]) -> set[str]: ...
+    def list(self, *, after: str | None, limit: int) -> Page: ...
+
+
+class LocationRepository(Protocol):
+    def add(self, location: Location, now: datetime) -> None: ...
+    def get(self, code: str) -> Location | None: ...
+    def list(self, *, after: str | None, limit: int) -> Page: ...
+
+
+class StockRepository(Protocol):
+    def get(self, location: str, sku: str) -> StockLevel | None: ...
+
+    def set_level(
+        self, location: str, sku: str, *, on_hand: int, safety_stock: int | None, as_of: datetime | None,
+        now: datetime,
+    ) -> StockLevel | None:
+        """Write an absolute count; return None (and write nothing) when `as_of` is older than the row's."""
+        ...
+
+    def adjust(self, location: str, sku: str, delta: int, now: datetime) -> StockLevel | None:
+        """Add a signed delta to on-hand; return None when on-hand would go below zero."""
+        ...
+
+    def try_reserve(self, location: str, sku: str, quantity: int) -> bool:
+        """Reserve units only if that many are available beyond safety stock, atomically."""
+        ...
+
+    def release(self, location: str, sku: str, quantity: int) -> None: ...
+
+    def consume(self, location: str, sku: str, quantity: int, now: datetime) -> None:
+        """Units left the location: lower on-hand and reserved together."""
+        ...
+
+    def candidates(
+        self, skus: Sequence[str], capability: Capability, *, only: str | None = None
+    ) -> list[Candidate]:
+        """Active locations with the capability and stock available for any of the SKUs."""
+        ...
+
+    def record(self, movements: Sequence[Movement]) -> None: ...
+
+    def movements(self, *, location: str | None, sku: str | None, after: str | None, limit: int) -> Page: ...
+
+    def levels(self, *, location: str | None, sku: str | None, after: str | None, limit: int) -> Page: ...
+
+    def by_skus(self, skus: Sequence[str]) -> list[tuple[StockLevel, Location]]: ...
+
+
+class OrderRepository(Protocol):
+    def add(self, order: Order) -> None:
+        """Insert a new order; raises DuplicateKey when (channel, external_id) exists."""
+        ...
+
+    def get(self, order_id: str, *, for_update: bool = False) -> Order | None: ...
+    def id_for_fulfillment_order(self, fo_id: str) -> str | None: ...
+    def find(self, channel: str, external_id: str) -> Order | None: ...
+    def save(self, order: Order) -> None: ...
+    def list(self, filters: OrderFilter, *, after: str | None, limit: int) -> Page: ...
+    def list_fulfillment_orders(self, filters: FulfillmentFilter, *, after: str | None, limit: int) -> Page: ...
+    def waiting_for(self, sku: str, *, limit: int) -> list[str]:
+        """Ids of orders with backordered units of the SKU, oldest first."""
+        ...
+
+    def with_exception_for(self, sku: str) -> list[str]: ...
+    def backordered_skus(self, *, limit: int) -> list[str]: ...
+
+
+class Outbox(Protocol):
+    def add(self, events: Sequence[Event], now: datetime) -> None: ...
+    def feed(self, *, after: str | None, limit: int) -> Page: ...
+    def unpublished(self, limit: int) -> list[StoredEvent]: ...
+    def mark_published(self, ids: Sequence[str], now: datetime) -> None: ...
+
+
+class AuditLog(Protocol):
+    def record(
+        self, *, actor: Principal, action: str, entity: str, entity_id: str, before: Any, after: Any,
+        at: datetime,
+    ) -> None: ...
+
+    def list(self, *, entity: str | None, entity_id: str | None, after: str | None, limit: int) -> Page: ...
+
+
+class IdempotencyKeys(Protocol):
+    def claim(self, *, key: str, scope: str, fingerprint: str, resource_id: str, now: datetime) -> None:
+        """Remember a key; raises DuplicateKey when it is taken."""
+        ...
+
+    def get(self, *, key: str, scope: str) -> tuple[str, str] | None:
+        """Return (fingerprint, resource id) for a key already used."""
+        ...
+
+
+class ApiKeys(Protocol):
+    def add(self, record: ApiKeyRecord) -> None: ...
+    def by_hash(self, key_hash: str) -> ApiKeyRecord | None: ...
+    def count(self) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    items: ItemRepository
+    locations: LocationRepository
+    stock: StockRepository
+    orders: OrderRepository
+    outbox: Outbox
+    audit: AuditLog
+    idempotency: IdempotencyKeys
+    api_keys: ApiKeys
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(self, *exc: object) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
+
+

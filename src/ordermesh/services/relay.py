@@ -1,0 +1,50 @@
+"""Move committed events from the outbox to publishers; re-try backorders the API could not fill."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from ordermesh.services.allocation import fill_backorders
+from ordermesh.services.context import AppContext
+from ordermesh.services.ports import StoredEvent, UnitOfWork
+
+log = logging.getLogger(__name__)
+RELAY_BATCH = 200
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: Sequence[StoredEvent]) -> None:
+        """Deliver events (at least once); raise to have the batch retried later."""
+        ...
+
+
+class LogPublisher:
+    """Writes each event to the log: the default when no broker or webhook is configured."""
+
+    def publish(self, events: Sequence[StoredEvent]) -> None:
+        for event in events:
+            log.debug("event %s %s %s", event.id, event.type, event.subject)
+
+
+def relay_once(ctx: AppContext, publishers: Sequence[EventPublisher]) -> int:
+    """Publish one batch of unpublished events and mark them; return how many were relayed."""
+
+    def work(uow: UnitOfWork) -> int:
+        batch = uow.outbox.unpublished(RELAY_BATCH)
+        for publisher in publishers:
+            publisher.publish(batch)
+        uow.outbox.mark_published([e.id for e in batch], ctx.clock.now())
+        return len(batch)
+
+    return ctx.transaction(work)
+
+
+def sweep_backorders(ctx: AppContext, *, max_skus: int = 200) -> int:
+    """Try every backordered SKU again (stock may have been freed by a cancel or lost a race)."""
+    skus = ctx.read(lambda uow: uow.orders.backordered_skus(limit=max_skus))
+    filled = 0
+    for sku in skus:
+        filled += ctx.transaction(lambda uow, sku=sku: fill_backorders(uow, ctx, sku=sku, location=None))
+    return filled
