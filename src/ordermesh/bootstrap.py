@@ -30,7 +30,7 @@ def build(settings: Settings | None = None) -> Runtime:
     """Wire Ordermesh for these settings (the environment's when none are given)."""
     settings = settings or Settings()
     writer = build_engine(settings.database_url, pool_size=settings.db_pool_size)
-    reader = writer if not writer.dialect.name == "sqlite" else build_engine(settings.database_url, read_only=True)
+    reader = writer if writer.dialect.name != "sqlite" else build_engine(settings.database_url, read_only=True)
     ids = UlidIds()
     context = AppContext(
         uow=SqlUnitOfWorkFactory(writer, reader, ids=ids, source=settings.source),

@@ -9,10 +9,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ORDERMESH_", env_file=".env", extra="ignore")
 
-    database_url: str = Field(default="sqlite:///ordermesh.db",
-                              description="SQLAlchemy URL: sqlite:///file.db or postgresql://user@host/db")
-    bootstrap_admin_key: str | None = Field(default=None,
-                                            description="Create an admin API key with this value if none exists")
+    database_url: str = Field(
+        default="sqlite:///ordermesh.db", description="SQLAlchemy URL: sqlite:///file.db or postgresql://user@host/db"
+    )
+    bootstrap_admin_key: str | None = Field(
+        default=None, description="Create an admin API key with this value if none exists"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64, description="API processes for `ordermesh serve`")

@@ -26,12 +26,23 @@ class Permission(StrEnum):
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.OPERATOR: frozenset(
-        {Permission.READ, Permission.CAPTURE_ORDERS, Permission.MANAGE_ORDERS, Permission.FULFIL,
-         Permission.MANAGE_INVENTORY, Permission.MANAGE_CATALOG}
+        {
+            Permission.READ,
+            Permission.CAPTURE_ORDERS,
+            Permission.MANAGE_ORDERS,
+            Permission.FULFIL,
+            Permission.MANAGE_INVENTORY,
+            Permission.MANAGE_CATALOG,
+        }
     ),
     Role.INTEGRATION: frozenset(
-        {Permission.READ, Permission.CAPTURE_ORDERS, Permission.FULFIL, Permission.MANAGE_INVENTORY,
-         Permission.MANAGE_CATALOG}
+        {
+            Permission.READ,
+            Permission.CAPTURE_ORDERS,
+            Permission.FULFIL,
+            Permission.MANAGE_INVENTORY,
+            Permission.MANAGE_CATALOG,
+        }
     ),
     Role.VIEWER: frozenset({Permission.READ}),
 }

@@ -48,7 +48,13 @@ class Movement:
 
 
 def snapshot_movement(
-    *, current: StockLevel | None, location: str, sku: str, on_hand: int, reason: str, reference: str | None,
+    *,
+    current: StockLevel | None,
+    location: str,
+    sku: str,
+    on_hand: int,
+    reason: str,
+    reference: str | None,
     at: datetime,
 ) -> Movement:
     """Describe an absolute count as a ledger movement against the current level."""

@@ -219,9 +219,7 @@ class Order:
             by_line[line.id] = by_line.get(line.id, 0) + allocation.quantity
             fo = self._active_fo_at(allocation.location)
             if fo is None:
-                fo = FulfillmentOrder(
-                    new_fo_id(), self.id, allocation.location, FulfillmentStatus.OPEN, [], now, now
-                )
+                fo = FulfillmentOrder(new_fo_id(), self.id, allocation.location, FulfillmentStatus.OPEN, [], now, now)
                 self.fulfillment_orders.append(fo)
                 created.add(fo.id)
             fo.add_units(line.id, line.sku, allocation.quantity)
@@ -245,9 +243,7 @@ class Order:
         return list(touched.values())
 
     def _active_fo_at(self, location: str) -> FulfillmentOrder | None:
-        return next(
-            (fo for fo in self.fulfillment_orders if fo.location == location and fo.status in ACTIVE), None
-        )
+        return next((fo for fo in self.fulfillment_orders if fo.location == location and fo.status in ACTIVE), None)
 
     # -- holds ---------------------------------------------------------------------------------
 
@@ -273,15 +269,21 @@ class Order:
         Raises QuantityConflict, naming each line, when a quantity is shipped already or beyond the line.
         """
         if requested is None:
-            blocked = [Excess(line.id, line.quantity - line.cancelled, line.cancellable)
-                       for line in self.lines if line.shipped or line.delivered]
+            blocked = [
+                Excess(line.id, line.quantity - line.cancelled, line.cancellable)
+                for line in self.lines
+                if line.shipped or line.delivered
+            ]
             if blocked:
                 raise QuantityConflict("cancel units already shipped", blocked)
             requested = {line.id: line.cancellable for line in self.lines if line.cancellable}
         for line_id in requested:
             self.line(line_id)
-        excesses = [Excess(lid, q, self.line(lid).cancellable) for lid, q in requested.items()
-                    if q <= 0 or q > self.line(lid).cancellable]
+        excesses = [
+            Excess(lid, q, self.line(lid).cancellable)
+            for lid, q in requested.items()
+            if q <= 0 or q > self.line(lid).cancellable
+        ]
         if excesses:
             raise QuantityConflict("cancel", excesses)
         released: list[UnitMove] = []
@@ -347,8 +349,14 @@ class Order:
             line.allocated -= move.quantity
             line.shipped += move.quantity
         self.updated_at = shipment.shipped_at
-        self._fo_event(fo, "shipped", shipment_id=shipment.id, carrier=shipment.carrier,
-                       tracking_number=shipment.tracking_number, shipped_lines=shipment.lines)
+        self._fo_event(
+            fo,
+            "shipped",
+            shipment_id=shipment.id,
+            carrier=shipment.carrier,
+            tracking_number=shipment.tracking_number,
+            shipped_lines=shipment.lines,
+        )
         return moved
 
     def ready_for_pickup(self, fo_id: str, now: datetime) -> FulfillmentOrder:
@@ -405,8 +413,9 @@ def order_data(order: Order) -> dict[str, Any]:
         "channel": order.channel,
         "external_id": order.external_id,
         "status": order.status.value,
-        "lines": [{"line_id": line.id, "sku": line.sku, "quantity": line.quantity, **line.buckets()}
-                  for line in order.lines],
+        "lines": [
+            {"line_id": line.id, "sku": line.sku, "quantity": line.quantity, **line.buckets()} for line in order.lines
+        ],
     }
 
 
@@ -416,6 +425,15 @@ def fo_data(fo: FulfillmentOrder) -> dict[str, Any]:
         "order_id": fo.order_id,
         "location": fo.location,
         "status": fo.status.value,
-        "lines": [{"line_id": fl.order_line_id, "sku": fl.sku, "quantity": fl.quantity, "shipped": fl.shipped,
-                   "delivered": fl.delivered, "cancelled": fl.cancelled} for fl in fo.lines],
+        "lines": [
+            {
+                "line_id": fl.order_line_id,
+                "sku": fl.sku,
+                "quantity": fl.quantity,
+                "shipped": fl.shipped,
+                "delivered": fl.delivered,
+                "cancelled": fl.cancelled,
+            }
+            for fl in fo.lines
+        ],
     }

@@ -100,6 +100,7 @@ def _fewest_locations(demand: Mapping[str, int], ranked: Sequence[Candidate]) ->
     chosen: list[Candidate] = []
     remaining = list(ranked)
     while any(outstanding.values()) and remaining:
+
         def covered(c: Candidate) -> int:
             return sum(min(q, c.available.get(sku, 0)) for sku, q in outstanding.items())
 

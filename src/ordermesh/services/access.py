@@ -39,8 +39,7 @@ def ensure_bootstrap_key(ctx: AppContext, key: str) -> bool:
     def work(uow: UnitOfWork) -> bool:
         if uow.api_keys.count() > 0:
             return False
-        uow.api_keys.add(ApiKeyRecord(ctx.ids("key"), "bootstrap admin", Role.ADMIN, hash_key(key),
-                                      ctx.clock.now()))
+        uow.api_keys.add(ApiKeyRecord(ctx.ids("key"), "bootstrap admin", Role.ADMIN, hash_key(key), ctx.clock.now()))
         return True
 
     return ctx.transaction(work)

@@ -34,11 +34,14 @@ def source_order(uow: UnitOfWork, ctx: AppContext, order: Order) -> None:
     now = ctx.clock.now()
     order.apply_sourcing(plan.allocations, new_fo_id=lambda: ctx.ids("fo"), now=now)
     sku_of = {line.id: line.sku for line in lines}
-    uow.stock.record([
-        Movement(a.location, sku_of[a.line_id], MovementKind.RESERVATION, 0, a.quantity,
-                 "order allocated", order.id, now)
-        for a in plan.allocations
-    ])
+    uow.stock.record(
+        [
+            Movement(
+                a.location, sku_of[a.line_id], MovementKind.RESERVATION, 0, a.quantity, "order allocated", order.id, now
+            )
+            for a in plan.allocations
+        ]
+    )
 
 
 def _destination(ctx: AppContext, order: Order) -> GeoPoint | None:

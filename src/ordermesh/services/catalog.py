@@ -27,8 +27,15 @@ def create_item(ctx: AppContext, *, command: CreateItem, actor: Principal) -> It
         now = ctx.clock.now()
         uow.items.add(item, now)
         uow.outbox.add([Event("ordermesh.item.created", item.sku, asdict(item))], now)
-        uow.audit.record(actor=actor, action="item.create", entity="item", entity_id=item.sku, before=None,
-                         after=asdict(item), at=now)
+        uow.audit.record(
+            actor=actor,
+            action="item.create",
+            entity="item",
+            entity_id=item.sku,
+            before=None,
+            after=asdict(item),
+            at=now,
+        )
         _resolve_unknown_sku(uow, ctx, item.sku)
         return item
 
@@ -62,8 +69,15 @@ def create_location(ctx: AppContext, *, command: CreateLocation, actor: Principa
         uow.locations.add(location, now)
         data = location_data(location)
         uow.outbox.add([Event("ordermesh.location.created", location.code, data)], now)
-        uow.audit.record(actor=actor, action="location.create", entity="location", entity_id=location.code,
-                         before=None, after=data, at=now)
+        uow.audit.record(
+            actor=actor,
+            action="location.create",
+            entity="location",
+            entity_id=location.code,
+            before=None,
+            after=data,
+            at=now,
+        )
         return location
 
     try:

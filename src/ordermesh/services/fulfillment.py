@@ -18,7 +18,9 @@ from ordermesh.services.ports import UnitOfWork
 Change = Callable[[UnitOfWork, Order, datetime], None]
 
 
-def _on_fulfillment_order(ctx: AppContext, fo_id: str, actor: Principal, action: str, change: Change) -> FulfillmentOrder:
+def _on_fulfillment_order(
+    ctx: AppContext, fo_id: str, actor: Principal, action: str, change: Change
+) -> FulfillmentOrder:
     """Load the order owning the fulfilment order, apply the change, save with an audit record."""
 
     def work(uow: UnitOfWork) -> FulfillmentOrder:
@@ -31,8 +33,15 @@ def _on_fulfillment_order(ctx: AppContext, fo_id: str, actor: Principal, action:
         change(uow, order, now)
         save_order(uow, ctx, order)
         fo = order.fulfillment_order(fo_id)
-        uow.audit.record(actor=actor, action=action, entity="fulfillment_order", entity_id=fo_id,
-                         before=before, after={**fo_data(fo), "order_status": order_data(order)["status"]}, at=now)
+        uow.audit.record(
+            actor=actor,
+            action=action,
+            entity="fulfillment_order",
+            entity_id=fo_id,
+            before=before,
+            after={**fo_data(fo), "order_status": order_data(order)["status"]},
+            at=now,
+        )
         return fo
 
     return ctx.transaction(work)
@@ -41,8 +50,12 @@ def _on_fulfillment_order(ctx: AppContext, fo_id: str, actor: Principal, action:
 def _consume(uow: UnitOfWork, moved: Sequence[UnitMove], reason: str, reference: str, now: datetime) -> None:
     for move in sorted(moved, key=lambda m: (m.location, m.sku)):
         uow.stock.consume(move.location, move.sku, move.quantity, now)
-    uow.stock.record([Movement(m.location, m.sku, MovementKind.SHIPMENT, -m.quantity, -m.quantity, reason,
-                               reference, now) for m in moved])
+    uow.stock.record(
+        [
+            Movement(m.location, m.sku, MovementKind.SHIPMENT, -m.quantity, -m.quantity, reason, reference, now)
+            for m in moved
+        ]
+    )
 
 
 def accept(ctx: AppContext, *, fo_id: str, actor: Principal) -> FulfillmentOrder:
@@ -59,8 +72,12 @@ def reject(ctx: AppContext, *, fo_id: str, reason: str, actor: Principal) -> Ful
         released = order.reject_fulfillment(fo_id, reason, now)
         for move in sorted(released, key=lambda m: (m.location, m.sku)):
             uow.stock.release(move.location, move.sku, move.quantity)
-        uow.stock.record([Movement(m.location, m.sku, MovementKind.RELEASE, 0, -m.quantity,
-                                   f"rejected: {reason}", fo_id, now) for m in released])
+        uow.stock.record(
+            [
+                Movement(m.location, m.sku, MovementKind.RELEASE, 0, -m.quantity, f"rejected: {reason}", fo_id, now)
+                for m in released
+            ]
+        )
         source_order(uow, ctx, order)
         save_order(uow, ctx, order)
         for move in released:

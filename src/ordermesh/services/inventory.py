@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 
 from ordermesh.domain.access import Principal
-from ordermesh.domain.errors import InvalidInput, NotFound
+from ordermesh.domain.errors import InvalidInput
 from ordermesh.domain.events import Event
 from ordermesh.domain.inventory import Movement, MovementKind, StockLevel
 from ordermesh.services.allocation import fill_backorders
@@ -40,26 +40,59 @@ def _check_known(uow: UnitOfWork, pairs: Sequence[tuple[str, str]]) -> None:
 
 def _apply_set(uow: UnitOfWork, ctx: AppContext, command: SetStock, actor: Principal, now: datetime) -> bool:
     before = uow.stock.get(command.location, command.sku)
-    after = uow.stock.set_level(command.location, command.sku, on_hand=command.on_hand,
-                                safety_stock=command.safety_stock, as_of=command.as_of, now=now)
+    after = uow.stock.set_level(
+        command.location,
+        command.sku,
+        on_hand=command.on_hand,
+        safety_stock=command.safety_stock,
+        as_of=command.as_of,
+        now=now,
+    )
     if after is None:
         return False
     delta = after.on_hand - (before.on_hand if before else 0)
-    uow.stock.record([Movement(command.location, command.sku, MovementKind.SNAPSHOT, delta, 0, command.reason,
-                               command.as_of.isoformat() if command.as_of else None, now, after.on_hand)])
+    uow.stock.record(
+        [
+            Movement(
+                command.location,
+                command.sku,
+                MovementKind.SNAPSHOT,
+                delta,
+                0,
+                command.reason,
+                command.as_of.isoformat() if command.as_of else None,
+                now,
+                after.on_hand,
+            )
+        ]
+    )
     _changed(uow, ctx, actor, before, after, "inventory.set", now)
     return True
 
 
 def _changed(
-    uow: UnitOfWork, ctx: AppContext, actor: Principal, before: StockLevel | None, after: StockLevel, action: str,
+    uow: UnitOfWork,
+    ctx: AppContext,
+    actor: Principal,
+    before: StockLevel | None,
+    after: StockLevel,
+    action: str,
     now: datetime,
 ) -> None:
     subject = f"{after.location}/{after.sku}"
-    uow.outbox.add([Event("ordermesh.inventory.changed", subject, {"before": _level_data(before),
-                                                                    "after": _level_data(after)})], now)
-    uow.audit.record(actor=actor, action=action, entity="stock", entity_id=subject, before=_level_data(before),
-                     after=_level_data(after), at=now)
+    uow.outbox.add(
+        [Event("ordermesh.inventory.changed", subject, {"before": _level_data(before), "after": _level_data(after)})],
+        now,
+    )
+    uow.audit.record(
+        actor=actor,
+        action=action,
+        entity="stock",
+        entity_id=subject,
+        before=_level_data(before),
+        after=_level_data(after),
+        at=now,
+    )
     if after.available > (before.available if before else 0):
         fill_backorders(uow, ctx, sku=after.sku, location=after.location)
 
@@ -106,10 +139,17 @@ def adjust_stock(
             after = uow.stock.adjust(a.location, a.sku, a.delta, now)
             if after is None:
                 have = before.on_hand if before else 0
-                raise InvalidInput(f"on_hand of {a.sku} at {a.location} is {have}; cannot apply {a.delta}",
-                                   field=("adjustments", index, "delta"))
-            uow.stock.record([Movement(a.location, a.sku, MovementKind.ADJUSTMENT, a.delta, 0, a.reason, reference,
-                                       now, after.on_hand)])
+                raise InvalidInput(
+                    f"on_hand of {a.sku} at {a.location} is {have}; cannot apply {a.delta}",
+                    field=("adjustments", index, "delta"),
+                )
+            uow.stock.record(
+                [
+                    Movement(
+                        a.location, a.sku, MovementKind.ADJUSTMENT, a.delta, 0, a.reason, reference, now, after.on_hand
+                    )
+                ]
+            )
             _changed(uow, ctx, actor, before, after, "inventory.adjust", now)
             levels.append(after)
         return levels

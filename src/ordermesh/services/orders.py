@@ -45,14 +45,26 @@ def capture_order(
         order = _new_order(uow, ctx, command)
         uow.orders.add(order)
         if idempotency_key is not None:
-            uow.idempotency.claim(key=idempotency_key, scope=ORDER_SCOPE, fingerprint=fingerprint,
-                                  resource_id=order.id, now=order.created_at)
+            uow.idempotency.claim(
+                key=idempotency_key,
+                scope=ORDER_SCOPE,
+                fingerprint=fingerprint,
+                resource_id=order.id,
+                now=order.created_at,
+            )
         order.events.append(Event("ordermesh.order.created", order.id, order_data(order)))
         _raise_exceptions(order)
         source_order(uow, ctx, order)
         save_order(uow, ctx, order)
-        uow.audit.record(actor=actor, action="order.capture", entity="order", entity_id=order.id,
-                         before=None, after=order_data(order), at=order.created_at)
+        uow.audit.record(
+            actor=actor,
+            action="order.capture",
+            entity="order",
+            entity_id=order.id,
+            before=None,
+            after=order_data(order),
+            at=order.created_at,
+        )
         return order, True
 
     try:
@@ -87,8 +99,14 @@ def _new_order(uow: UnitOfWork, ctx: AppContext, command: CaptureOrder) -> Order
     now = ctx.clock.now()
     known = uow.items.known([line.sku for line in command.lines])
     lines = [
-        OrderLine(ctx.ids("line"), line.external_id, line.sku, line.quantity, line.unit_price,
-                  exception=None if line.sku in known else f"unknown SKU '{line.sku}'")
+        OrderLine(
+            ctx.ids("line"),
+            line.external_id,
+            line.sku,
+            line.quantity,
+            line.unit_price,
+            exception=None if line.sku in known else f"unknown SKU '{line.sku}'",
+        )
         for line in command.lines
     ]
     if command.delivery.method == DeliveryMethod.PICKUP:
@@ -97,11 +115,21 @@ def _new_order(uow: UnitOfWork, ctx: AppContext, command: CaptureOrder) -> Order
             for line in lines:
                 line.exception = line.exception or problem
     return Order(
-        id=ctx.ids("ord"), channel=command.channel, external_id=command.external_id, currency=command.currency,
-        customer=command.customer, ship_to=command.ship_to, delivery=command.delivery, lines=lines,
-        shipping_total=command.shipping_total, tax_total=command.tax_total,
-        discount_total=command.discount_total, payment_status=command.payment_status,
-        placed_at=command.placed_at or now, created_at=now, updated_at=now,
+        id=ctx.ids("ord"),
+        channel=command.channel,
+        external_id=command.external_id,
+        currency=command.currency,
+        customer=command.customer,
+        ship_to=command.ship_to,
+        delivery=command.delivery,
+        lines=lines,
+        shipping_total=command.shipping_total,
+        tax_total=command.tax_total,
+        discount_total=command.discount_total,
+        payment_status=command.payment_status,
+        placed_at=command.placed_at or now,
+        created_at=now,
+        updated_at=now,
         hold_reason=PAYMENT_HOLD if command.payment_status == PaymentStatus.PENDING else None,
     )
 
@@ -116,15 +144,21 @@ def _pickup_problem(uow: UnitOfWork, code: str | None) -> str | None:
 
 
 def _raise_exceptions(order: Order) -> None:
-    problems = [{"line_id": line.id, "sku": line.sku, "reason": line.exception}
-                for line in order.lines if line.exception]
+    problems = [
+        {"line_id": line.id, "sku": line.sku, "reason": line.exception} for line in order.lines if line.exception
+    ]
     if problems:
-        order.events.append(Event("ordermesh.order.exception_raised", order.id,
-                                  {**order_data(order), "exceptions": problems}))
+        order.events.append(
+            Event("ordermesh.order.exception_raised", order.id, {**order_data(order), "exceptions": problems})
+        )
 
 
 def _mutate(
-    ctx: AppContext, order_id: str, actor: Principal, action: str, change: Any,
+    ctx: AppContext,
+    order_id: str,
+    actor: Principal,
+    action: str,
+    change: Any,
 ) -> Order:
     """Load the order for update, apply `change(uow, order, now)`, save it with an audit record."""
 
@@ -136,8 +170,15 @@ def _mutate(
         now = ctx.clock.now()
         change(uow, order, now)
         save_order(uow, ctx, order)
-        uow.audit.record(actor=actor, action=action, entity="order", entity_id=order.id,
-                         before=before, after=order_data(order), at=now)
+        uow.audit.record(
+            actor=actor,
+            action=action,
+            entity="order",
+            entity_id=order.id,
+            before=before,
+            after=order_data(order),
+            at=now,
+        )
         return order
 
     return ctx.transaction(work)
@@ -167,8 +208,12 @@ def cancel_order(
         released = order.cancel(lines, reason, now)
         for move in released:
             uow.stock.release(move.location, move.sku, move.quantity)
-        uow.stock.record([Movement(m.location, m.sku, MovementKind.RELEASE, 0, -m.quantity, "order cancelled",
-                                   order.id, now) for m in released])
+        uow.stock.record(
+            [
+                Movement(m.location, m.sku, MovementKind.RELEASE, 0, -m.quantity, "order cancelled", order.id, now)
+                for m in released
+            ]
+        )
         save_order(uow, ctx, order)
         for location, sku in sorted({(m.location, m.sku) for m in released}):
             fill_backorders(uow, ctx, sku=sku, location=location)

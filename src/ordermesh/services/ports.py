@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import TracebackType
 from typing import Any, Protocol
 
 from ordermesh.domain.access import Principal, Role
@@ -89,20 +90,26 @@ class ItemRepository(Protocol):
     def add(self, item: Item, now: datetime) -> None: ...
     def get(self, sku: str) -> Item | None: ...
     def known(self, skus: Sequence[str]) -> set[str]: ...
-    def list(self, *, after: str | None, limit: int) -> Page: ...
+    def page(self, *, after: str | None, limit: int) -> Page: ...
 
 
 class LocationRepository(Protocol):
     def add(self, location: Location, now: datetime) -> None: ...
     def get(self, code: str) -> Location | None: ...
-    def list(self, *, after: str | None, limit: int) -> Page: ...
+    def page(self, *, after: str | None, limit: int) -> Page: ...
 
 
 class StockRepository(Protocol):
     def get(self, location: str, sku: str) -> StockLevel | None: ...
 
     def set_level(
-        self, location: str, sku: str, *, on_hand: int, safety_stock: int | None, as_of: datetime | None,
+        self,
+        location: str,
+        sku: str,
+        *,
+        on_hand: int,
+        safety_stock: int | None,
+        as_of: datetime | None,
         now: datetime,
     ) -> StockLevel | None:
         """Write an absolute count; return None (and write nothing) when `as_of` is older than the row's."""
@@ -122,9 +129,7 @@ class StockRepository(Protocol):
         """Units left the location: lower on-hand and reserved together."""
         ...
 
-    def candidates(
-        self, skus: Sequence[str], capability: Capability, *, only: str | None = None
-    ) -> list[Candidate]:
+    def candidates(self, skus: Sequence[str], capability: Capability, *, only: str | None = None) -> list[Candidate]:
         """Active locations with the capability and stock available for any of the SKUs."""
         ...
 
@@ -146,7 +151,7 @@ class OrderRepository(Protocol):
     def id_for_fulfillment_order(self, fo_id: str) -> str | None: ...
     def find(self, channel: str, external_id: str) -> Order | None: ...
     def save(self, order: Order) -> None: ...
-    def list(self, filters: OrderFilter, *, after: str | None, limit: int) -> Page: ...
+    def page(self, filters: OrderFilter, *, after: str | None, limit: int) -> Page: ...
     def list_fulfillment_orders(self, filters: FulfillmentFilter, *, after: str | None, limit: int) -> Page: ...
     def waiting_for(self, sku: str, *, limit: int) -> list[str]:
         """Ids of orders with backordered units of the SKU, oldest first."""
@@ -165,11 +170,18 @@ class Outbox(Protocol):
 
 class AuditLog(Protocol):
     def record(
-        self, *, actor: Principal, action: str, entity: str, entity_id: str, before: Any, after: Any,
+        self,
+        *,
+        actor: Principal,
+        action: str,
+        entity: str,
+        entity_id: str,
+        before: Any,
+        after: Any,
         at: datetime,
     ) -> None: ...
 
-    def list(self, *, entity: str | None, entity_id: str | None, after: str | None, limit: int) -> Page: ...
+    def page(self, *, entity: str | None, entity_id: str | None, after: str | None, limit: int) -> Page: ...
 
 
 class IdempotencyKeys(Protocol):
@@ -199,12 +211,12 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeys
 
     def __enter__(self) -> UnitOfWork: ...
-    def __exit__(self, *exc: object) -> None: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
 
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
-
-

@@ -9,7 +9,7 @@ from ordermesh.domain.geo import GeoPoint
 from ordermesh.domain.inventory import StockLevel
 from ordermesh.domain.orders import Order
 from ordermesh.services.context import AppContext
-from ordermesh.services.ports import FulfillmentFilter, OrderFilter, Page
+from ordermesh.services.ports import FulfillmentFilter, OrderFilter, Page, UnitOfWork
 
 
 def get_order(ctx: AppContext, order_id: str) -> Order:
@@ -20,11 +20,11 @@ def get_order(ctx: AppContext, order_id: str) -> Order:
 
 
 def list_orders(ctx: AppContext, filters: OrderFilter, *, after: str | None, limit: int) -> Page:
-    return ctx.read(lambda uow: uow.orders.list(filters, after=after, limit=limit))
+    return ctx.read(lambda uow: uow.orders.page(filters, after=after, limit=limit))
 
 
 def get_fulfillment_order(ctx: AppContext, fo_id: str) -> FulfillmentOrder:
-    def work(uow):  # type: ignore[no-untyped-def]
+    def work(uow: UnitOfWork) -> FulfillmentOrder | None:
         order_id = uow.orders.id_for_fulfillment_order(fo_id)
         order = uow.orders.get(order_id) if order_id else None
         return order.fulfillment_order(fo_id) if order else None

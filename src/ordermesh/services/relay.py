@@ -46,5 +46,9 @@ def sweep_backorders(ctx: AppContext, *, max_skus: int = 200) -> int:
     skus = ctx.read(lambda uow: uow.orders.backordered_skus(limit=max_skus))
     filled = 0
     for sku in skus:
-        filled += ctx.transaction(lambda uow, sku=sku: fill_backorders(uow, ctx, sku=sku, location=None))
+
+        def fill(uow: UnitOfWork, sku: str = sku) -> int:
+            return fill_backorders(uow, ctx, sku=sku, location=None)
+
+        filled += ctx.transaction(fill)
     return filled

@@ -21,8 +21,15 @@ class SqlItems:
 
     def add(self, item: Item, now: datetime) -> None:
         try:
-            self.conn.execute(insert(items).values(sku=item.sku, name=item.name, weight_grams=item.weight_grams,
-                                                   attributes=item.attributes, created_at=now))
+            self.conn.execute(
+                insert(items).values(
+                    sku=item.sku,
+                    name=item.name,
+                    weight_grams=item.weight_grams,
+                    attributes=item.attributes,
+                    created_at=now,
+                )
+            )
         except IntegrityError as exc:
             raise DuplicateKey(item.sku) from exc
 
@@ -35,7 +42,7 @@ class SqlItems:
             return set()
         return set(self.conn.scalars(select(items.c.sku).where(items.c.sku.in_(sorted(set(skus))))))
 
-    def list(self, *, after: str | None, limit: int) -> Page:
+    def page(self, *, after: str | None, limit: int) -> Page:
         query = select(items).order_by(items.c.sku).limit(limit + 1)
         key = decode_cursor(after)
         if key is not None:
@@ -51,14 +58,26 @@ class SqlLocations:
     def add(self, location: Location, now: datetime) -> None:
         a = location.address
         try:
-            self.conn.execute(insert(locations).values(
-                code=location.code, name=location.name, type=location.type.value, line1=a.line1, line2=a.line2,
-                city=a.city, region=a.region, postal_code=a.postal_code, country=a.country, lat=a.lat, lon=a.lon,
-                can_ship=Capability.SHIP in location.capabilities,
-                can_pickup=Capability.PICKUP in location.capabilities,
-                can_return=Capability.RETURNS in location.capabilities,
-                active=location.active, created_at=now,
-            ))
+            self.conn.execute(
+                insert(locations).values(
+                    code=location.code,
+                    name=location.name,
+                    type=location.type.value,
+                    line1=a.line1,
+                    line2=a.line2,
+                    city=a.city,
+                    region=a.region,
+                    postal_code=a.postal_code,
+                    country=a.country,
+                    lat=a.lat,
+                    lon=a.lon,
+                    can_ship=Capability.SHIP in location.capabilities,
+                    can_pickup=Capability.PICKUP in location.capabilities,
+                    can_return=Capability.RETURNS in location.capabilities,
+                    active=location.active,
+                    created_at=now,
+                )
+            )
         except IntegrityError as exc:
             raise DuplicateKey(location.code) from exc
 
@@ -66,7 +85,7 @@ class SqlLocations:
         row = self.conn.execute(select(locations).where(locations.c.code == code)).first()
         return location_from_row(row._mapping) if row else None
 
-    def list(self, *, after: str | None, limit: int) -> Page:
+    def page(self, *, after: str | None, limit: int) -> Page:
         query = select(locations).order_by(locations.c.code).limit(limit + 1)
         key = decode_cursor(after)
         if key is not None:
@@ -80,12 +99,28 @@ def _item(row: Any) -> Item:
 
 
 def location_from_row(row: Any) -> Location:
-    capabilities = {c for c, flag in ((Capability.SHIP, row["can_ship"]), (Capability.PICKUP, row["can_pickup"]),
-                                      (Capability.RETURNS, row["can_return"])) if flag}
-    address = Address(line1=row["line1"], line2=row["line2"], city=row["city"], region=row["region"],
-                      postal_code=row["postal_code"], country=row["country"], lat=row["lat"], lon=row["lon"])
-    return Location(row["code"], row["name"], LocationType(row["type"]), address, frozenset(capabilities),
-                    bool(row["active"]))
+    capabilities = {
+        c
+        for c, flag in (
+            (Capability.SHIP, row["can_ship"]),
+            (Capability.PICKUP, row["can_pickup"]),
+            (Capability.RETURNS, row["can_return"]),
+        )
+        if flag
+    }
+    address = Address(
+        line1=row["line1"],
+        line2=row["line2"],
+        city=row["city"],
+        region=row["region"],
+        postal_code=row["postal_code"],
+        country=row["country"],
+        lat=row["lat"],
+        lon=row["lon"],
+    )
+    return Location(
+        row["code"], row["name"], LocationType(row["type"]), address, frozenset(capabilities), bool(row["active"])
+    )
 
 
 def _page(rows: list[Any], limit: int, key: Any) -> Page:

@@ -46,15 +46,22 @@ def build_engine(url: str, *, read_only: bool = False, pool_size: int = 10) -> E
     if url.startswith("sqlite"):
         return _sqlite_engine(url, read_only=read_only)
     return create_engine(
-        url, poolclass=QueuePool, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False,
-        json_serializer=dumps, isolation_level="READ COMMITTED",
+        url,
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=False,
+        json_serializer=dumps,
+        isolation_level="READ COMMITTED",
     )
 
 
 def _sqlite_engine(url: str, *, read_only: bool) -> Engine:
     memory = ":memory:" in url or url.rstrip("/").endswith("sqlite:")
     engine = create_engine(
-        url, json_serializer=dumps, poolclass=QueuePool if not memory else NullPool,
+        url,
+        json_serializer=dumps,
+        poolclass=QueuePool if not memory else NullPool,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )
 

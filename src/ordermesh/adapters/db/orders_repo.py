@@ -50,36 +50,69 @@ class SqlOrders:
     def save(self, order: Order) -> None:
         stored = self._stored.setdefault(order.id, _Stored(lines=True))
         header = _header(order)
-        self.conn.execute(update(orders).where(orders.c.id == order.id).values(
-            {k: header[k] for k in ("hold_reason", "status", "updated_at", "payment_status")}))
+        self.conn.execute(
+            update(orders)
+            .where(orders.c.id == order.id)
+            .values({k: header[k] for k in ("hold_reason", "status", "updated_at", "payment_status")})
+        )
         self._save_lines(order, stored)
         self._save_fulfillment(order, stored)
 
     def _save_lines(self, order: Order, stored: _Stored) -> None:
         if not stored.lines:
-            self.conn.execute(insert(order_lines), [
-                {"id": line.id, "order_id": order.id, "position": i, "external_id": line.external_id,
-                 "sku": line.sku, "quantity": line.quantity, "unit_price": str(line.unit_price),
-                 "exception": line.exception, **line.buckets()}
-                for i, line in enumerate(order.lines)
-            ])
+            self.conn.execute(
+                insert(order_lines),
+                [
+                    {
+                        "id": line.id,
+                        "order_id": order.id,
+                        "position": i,
+                        "external_id": line.external_id,
+                        "sku": line.sku,
+                        "quantity": line.quantity,
+                        "unit_price": str(line.unit_price),
+                        "exception": line.exception,
+                        **line.buckets(),
+                    }
+                    for i, line in enumerate(order.lines)
+                ],
+            )
             stored.lines = True
             return
         self.conn.execute(
-            update(order_lines).where(order_lines.c.id == bindparam("line_id"))
+            update(order_lines)
+            .where(order_lines.c.id == bindparam("line_id"))
             .values({name: bindparam(name) for name in (*_LINE_BUCKETS, "exception")}),
             [{"line_id": line.id, "exception": line.exception, **line.buckets()} for line in order.lines],
         )
 
     def _save_fulfillment(self, order: Order, stored: _Stored) -> None:
-        new_fos, old_fos, new_lines, old_lines, new_shipments = [], [], [], [], []
+        new_fos: list[dict[str, Any]] = []
+        old_fos: list[dict[str, Any]] = []
+        new_lines: list[dict[str, Any]] = []
+        old_lines: list[dict[str, Any]] = []
+        new_shipments: list[Shipment] = []
         for fo in order.fulfillment_orders:
-            row = {"id": fo.id, "order_id": fo.order_id, "location_code": fo.location, "status": fo.status.value,
-                   "reason": fo.reason, "created_at": fo.created_at, "updated_at": fo.updated_at}
+            row = {
+                "id": fo.id,
+                "order_id": fo.order_id,
+                "location_code": fo.location,
+                "status": fo.status.value,
+                "reason": fo.reason,
+                "created_at": fo.created_at,
+                "updated_at": fo.updated_at,
+            }
             (old_fos if fo.id in stored.fulfillment_orders else new_fos).append(row)
             for fl in fo.lines:
-                line_row = {"fo_id": fo.id, "line_id": fl.order_line_id, "sku": fl.sku, "quantity": fl.quantity,
-                            "shipped": fl.shipped, "delivered": fl.delivered, "cancelled": fl.cancelled}
+                line_row = {
+                    "fo_id": fo.id,
+                    "line_id": fl.order_line_id,
+                    "sku": fl.sku,
+                    "quantity": fl.quantity,
+                    "shipped": fl.shipped,
+                    "delivered": fl.delivered,
+                    "cancelled": fl.cancelled,
+                }
                 key = (fo.id, fl.order_line_id)
                 (old_lines if key in stored.fulfillment_lines else new_lines).append(line_row)
             new_shipments += [s for s in fo.shipments if s.id not in stored.shipments]
@@ -87,30 +120,51 @@ class SqlOrders:
             self.conn.execute(insert(fulfillment_orders), new_fos)
         if old_fos:
             self.conn.execute(
-                update(fulfillment_orders).where(fulfillment_orders.c.id == bindparam("b_id"))
-                .values(status=bindparam("b_status"), reason=bindparam("b_reason"),
-                        updated_at=bindparam("b_updated_at")),
-                [{"b_id": r["id"], "b_status": r["status"], "b_reason": r["reason"],
-                  "b_updated_at": r["updated_at"]} for r in old_fos],
+                update(fulfillment_orders)
+                .where(fulfillment_orders.c.id == bindparam("b_id"))
+                .values(
+                    status=bindparam("b_status"), reason=bindparam("b_reason"), updated_at=bindparam("b_updated_at")
+                ),
+                [
+                    {"b_id": r["id"], "b_status": r["status"], "b_reason": r["reason"], "b_updated_at": r["updated_at"]}
+                    for r in old_fos
+                ],
             )
         if new_lines:
             self.conn.execute(insert(fulfillment_lines), [_fl_columns(r) for r in new_lines])
         if old_lines:
             self.conn.execute(
                 update(fulfillment_lines)
-                .where(fulfillment_lines.c.fulfillment_order_id == bindparam("fo_id"),
-                       fulfillment_lines.c.order_line_id == bindparam("line_id"))
-                .values(quantity=bindparam("quantity"), shipped=bindparam("shipped"),
-                        delivered=bindparam("delivered"), cancelled=bindparam("cancelled")),
-                [{k: r[k] for k in ("fo_id", "line_id", "quantity", "shipped", "delivered", "cancelled")}
-                 for r in old_lines],
+                .where(
+                    fulfillment_lines.c.fulfillment_order_id == bindparam("fo_id"),
+                    fulfillment_lines.c.order_line_id == bindparam("line_id"),
+                )
+                .values(
+                    quantity=bindparam("quantity"),
+                    shipped=bindparam("shipped"),
+                    delivered=bindparam("delivered"),
+                    cancelled=bindparam("cancelled"),
+                ),
+                [
+                    {k: r[k] for k in ("fo_id", "line_id", "quantity", "shipped", "delivered", "cancelled")}
+                    for r in old_lines
+                ],
             )
         if new_shipments:
-            self.conn.execute(insert(shipments), [
-                {"id": s.id, "fulfillment_order_id": s.fulfillment_order_id, "carrier": s.carrier,
-                 "tracking_number": s.tracking_number, "lines": s.lines, "shipped_at": s.shipped_at}
-                for s in new_shipments
-            ])
+            self.conn.execute(
+                insert(shipments),
+                [
+                    {
+                        "id": s.id,
+                        "fulfillment_order_id": s.fulfillment_order_id,
+                        "carrier": s.carrier,
+                        "tracking_number": s.tracking_number,
+                        "lines": s.lines,
+                        "shipped_at": s.shipped_at,
+                    }
+                    for s in new_shipments
+                ],
+            )
         stored.fulfillment_orders |= {r["id"] for r in new_fos}
         stored.fulfillment_lines |= {(r["fo_id"], r["line_id"]) for r in new_lines}
         stored.shipments |= {s.id for s in new_shipments}
@@ -135,10 +189,13 @@ class SqlOrders:
     def id_for_fulfillment_order(self, fo_id: str) -> str | None:
         return self.conn.scalar(select(fulfillment_orders.c.order_id).where(fulfillment_orders.c.id == fo_id))
 
-    def list(self, filters: OrderFilter, *, after: str | None, limit: int) -> Page:
+    def page(self, filters: OrderFilter, *, after: str | None, limit: int) -> Page:
         query = select(orders).order_by(orders.c.id.desc()).limit(limit + 1)
-        for column, value in (("channel", filters.channel), ("external_id", filters.external_id),
-                              ("status", filters.status)):
+        for column, value in (
+            ("channel", filters.channel),
+            ("external_id", filters.external_id),
+            ("status", filters.status),
+        ):
             if value is not None:
                 query = query.where(orders.c[column] == value)
         key = decode_cursor(after)
@@ -171,20 +228,32 @@ class SqlOrders:
 
     def waiting_for(self, sku: str, *, limit: int) -> list[str]:
         query = (
-            select(orders.c.id).join(order_lines, order_lines.c.order_id == orders.c.id)
+            select(orders.c.id)
+            .join(order_lines, order_lines.c.order_id == orders.c.id)
             .where(order_lines.c.sku == sku, order_lines.c.backordered > 0, orders.c.hold_reason.is_(None))
-            .group_by(orders.c.id, orders.c.placed_at).order_by(orders.c.placed_at, orders.c.id).limit(limit)
+            .group_by(orders.c.id, orders.c.placed_at)
+            .order_by(orders.c.placed_at, orders.c.id)
+            .limit(limit)
         )
         return list(self.conn.scalars(query))
 
     def backordered_skus(self, *, limit: int) -> list[str]:
-        query = (select(order_lines.c.sku).where(order_lines.c.backordered > 0).distinct()
-                 .order_by(order_lines.c.sku).limit(limit))
+        query = (
+            select(order_lines.c.sku)
+            .where(order_lines.c.backordered > 0)
+            .distinct()
+            .order_by(order_lines.c.sku)
+            .limit(limit)
+        )
         return list(self.conn.scalars(query))
 
     def with_exception_for(self, sku: str) -> list[str]:
-        query = (select(order_lines.c.order_id).where(order_lines.c.sku == sku, order_lines.c.exception.is_not(None))
-                 .distinct().order_by(order_lines.c.order_id))
+        query = (
+            select(order_lines.c.order_id)
+            .where(order_lines.c.sku == sku, order_lines.c.exception.is_not(None))
+            .distinct()
+            .order_by(order_lines.c.order_id)
+        )
         return list(self.conn.scalars(query))
 
     def _assemble(self, headers: Sequence[Any]) -> list[Order]:
@@ -193,29 +262,48 @@ class SqlOrders:
         if not ids:
             return []
         lines: dict[str, list[OrderLine]] = defaultdict(list)
-        for r in self.conn.execute(select(order_lines).where(order_lines.c.order_id.in_(ids))
-                                   .order_by(order_lines.c.order_id, order_lines.c.position)):
-            lines[r.order_id].append(OrderLine(
-                r.id, r.external_id, r.sku, r.quantity, Decimal(r.unit_price),
-                **{name: getattr(r, name) for name in _LINE_BUCKETS}, exception=r.exception))
+        for r in self.conn.execute(
+            select(order_lines)
+            .where(order_lines.c.order_id.in_(ids))
+            .order_by(order_lines.c.order_id, order_lines.c.position)
+        ):
+            lines[r.order_id].append(
+                OrderLine(
+                    r.id,
+                    r.external_id,
+                    r.sku,
+                    r.quantity,
+                    Decimal(r.unit_price),
+                    **{name: getattr(r, name) for name in _LINE_BUCKETS},
+                    exception=r.exception,
+                )
+            )
         fos: dict[str, list[FulfillmentOrder]] = defaultdict(list)
         by_fo: dict[str, FulfillmentOrder] = {}
-        for r in self.conn.execute(select(fulfillment_orders).where(fulfillment_orders.c.order_id.in_(ids))
-                                   .order_by(fulfillment_orders.c.id)):
-            fo = FulfillmentOrder(r.id, r.order_id, r.location_code, FulfillmentStatus(r.status), [],
-                                  r.created_at, r.updated_at, r.reason)
+        for r in self.conn.execute(
+            select(fulfillment_orders).where(fulfillment_orders.c.order_id.in_(ids)).order_by(fulfillment_orders.c.id)
+        ):
+            fo = FulfillmentOrder(
+                r.id, r.order_id, r.location_code, FulfillmentStatus(r.status), [], r.created_at, r.updated_at, r.reason
+            )
             fos[r.order_id].append(fo)
             by_fo[fo.id] = fo
         if by_fo:
-            fl_rows = self.conn.execute(select(fulfillment_lines).where(
-                fulfillment_lines.c.fulfillment_order_id.in_(list(by_fo))))
+            fl_rows = self.conn.execute(
+                select(fulfillment_lines).where(fulfillment_lines.c.fulfillment_order_id.in_(list(by_fo)))
+            )
             for r in fl_rows:
                 by_fo[r.fulfillment_order_id].lines.append(
-                    FulfillmentLine(r.order_line_id, r.sku, r.quantity, r.shipped, r.delivered, r.cancelled))
-            for r in self.conn.execute(select(shipments).where(shipments.c.fulfillment_order_id.in_(list(by_fo)))
-                                       .order_by(shipments.c.shipped_at, shipments.c.id)):
+                    FulfillmentLine(r.order_line_id, r.sku, r.quantity, r.shipped, r.delivered, r.cancelled)
+                )
+            for r in self.conn.execute(
+                select(shipments)
+                .where(shipments.c.fulfillment_order_id.in_(list(by_fo)))
+                .order_by(shipments.c.shipped_at, shipments.c.id)
+            ):
                 by_fo[r.fulfillment_order_id].shipments.append(
-                    Shipment(r.id, r.fulfillment_order_id, r.carrier, r.tracking_number, dict(r.lines), r.shipped_at))
+                    Shipment(r.id, r.fulfillment_order_id, r.carrier, r.tracking_number, dict(r.lines), r.shipped_at)
+                )
         result = []
         for h in headers:
             order = _order(h, lines[h["id"]], fos[h["id"]])
@@ -230,31 +318,57 @@ class SqlOrders:
 
 
 def _fl_columns(r: dict[str, Any]) -> dict[str, Any]:
-    return {"fulfillment_order_id": r["fo_id"], "order_line_id": r["line_id"], "sku": r["sku"],
-            "quantity": r["quantity"], "shipped": r["shipped"], "delivered": r["delivered"],
-            "cancelled": r["cancelled"]}
+    return {
+        "fulfillment_order_id": r["fo_id"],
+        "order_line_id": r["line_id"],
+        "sku": r["sku"],
+        "quantity": r["quantity"],
+        "shipped": r["shipped"],
+        "delivered": r["delivered"],
+        "cancelled": r["cancelled"],
+    }
 
 
 def _header(order: Order) -> dict[str, Any]:
     return {
-        "id": order.id, "channel": order.channel, "external_id": order.external_id, "currency": order.currency,
-        "customer": asdict(order.customer), "ship_to": asdict(order.ship_to) if order.ship_to else None,
-        "delivery_method": order.delivery.method.value, "pickup_location": order.delivery.pickup_location,
-        "service_level": order.delivery.service_level, "shipping_total": str(order.shipping_total),
-        "tax_total": str(order.tax_total), "discount_total": str(order.discount_total),
-        "payment_status": order.payment_status.value, "placed_at": order.placed_at,
-        "created_at": order.created_at, "updated_at": order.updated_at, "hold_reason": order.hold_reason,
+        "id": order.id,
+        "channel": order.channel,
+        "external_id": order.external_id,
+        "currency": order.currency,
+        "customer": asdict(order.customer),
+        "ship_to": asdict(order.ship_to) if order.ship_to else None,
+        "delivery_method": order.delivery.method.value,
+        "pickup_location": order.delivery.pickup_location,
+        "service_level": order.delivery.service_level,
+        "shipping_total": str(order.shipping_total),
+        "tax_total": str(order.tax_total),
+        "discount_total": str(order.discount_total),
+        "payment_status": order.payment_status.value,
+        "placed_at": order.placed_at,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "hold_reason": order.hold_reason,
         "status": order.status.value,
     }
 
 
 def _order(h: Any, lines: list[OrderLine], fos: list[FulfillmentOrder]) -> Order:
     return Order(
-        id=h["id"], channel=h["channel"], external_id=h["external_id"], currency=h["currency"],
-        customer=Customer(**h["customer"]), ship_to=Address(**h["ship_to"]) if h["ship_to"] else None,
+        id=h["id"],
+        channel=h["channel"],
+        external_id=h["external_id"],
+        currency=h["currency"],
+        customer=Customer(**h["customer"]),
+        ship_to=Address(**h["ship_to"]) if h["ship_to"] else None,
         delivery=Delivery(DeliveryMethod(h["delivery_method"]), h["pickup_location"], h["service_level"]),
-        lines=lines, shipping_total=Decimal(h["shipping_total"]), tax_total=Decimal(h["tax_total"]),
-        discount_total=Decimal(h["discount_total"]), payment_status=PaymentStatus(h["payment_status"]),
-        placed_at=h["placed_at"], created_at=h["created_at"], updated_at=h["updated_at"],
-        hold_reason=h["hold_reason"], fulfillment_orders=fos,
+        lines=lines,
+        shipping_total=Decimal(h["shipping_total"]),
+        tax_total=Decimal(h["tax_total"]),
+        discount_total=Decimal(h["discount_total"]),
+        payment_status=PaymentStatus(h["payment_status"]),
+        placed_at=h["placed_at"],
+        created_at=h["created_at"],
+        updated_at=h["updated_at"],
+        hold_reason=h["hold_reason"],
+        fulfillment_orders=fos,
     )

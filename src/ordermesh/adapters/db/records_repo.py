@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, literal_column, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnClause
 
 from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
 from ordermesh.adapters.db.tables import api_keys, audit_log, idempotency_keys, outbox
@@ -18,8 +19,8 @@ from ordermesh.services.ports import ApiKeyRecord, DuplicateKey, IdFactory, Page
 # PostgreSQL hands out transaction ids in start order, not commit order. Serving only events of
 # transactions older than every one still running (the snapshot's xmin) keeps a cursor from ever
 # skipping an event that commits late.
-_PG_TXID = literal_column("pg_current_xact_id()::text::bigint")
-_PG_HORIZON = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+_PG_TXID: ColumnClause[int] = literal_column("pg_current_xact_id()::text::bigint")
+_PG_HORIZON: ColumnClause[int] = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
 
 class SqlOutbox:
@@ -35,11 +36,20 @@ class SqlOutbox:
         statement = insert(outbox)
         if self.postgres:
             statement = statement.values(txid=_PG_TXID)
-        self.conn.execute(statement, [
-            {"event_id": self.ids("evt"), "type": e.type, "source": self.source, "subject": e.subject,
-             "time": now, "data": dict(e.data)}
-            for e in events
-        ])
+        self.conn.execute(
+            statement,
+            [
+                {
+                    "event_id": self.ids("evt"),
+                    "type": e.type,
+                    "source": self.source,
+                    "subject": e.subject,
+                    "time": now,
+                    "data": dict(e.data),
+                }
+                for e in events
+            ],
+        )
 
     def feed(self, *, after: str | None, limit: int) -> Page:
         txid, last_id = _parse_position(decode_cursor(after))
@@ -76,8 +86,15 @@ def _parse_position(key: str | None) -> tuple[int, int]:
 
 
 def _stored(row: Any) -> StoredEvent:
-    return StoredEvent(row["event_id"], encode_cursor(f"{row['txid']}:{row['id']}"), row["type"], row["source"],
-                       row["subject"], row["time"], dict(row["data"]))
+    return StoredEvent(
+        row["event_id"],
+        encode_cursor(f"{row['txid']}:{row['id']}"),
+        row["type"],
+        row["source"],
+        row["subject"],
+        row["time"],
+        dict(row["data"]),
+    )
 
 
 class SqlAuditLog:
@@ -87,11 +104,20 @@ class SqlAuditLog:
     def record(
         self, *, actor: Principal, action: str, entity: str, entity_id: str, before: Any, after: Any, at: datetime
     ) -> None:
-        self.conn.execute(insert(audit_log).values(
-            at=at, actor_id=actor.id, actor_name=actor.name, action=action, entity=entity, entity_id=entity_id,
-            before=before, after=after))
+        self.conn.execute(
+            insert(audit_log).values(
+                at=at,
+                actor_id=actor.id,
+                actor_name=actor.name,
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
+                before=before,
+                after=after,
+            )
+        )
 
-    def list(self, *, entity: str | None, entity_id: str | None, after: str | None, limit: int) -> Page:
+    def page(self, *, entity: str | None, entity_id: str | None, after: str | None, limit: int) -> Page:
         query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit + 1)
         if entity is not None:
             query = query.where(audit_log.c.entity == entity)
@@ -112,14 +138,20 @@ class SqlIdempotencyKeys:
 
     def claim(self, *, key: str, scope: str, fingerprint: str, resource_id: str, now: datetime) -> None:
         try:
-            self.conn.execute(insert(idempotency_keys).values(
-                scope=scope, key=key, fingerprint=fingerprint, resource_id=resource_id, created_at=now))
+            self.conn.execute(
+                insert(idempotency_keys).values(
+                    scope=scope, key=key, fingerprint=fingerprint, resource_id=resource_id, created_at=now
+                )
+            )
         except IntegrityError as exc:
             raise DuplicateKey(key) from exc
 
     def get(self, *, key: str, scope: str) -> tuple[str, str] | None:
-        row = self.conn.execute(select(idempotency_keys.c.fingerprint, idempotency_keys.c.resource_id)
-                                .where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)).first()
+        row = self.conn.execute(
+            select(idempotency_keys.c.fingerprint, idempotency_keys.c.resource_id).where(
+                idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+            )
+        ).first()
         return (row.fingerprint, row.resource_id) if row else None
 
 
@@ -129,9 +161,16 @@ class SqlApiKeys:
 
     def add(self, record: ApiKeyRecord) -> None:
         try:
-            self.conn.execute(insert(api_keys).values(
-                id=record.id, name=record.name, role=record.role.value, key_hash=record.key_hash,
-                created_at=record.created_at, revoked_at=record.revoked_at))
+            self.conn.execute(
+                insert(api_keys).values(
+                    id=record.id,
+                    name=record.name,
+                    role=record.role.value,
+                    key_hash=record.key_hash,
+                    created_at=record.created_at,
+                    revoked_at=record.revoked_at,
+                )
+            )
         except IntegrityError as exc:
             raise DuplicateKey(record.id) from exc
 

@@ -42,13 +42,26 @@ class SqlStock:
         return _level(row._mapping) if row else None
 
     def set_level(
-        self, location: str, sku: str, *, on_hand: int, safety_stock: int | None, as_of: datetime | None,
+        self,
+        location: str,
+        sku: str,
+        *,
+        on_hand: int,
+        safety_stock: int | None,
+        as_of: datetime | None,
         now: datetime,
     ) -> StockLevel | None:
         row = self._row(location, sku, for_update=True)
         if row is None:
-            values = {"location_code": location, "sku": sku, "on_hand": on_hand, "reserved": 0,
-                      "safety_stock": safety_stock or 0, "as_of": as_of or now, "updated_at": now}
+            values = {
+                "location_code": location,
+                "sku": sku,
+                "on_hand": on_hand,
+                "reserved": 0,
+                "safety_stock": safety_stock or 0,
+                "as_of": as_of or now,
+                "updated_at": now,
+            }
             try:
                 self.conn.execute(insert(stock).values(**values))
             except IntegrityError as exc:
@@ -59,8 +72,11 @@ class SqlStock:
             return None
         new_safety = row.safety_stock if safety_stock is None else safety_stock
         new_mark = max(as_of or now, watermark) if watermark else as_of or now
-        self.conn.execute(update(stock).where(stock.c.location_code == location, stock.c.sku == sku)
-                          .values(on_hand=on_hand, safety_stock=new_safety, as_of=new_mark, updated_at=now))
+        self.conn.execute(
+            update(stock)
+            .where(stock.c.location_code == location, stock.c.sku == sku)
+            .values(on_hand=on_hand, safety_stock=new_safety, as_of=new_mark, updated_at=now)
+        )
         return StockLevel(location, sku, on_hand, row.reserved, new_safety, new_mark)
 
     def adjust(self, location: str, sku: str, delta: int, now: datetime) -> StockLevel | None:
@@ -79,28 +95,31 @@ class SqlStock:
         # The WHERE clause is re-checked on the locked row, so two orders can never share a unit.
         result = self.conn.execute(
             update(stock)
-            .where(stock.c.location_code == location, stock.c.sku == sku, _AVAILABLE >= quantity)
+            .where(stock.c.location_code == location, stock.c.sku == sku, quantity <= _AVAILABLE)
             .values(reserved=stock.c.reserved + quantity)
         )
         return result.rowcount == 1
 
     def release(self, location: str, sku: str, quantity: int) -> None:
-        self.conn.execute(update(stock).where(stock.c.location_code == location, stock.c.sku == sku)
-                          .values(reserved=stock.c.reserved - quantity))
+        self.conn.execute(
+            update(stock)
+            .where(stock.c.location_code == location, stock.c.sku == sku)
+            .values(reserved=stock.c.reserved - quantity)
+        )
 
     def consume(self, location: str, sku: str, quantity: int, now: datetime) -> None:
         # Shipping lowers both together; the CHECK constraints refuse anything below zero.
-        self.conn.execute(update(stock).where(stock.c.location_code == location, stock.c.sku == sku)
-                          .values(on_hand=stock.c.on_hand - quantity, reserved=stock.c.reserved - quantity,
-                                  as_of=now, updated_at=now))
+        self.conn.execute(
+            update(stock)
+            .where(stock.c.location_code == location, stock.c.sku == sku)
+            .values(on_hand=stock.c.on_hand - quantity, reserved=stock.c.reserved - quantity, as_of=now, updated_at=now)
+        )
 
     def candidates(self, skus: Sequence[str], capability: Capability, *, only: str | None = None) -> list[Candidate]:
         query = (
-            select(stock.c.location_code, stock.c.sku, _AVAILABLE.label("available"), locations.c.lat,
-                   locations.c.lon)
+            select(stock.c.location_code, stock.c.sku, _AVAILABLE.label("available"), locations.c.lat, locations.c.lon)
             .join(locations, locations.c.code == stock.c.location_code)
-            .where(stock.c.sku.in_(list(skus)), _AVAILABLE > 0, locations.c.active,
-                   _CAPABILITY_COLUMN[capability])
+            .where(stock.c.sku.in_(list(skus)), _AVAILABLE > 0, locations.c.active, _CAPABILITY_COLUMN[capability])
         )
         if only is not None:
             query = query.where(stock.c.location_code == only)
@@ -115,12 +134,23 @@ class SqlStock:
     def record(self, movements: Sequence[Movement]) -> None:
         if not movements:
             return
-        self.conn.execute(insert(stock_movements), [
-            {"location_code": m.location, "sku": m.sku, "kind": m.kind.value, "on_hand_delta": m.on_hand_delta,
-             "reserved_delta": m.reserved_delta, "on_hand_after": m.on_hand_after, "reason": m.reason[:300],
-             "reference": m.reference, "at": m.at}
-            for m in movements
-        ])
+        self.conn.execute(
+            insert(stock_movements),
+            [
+                {
+                    "location_code": m.location,
+                    "sku": m.sku,
+                    "kind": m.kind.value,
+                    "on_hand_delta": m.on_hand_delta,
+                    "reserved_delta": m.reserved_delta,
+                    "on_hand_after": m.on_hand_after,
+                    "reason": m.reason[:300],
+                    "reference": m.reference,
+                    "at": m.at,
+                }
+                for m in movements
+            ],
+        )
 
     def movements(self, *, location: str | None, sku: str | None, after: str | None, limit: int) -> Page:
         query = select(stock_movements).order_by(stock_movements.c.id).limit(limit + 1)
@@ -145,8 +175,12 @@ class SqlStock:
         key = decode_cursor(after)
         if key is not None:
             last_location, _, last_sku = key.partition("\x1f")
-            query = query.where(or_(stock.c.location_code > last_location,
-                                    and_(stock.c.location_code == last_location, stock.c.sku > last_sku)))
+            query = query.where(
+                or_(
+                    stock.c.location_code > last_location,
+                    and_(stock.c.location_code == last_location, stock.c.sku > last_sku),
+                )
+            )
         rows = [_level(r._mapping) for r in self.conn.execute(query)]
         more = len(rows) > limit
         rows = rows[:limit]
@@ -154,16 +188,30 @@ class SqlStock:
         return Page(rows, cursor)
 
     def by_skus(self, skus: Sequence[str]) -> list[tuple[StockLevel, Location]]:
-        query = (select(stock, locations).join(locations, locations.c.code == stock.c.location_code)
-                 .where(stock.c.sku.in_(list(skus))).order_by(stock.c.sku, stock.c.location_code))
+        query = (
+            select(stock, locations)
+            .join(locations, locations.c.code == stock.c.location_code)
+            .where(stock.c.sku.in_(list(skus)))
+            .order_by(stock.c.sku, stock.c.location_code)
+        )
         return [(_level(r._mapping), location_from_row(r._mapping)) for r in self.conn.execute(query)]
 
 
 def _level(row: Any) -> StockLevel:
-    return StockLevel(row["location_code"], row["sku"], row["on_hand"], row["reserved"], row["safety_stock"],
-                      row["as_of"])
+    return StockLevel(
+        row["location_code"], row["sku"], row["on_hand"], row["reserved"], row["safety_stock"], row["as_of"]
+    )
 
 
 def _movement(row: Any) -> Movement:
-    return Movement(row["location_code"], row["sku"], MovementKind(row["kind"]), row["on_hand_delta"],
-                    row["reserved_delta"], row["reason"], row["reference"], row["at"], row["on_hand_after"])
+    return Movement(
+        row["location_code"],
+        row["sku"],
+        MovementKind(row["kind"]),
+        row["on_hand_delta"],
+        row["reserved_delta"],
+        row["reason"],
+        row["reference"],
+        row["at"],
+        row["on_hand_after"],
+    )

@@ -61,7 +61,8 @@ TS = UtcDateTime()
 MONEY = String(40)  # decimal text: exact on every backend
 
 api_keys = Table(
-    "api_keys", metadata,
+    "api_keys",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("role", String(20), nullable=False),
@@ -71,7 +72,8 @@ api_keys = Table(
 )
 
 items = Table(
-    "items", metadata,
+    "items",
+    metadata,
     Column("sku", String(100), primary_key=True),
     Column("name", String(300), nullable=False),
     Column("weight_grams", Integer, nullable=False),
@@ -80,7 +82,8 @@ items = Table(
 )
 
 locations = Table(
-    "locations", metadata,
+    "locations",
+    metadata,
     Column("code", String(64), primary_key=True),
     Column("name", String(200), nullable=False),
     Column("type", String(30), nullable=False),
@@ -100,7 +103,8 @@ locations = Table(
 )
 
 stock = Table(
-    "stock", metadata,
+    "stock",
+    metadata,
     Column("location_code", String(64), ForeignKey("locations.code"), primary_key=True),
     Column("sku", String(100), ForeignKey("items.sku"), primary_key=True),
     Column("on_hand", Integer, nullable=False),
@@ -115,7 +119,8 @@ stock = Table(
 )
 
 stock_movements = Table(
-    "stock_movements", metadata,
+    "stock_movements",
+    metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("location_code", String(64), nullable=False),
     Column("sku", String(100), nullable=False),
@@ -131,7 +136,8 @@ stock_movements = Table(
 )
 
 orders = Table(
-    "orders", metadata,
+    "orders",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("channel", String(200), nullable=False),
     Column("external_id", String(200), nullable=False),
@@ -156,7 +162,8 @@ orders = Table(
 )
 
 order_lines = Table(
-    "order_lines", metadata,
+    "order_lines",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("order_id", String(40), ForeignKey("orders.id"), nullable=False),
     Column("position", Integer, nullable=False),
@@ -181,7 +188,8 @@ order_lines = Table(
 )
 
 fulfillment_orders = Table(
-    "fulfillment_orders", metadata,
+    "fulfillment_orders",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("order_id", String(40), ForeignKey("orders.id"), nullable=False),
     Column("location_code", String(64), nullable=False),
@@ -194,7 +202,8 @@ fulfillment_orders = Table(
 )
 
 fulfillment_lines = Table(
-    "fulfillment_lines", metadata,
+    "fulfillment_lines",
+    metadata,
     Column("fulfillment_order_id", String(40), ForeignKey("fulfillment_orders.id"), primary_key=True),
     Column("order_line_id", String(40), ForeignKey("order_lines.id"), primary_key=True),
     Column("sku", String(100), nullable=False),
@@ -206,7 +215,8 @@ fulfillment_lines = Table(
 )
 
 shipments = Table(
-    "shipments", metadata,
+    "shipments",
+    metadata,
     Column("id", String(40), primary_key=True),
     Column("fulfillment_order_id", String(40), ForeignKey("fulfillment_orders.id"), nullable=False),
     Column("carrier", String(100), nullable=False),
@@ -217,7 +227,8 @@ shipments = Table(
 )
 
 outbox = Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
     # PostgreSQL: the writing transaction's id, so the feed only serves what every reader can see.
     Column("txid", BigInteger, nullable=False, server_default="0"),
@@ -232,7 +243,8 @@ outbox = Table(
 )
 
 audit_log = Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("at", TS, nullable=False),
     Column("actor_id", String(40), nullable=False),
@@ -246,11 +258,11 @@ audit_log = Table(
 )
 
 idempotency_keys = Table(
-    "idempotency_keys", metadata,
+    "idempotency_keys",
+    metadata,
     Column("scope", String(50), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
     Column("resource_id", String(40), nullable=False),
     Column("created_at", TS, nullable=False),
 )
-

@@ -11,13 +11,33 @@ from ordermesh.adapters.db.catalog_repo import SqlItems, SqlLocations
 from ordermesh.adapters.db.orders_repo import SqlOrders
 from ordermesh.adapters.db.records_repo import SqlApiKeys, SqlAuditLog, SqlIdempotencyKeys, SqlOutbox
 from ordermesh.adapters.db.stock_repo import SqlStock
-from ordermesh.services.ports import IdFactory, RetryableConflict
+from ordermesh.services.ports import (
+    ApiKeys,
+    AuditLog,
+    IdempotencyKeys,
+    IdFactory,
+    ItemRepository,
+    LocationRepository,
+    OrderRepository,
+    Outbox,
+    RetryableConflict,
+    StockRepository,
+)
 
 # PostgreSQL SQLSTATEs after which the whole transaction may simply be run again.
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 
 
 class SqlUnitOfWork:
+    items: ItemRepository
+    locations: LocationRepository
+    stock: StockRepository
+    orders: OrderRepository
+    outbox: Outbox
+    audit: AuditLog
+    idempotency: IdempotencyKeys
+    api_keys: ApiKeys
+
     def __init__(self, engine: Engine, *, ids: IdFactory, source: str) -> None:
         self.engine = engine
         self.ids = ids
@@ -46,8 +66,9 @@ class SqlUnitOfWork:
         self.api_keys = SqlApiKeys(conn)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if self._tx is not None and self._tx.is_active:
                 self._tx.rollback()

@@ -23,7 +23,7 @@ def _lookup(zip5: str) -> GeoPoint | None:
     if len(zip5) != 5 or not zip5.isdigit():
         return None
     try:
-        found = zipcodes.matching(zip5)
+        found = zipcodes.matching(zip5)  # type: ignore[no-untyped-call]
     except (ValueError, TypeError):
         return None
     for entry in found:

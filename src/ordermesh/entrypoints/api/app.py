@@ -47,8 +47,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                 worker.stop()
             runtime.close()
 
-    app = FastAPI(title="Ordermesh", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app = FastAPI(
+        title="Ordermesh",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
     app.state.context = runtime.context
     app.state.keys = KeyCache()
     problems.install(app)

@@ -53,9 +53,23 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        payload = json.dumps({"type": "/problems/body-too-large", "title": "Request body too large",
-                              "status": 413, "detail": f"the body exceeds {self.max_bytes} bytes"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/problem+json"),
-                                (b"content-length", str(len(payload)).encode()), (b"connection", b"close")]})
+        payload = json.dumps(
+            {
+                "type": "/problems/body-too-large",
+                "title": "Request body too large",
+                "status": 413,
+                "detail": f"the body exceeds {self.max_bytes} bytes",
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})

@@ -36,15 +36,36 @@ _STATUS: list[tuple[type[DomainError], int, str]] = [
     (InvalidInput, 422, "invalid-input"),
 ]
 
-_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-           405: "Method not allowed", 413: "Request body too large", 415: "Unsupported media type",
-           422: "Validation failed", 500: "Internal server error", 503: "Service unavailable"}
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Validation failed",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
 
 
-def problem(status: int, slug: str, detail: str, *, title: str | None = None, headers: dict[str, str] | None = None,
-            **extra: Any) -> JSONResponse:
-    body = {"type": f"/problems/{slug}", "title": title or _TITLES.get(status, "Error"), "status": status,
-            "detail": detail, **extra}
+def problem(
+    status: int,
+    slug: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": f"/problems/{slug}",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -60,8 +81,12 @@ def install(app: FastAPI) -> None:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             where = next(e for e in errors if e.get("type") == "json_invalid")
-            return problem(400, "malformed-json", f"the body is not valid JSON: {where.get('msg')}",
-                           errors=[{"loc": _loc(where.get("loc", ())), "msg": where.get("msg")}])
+            return problem(
+                400,
+                "malformed-json",
+                f"the body is not valid JSON: {where.get('msg')}",
+                errors=[{"loc": _loc(where.get("loc", ())), "msg": where.get("msg")}],
+            )
         items = [{"loc": _loc(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors]
         names = ", ".join(".".join(str(p) for p in i["loc"] if p != "body") or "body" for i in items)
         return problem(422, "validation", f"invalid request: {names}", errors=items)
@@ -74,8 +99,10 @@ def install(app: FastAPI) -> None:
                 if isinstance(exc, InvalidInput) and exc.field:
                     extra["errors"] = [{"loc": ["body", *exc.field], "msg": exc.detail}]
                 if isinstance(exc, QuantityConflict):
-                    extra["errors"] = [{"loc": ["body", "lines", e.line_id], "msg":
-                                        f"asked {e.requested}, at most {e.allowed}"} for e in exc.excesses]
+                    extra["errors"] = [
+                        {"loc": ["body", "lines", e.line_id], "msg": f"asked {e.requested}, at most {e.allowed}"}
+                        for e in exc.excesses
+                    ]
                 return problem(status, slug, exc.detail, title=exc.title, **extra)
         return problem(422, "domain-rule", exc.detail, title=exc.title)
 
@@ -86,7 +113,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden"}.get(
-            exc.status_code, "http-error")
+            exc.status_code, "http-error"
+        )
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no route for {request.method} {request.url.path}"

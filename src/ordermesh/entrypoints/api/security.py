@@ -57,7 +57,8 @@ def require(permission: Permission) -> Callable[..., Principal]:
         challenge = {"WWW-Authenticate": "Bearer"}
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise HTTPException(401, "an API key is required: Authorization: Bearer <key>", headers=challenge)
-        principal = request.app.state.keys.principal(request.app.state.context, credentials.credentials)
+        keys: KeyCache = request.app.state.keys
+        principal = keys.principal(request.app.state.context, credentials.credentials)
         if principal is None:
             raise HTTPException(401, "the API key is unknown or revoked", headers=challenge)
         if not principal.may(permission):

@@ -50,9 +50,15 @@ def serve(
     upgrade(settings.database_url)
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"Ordermesh on http://{bind_host}:{bind_port}  (docs: /docs)")
-    uvicorn.run("ordermesh.entrypoints.api.app:app_from_environment", factory=True, host=bind_host,
-                port=bind_port, workers=workers or settings.workers, log_level=settings.log_level,
-                access_log=False)
+    uvicorn.run(
+        "ordermesh.entrypoints.api.app:app_from_environment",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+    )
 
 
 @app.command()

@@ -14,8 +14,14 @@ log = logging.getLogger(__name__)
 class Worker:
     """Runs until stopped; safe to run in several processes (claims are row-locked on PostgreSQL)."""
 
-    def __init__(self, ctx: AppContext, publishers: list[EventPublisher], *, poll_seconds: float = 0.5,
-                 sweep_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        publishers: list[EventPublisher],
+        *,
+        poll_seconds: float = 0.5,
+        sweep_seconds: float = 60.0,
+    ) -> None:
         self.ctx = ctx
         self.publishers = publishers
         self.poll_seconds = poll_seconds

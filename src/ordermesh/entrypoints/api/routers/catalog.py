@@ -25,7 +25,7 @@ def create_item(body: ItemIn, ctx: Ctx, actor: CatalogManager, response: Respons
 
 @router.get("/items")
 def list_items(ctx: Ctx, _: Reader, after: str | None = None, limit: Limit = 100) -> PageOut[ItemOut]:
-    page = ctx.read(lambda uow: uow.items.list(after=after, limit=limit))
+    page = ctx.read(lambda uow: uow.items.page(after=after, limit=limit))
     return PageOut[ItemOut](data=[ItemOut.of(i) for i in page.rows], next_cursor=page.next_cursor)
 
 
@@ -46,7 +46,7 @@ def create_location(body: LocationIn, ctx: Ctx, actor: CatalogManager, response:
 
 @router.get("/locations")
 def list_locations(ctx: Ctx, _: Reader, after: str | None = None, limit: Limit = 100) -> PageOut[LocationOut]:
-    page = ctx.read(lambda uow: uow.locations.list(after=after, limit=limit))
+    page = ctx.read(lambda uow: uow.locations.page(after=after, limit=limit))
     return PageOut[LocationOut](data=[LocationOut.of(loc) for loc in page.rows], next_cursor=page.next_cursor)
 
 

@@ -41,18 +41,31 @@ class AuditEntryOut(BaseModel):
 
 
 @router.get("/events")
-def events(ctx: Ctx, _: Reader, after: str | None = None,
-           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> EventPage:
+def events(
+    ctx: Ctx, _: Reader, after: str | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> EventPage:
     """Events in commit order; poll with the returned cursor to get only what is new."""
     page = ctx.read(lambda uow: uow.outbox.feed(after=after, limit=limit))
-    return EventPage(data=[CloudEventOut(id=e.id, source=e.source, type=e.type, subject=e.subject, time=e.time,
-                                         data=e.data) for e in page.rows], next_cursor=page.next_cursor)
+    return EventPage(
+        data=[
+            CloudEventOut(id=e.id, source=e.source, type=e.type, subject=e.subject, time=e.time, data=e.data)
+            for e in page.rows
+        ],
+        next_cursor=page.next_cursor,
+    )
 
 
 @router.get("/audit")
-def audit(ctx: Ctx, _: Administrator, entity: str | None = None,
-          entity_id: str | None = None, after: str | None = None,
-          limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
-    page = ctx.read(lambda uow: uow.audit.list(entity=entity, entity_id=entity_id, after=after, limit=limit))
-    return {"data": [AuditEntryOut(**row).model_dump(mode="json") for row in page.rows],
-            "next_cursor": page.next_cursor}
+def audit(
+    ctx: Ctx,
+    _: Administrator,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    page = ctx.read(lambda uow: uow.audit.page(entity=entity, entity_id=entity_id, after=after, limit=limit))
+    return {
+        "data": [AuditEntryOut(**row).model_dump(mode="json") for row in page.rows],
+        "next_cursor": page.next_cursor,
+    }

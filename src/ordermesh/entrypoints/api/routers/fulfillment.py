@@ -18,14 +18,19 @@ router = APIRouter(prefix="/v1/fulfillment-orders", tags=["fulfillment"])
 
 @router.get("")
 def list_fulfillment_orders(
-    ctx: Ctx, _: Reader, order_id: str | None = None, location: str | None = None,
-    status: FulfillmentStatus | None = None, after: str | None = None,
+    ctx: Ctx,
+    _: Reader,
+    order_id: str | None = None,
+    location: str | None = None,
+    status: FulfillmentStatus | None = None,
+    after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PageOut[FulfillmentOrderOut]:
     filters = FulfillmentFilter(order_id, location, status.value if status else None)
     page = queries.list_fulfillment_orders(ctx, filters, after=after, limit=limit)
-    return PageOut[FulfillmentOrderOut](data=[FulfillmentOrderOut.of(fo) for fo in page.rows],
-                                        next_cursor=page.next_cursor)
+    return PageOut[FulfillmentOrderOut](
+        data=[FulfillmentOrderOut.of(fo) for fo in page.rows], next_cursor=page.next_cursor
+    )
 
 
 @router.get("/{fo_id}")

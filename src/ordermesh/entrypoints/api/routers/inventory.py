@@ -29,7 +29,11 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 
 @router.get("/inventory")
 def list_stock(
-    ctx: Ctx, _: Reader, location: str | None = None, sku: str | None = None, after: str | None = None,
+    ctx: Ctx,
+    _: Reader,
+    location: str | None = None,
+    sku: str | None = None,
+    after: str | None = None,
     limit: Limit = 200,
 ) -> PageOut[StockOut]:
     """Stock levels, filtered by location and/or SKU."""
@@ -47,14 +51,19 @@ def apply_snapshot(body: SnapshotIn, ctx: Ctx, actor: InventoryManager) -> Snaps
 @router.post("/inventory/adjustments")
 def adjust(body: AdjustmentsIn, ctx: Ctx, actor: InventoryManager) -> list[StockOut]:
     """Apply signed deltas (receipts, damages, found units), all or nothing."""
-    levels = inventory.adjust_stock(ctx, adjustments=[a.command() for a in body.adjustments],
-                                    reference=body.reference, actor=actor)
+    levels = inventory.adjust_stock(
+        ctx, adjustments=[a.command() for a in body.adjustments], reference=body.reference, actor=actor
+    )
     return [StockOut.of(level) for level in levels]
 
 
 @router.get("/inventory/movements")
 def movements(
-    ctx: Ctx, _: Reader, location: str | None = None, sku: str | None = None, after: str | None = None,
+    ctx: Ctx,
+    _: Reader,
+    location: str | None = None,
+    sku: str | None = None,
+    after: str | None = None,
     limit: Limit = 200,
 ) -> PageOut[MovementOut]:
     """The append-only ledger, oldest first, filtered by location and/or SKU."""
@@ -84,17 +93,28 @@ def stock_movements(
 
 @router.get("/availability")
 def availability(
-    ctx: Ctx, _: Reader, sku: Annotated[list[str], Query(min_length=1, max_length=200)],
-    country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None, postal_code: str | None = None,
+    ctx: Ctx,
+    _: Reader,
+    sku: Annotated[list[str], Query(min_length=1, max_length=200)],
+    country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
+    postal_code: str | None = None,
 ) -> list[SkuAvailability]:
     """Network available-to-promise per SKU over shipping locations, with the per-location breakdown."""
     found = queries.availability(ctx, sku, country=country, postal_code=postal_code)
     result = []
     for name, entries in found.items():
-        rows = [LocationAvailability(location=loc.code, type=loc.type.value, available=level.available,
-                                     on_hand=level.on_hand, reserved=level.reserved,
-                                     safety_stock=level.safety_stock,
-                                     distance_km=round(distance, 1) if distance is not None else None)
-                for loc, level, distance in entries if loc.can(Capability.SHIP)]
+        rows = [
+            LocationAvailability(
+                location=loc.code,
+                type=loc.type.value,
+                available=level.available,
+                on_hand=level.on_hand,
+                reserved=level.reserved,
+                safety_stock=level.safety_stock,
+                distance_km=round(distance, 1) if distance is not None else None,
+            )
+            for loc, level, distance in entries
+            if loc.can(Capability.SHIP)
+        ]
         result.append(SkuAvailability(sku=name, available=sum(r.available for r in rows), locations=rows))
     return result

@@ -18,8 +18,9 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_lengt
 
 
 @router.post("", status_code=201, responses={200: {"description": "A replay: the order captured before"}})
-def capture(body: OrderIn, ctx: Ctx, actor: Capturer, response: Response,
-            idempotency_key: IdempotencyKey = None) -> OrderOut:
+def capture(
+    body: OrderIn, ctx: Ctx, actor: Capturer, response: Response, idempotency_key: IdempotencyKey = None
+) -> OrderOut:
     """Capture an order once: a replay by (channel, external_id) or Idempotency-Key returns it with 200."""
     order, created = orders.capture_order(ctx, command=body.command(), actor=actor, idempotency_key=idempotency_key)
     response.status_code = 201 if created else 200
@@ -29,13 +30,18 @@ def capture(body: OrderIn, ctx: Ctx, actor: Capturer, response: Response,
 
 @router.get("")
 def list_orders(
-    ctx: Ctx, _: Reader, channel: str | None = None, external_id: str | None = None,
-    status: OrderStatus | None = None, after: str | None = None,
+    ctx: Ctx,
+    _: Reader,
+    channel: str | None = None,
+    external_id: str | None = None,
+    status: OrderStatus | None = None,
+    after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PageOut[OrderOut]:
     """Orders, newest first."""
-    page = queries.list_orders(ctx, OrderFilter(channel, external_id, status.value if status else None),
-                               after=after, limit=limit)
+    page = queries.list_orders(
+        ctx, OrderFilter(channel, external_id, status.value if status else None), after=after, limit=limit
+    )
     return PageOut[OrderOut](data=[OrderOut.of(o) for o in page.rows], next_cursor=page.next_cursor)
 
 
@@ -59,5 +65,6 @@ def release(order_id: str, ctx: Ctx, actor: OrderManager) -> OrderOut:
 def cancel(order_id: str, ctx: Ctx, actor: OrderManager, body: CancelIn | None = None) -> OrderOut:
     """Cancel the whole order, or `{lines: [{line_id, quantity}]}`; 409 for units already shipped."""
     body = body or CancelIn()
-    return OrderOut.of(orders.cancel_order(ctx, order_id=order_id, lines=body.by_line(), reason=body.reason,
-                                           actor=actor))
+    return OrderOut.of(
+        orders.cancel_order(ctx, order_id=order_id, lines=body.by_line(), reason=body.reason, actor=actor)
+    )

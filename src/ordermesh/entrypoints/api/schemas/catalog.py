@@ -41,8 +41,9 @@ class LocationIn(Input):
     capabilities: list[Capability] = Field(min_length=1)
 
     def command(self) -> CreateLocation:
-        return CreateLocation(self.code, self.name, self.type, Address(**self.address.model_dump()),
-                              frozenset(self.capabilities))
+        return CreateLocation(
+            self.code, self.name, self.type, Address(**self.address.model_dump()), frozenset(self.capabilities)
+        )
 
 
 class LocationOut(BaseModel):
@@ -57,5 +58,11 @@ class LocationOut(BaseModel):
     def of(cls, location: Location) -> LocationOut:
         address = asdict(location.address)
         address.pop("name", None)
-        return cls(code=location.code, name=location.name, type=location.type, address=AddressOut(**address),
-                   capabilities=sorted(location.capabilities), active=location.active)
+        return cls(
+            code=location.code,
+            name=location.name,
+            type=location.type,
+            address=AddressOut(**address),
+            capabilities=sorted(location.capabilities),
+            active=location.active,
+        )

@@ -11,7 +11,7 @@ T = TypeVar("T")
 
 
 def _money(value: Any) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValueError('money must be a decimal string such as "19.99", not a JSON number')
     if isinstance(value, Decimal):
         value = str(value)
@@ -32,8 +32,12 @@ def _money(value: Any) -> Decimal:
     return amount
 
 
-Money = Annotated[Decimal, BeforeValidator(_money), PlainSerializer(lambda d: str(d), return_type=str),
-                  Field(json_schema_extra={"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["19.99"]})]
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    PlainSerializer(str, return_type=str),
+    Field(json_schema_extra={"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["19.99"]}),
+]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
 Sku = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]

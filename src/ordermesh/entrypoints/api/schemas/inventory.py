@@ -16,8 +16,9 @@ MAX_QUANTITY = 100_000_000
 class StockIn(Input):
     on_hand: int = Field(ge=0, le=MAX_QUANTITY)
     safety_stock: int | None = Field(default=None, ge=0, le=MAX_QUANTITY)
-    as_of: AwareDatetime | None = Field(default=None, description="When the count was taken; older counts "
-                                        "than the last one applied are ignored")
+    as_of: AwareDatetime | None = Field(
+        default=None, description="When the count was taken; older counts than the last one applied are ignored"
+    )
 
 
 class StockOut(BaseModel):
@@ -31,8 +32,15 @@ class StockOut(BaseModel):
 
     @classmethod
     def of(cls, level: StockLevel) -> StockOut:
-        return cls(location=level.location, sku=level.sku, on_hand=level.on_hand, reserved=level.reserved,
-                   safety_stock=level.safety_stock, available=level.available, as_of=level.as_of)
+        return cls(
+            location=level.location,
+            sku=level.sku,
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            safety_stock=level.safety_stock,
+            available=level.available,
+            as_of=level.as_of,
+        )
 
 
 class StockSetOut(StockOut):
@@ -87,9 +95,17 @@ class MovementOut(BaseModel):
 
     @classmethod
     def of(cls, m: Movement) -> MovementOut:
-        return cls(location=m.location, sku=m.sku, kind=m.kind, on_hand_delta=m.on_hand_delta,
-                   reserved_delta=m.reserved_delta, on_hand_after=m.on_hand_after, reason=m.reason,
-                   reference=m.reference, at=m.at)
+        return cls(
+            location=m.location,
+            sku=m.sku,
+            kind=m.kind,
+            on_hand_delta=m.on_hand_delta,
+            reserved_delta=m.reserved_delta,
+            on_hand_after=m.on_hand_after,
+            reason=m.reason,
+            reference=m.reference,
+            at=m.at,
+        )
 
 
 class LocationAvailability(BaseModel):

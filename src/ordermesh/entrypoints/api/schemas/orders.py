@@ -51,8 +51,12 @@ class LineIn(Input):
 
 
 class OrderIn(Input):
-    channel: str = Field(min_length=1, max_length=200, pattern=r"^[a-z0-9][a-z0-9_\-]*(:[^\s]+)?$",
-                         examples=["web", "shopify:acme.myshopify.com"])
+    channel: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[a-z0-9][a-z0-9_\-]*(:[^\s]+)?$",
+        examples=["web", "shopify:acme.myshopify.com"],
+    )
     external_id: str = Field(min_length=1, max_length=200)
     currency: str = Field(description="ISO 4217 code", examples=["USD"])
     customer: CustomerIn = Field(default_factory=CustomerIn)
@@ -78,8 +82,11 @@ class OrderIn(Input):
             raise ValueError("ship_to is required when delivery.method is ship")
         if not is_currency(self.currency):
             return self
-        amounts = [("shipping_total", self.shipping_total), ("tax_total", self.tax_total),
-                   ("discount_total", self.discount_total)]
+        amounts = [
+            ("shipping_total", self.shipping_total),
+            ("tax_total", self.tax_total),
+            ("discount_total", self.discount_total),
+        ]
         amounts += [(f"lines[{i}].unit_price", line.unit_price) for i, line in enumerate(self.lines)]
         for name, amount in amounts:
             if not fits_currency(amount, self.currency):
@@ -88,13 +95,18 @@ class OrderIn(Input):
 
     def command(self) -> CaptureOrder:
         return CaptureOrder(
-            channel=self.channel, external_id=self.external_id, currency=self.currency,
+            channel=self.channel,
+            external_id=self.external_id,
+            currency=self.currency,
             customer=Customer(**self.customer.model_dump()),
             ship_to=Address(**self.ship_to.model_dump()) if self.ship_to else None,
             delivery=Delivery(self.delivery.method, self.delivery.pickup_location, self.delivery.service_level),
             lines=tuple(NewLine(li.external_id, li.sku, li.quantity, li.unit_price) for li in self.lines),
-            shipping_total=self.shipping_total, tax_total=self.tax_total, discount_total=self.discount_total,
-            payment_status=self.payment_status, placed_at=self.placed_at,
+            shipping_total=self.shipping_total,
+            tax_total=self.tax_total,
+            discount_total=self.discount_total,
+            payment_status=self.payment_status,
+            placed_at=self.placed_at,
         )
 
 
@@ -113,8 +125,7 @@ def _by_line(lines: list[LineQuantity] | None) -> dict[str, int] | None:
 
 
 class CancelIn(Input):
-    lines: list[LineQuantity] | None = Field(default=None, min_length=1,
-                                             description="Omit to cancel the whole order")
+    lines: list[LineQuantity] | None = Field(default=None, min_length=1, description="Omit to cancel the whole order")
     reason: str = Field(default="cancelled by request", max_length=200)
 
     def by_line(self) -> dict[str, int] | None:
@@ -207,13 +218,35 @@ class FulfillmentOrderOut(BaseModel):
     @classmethod
     def of(cls, fo: FulfillmentOrder) -> FulfillmentOrderOut:
         return cls(
-            id=fo.id, order_id=fo.order_id, location=fo.location, status=fo.status, reason=fo.reason,
-            lines=[FulfillmentLineOut(line_id=fl.order_line_id, sku=fl.sku, quantity=fl.quantity, open=fl.open,
-                                      shipped=fl.shipped, delivered=fl.delivered, cancelled=fl.cancelled)
-                   for fl in fo.lines],
-            shipments=[ShipmentOut(id=s.id, carrier=s.carrier, tracking_number=s.tracking_number, lines=s.lines,
-                                   shipped_at=s.shipped_at) for s in fo.shipments],
-            created_at=fo.created_at, updated_at=fo.updated_at,
+            id=fo.id,
+            order_id=fo.order_id,
+            location=fo.location,
+            status=fo.status,
+            reason=fo.reason,
+            lines=[
+                FulfillmentLineOut(
+                    line_id=fl.order_line_id,
+                    sku=fl.sku,
+                    quantity=fl.quantity,
+                    open=fl.open,
+                    shipped=fl.shipped,
+                    delivered=fl.delivered,
+                    cancelled=fl.cancelled,
+                )
+                for fl in fo.lines
+            ],
+            shipments=[
+                ShipmentOut(
+                    id=s.id,
+                    carrier=s.carrier,
+                    tracking_number=s.tracking_number,
+                    lines=s.lines,
+                    shipped_at=s.shipped_at,
+                )
+                for s in fo.shipments
+            ],
+            created_at=fo.created_at,
+            updated_at=fo.updated_at,
         )
 
 
@@ -242,19 +275,38 @@ class OrderOut(BaseModel):
         allocations = order.allocations()
         ship_to = order.ship_to
         return cls(
-            id=order.id, channel=order.channel, external_id=order.external_id, status=order.status,
-            hold_reason=order.hold_reason, currency=order.currency,
+            id=order.id,
+            channel=order.channel,
+            external_id=order.external_id,
+            status=order.status,
+            hold_reason=order.hold_reason,
+            currency=order.currency,
             customer=CustomerOut(email=order.customer.email, name=order.customer.name, phone=order.customer.phone),
             ship_to=AddressOut(**vars(ship_to)) if ship_to else None,
-            delivery=DeliveryOut(method=order.delivery.method, pickup_location=order.delivery.pickup_location,
-                                 service_level=order.delivery.service_level),
-            payment_status=order.payment_status, shipping_total=order.shipping_total, tax_total=order.tax_total,
-            discount_total=order.discount_total, placed_at=order.placed_at, created_at=order.created_at,
+            delivery=DeliveryOut(
+                method=order.delivery.method,
+                pickup_location=order.delivery.pickup_location,
+                service_level=order.delivery.service_level,
+            ),
+            payment_status=order.payment_status,
+            shipping_total=order.shipping_total,
+            tax_total=order.tax_total,
+            discount_total=order.discount_total,
+            placed_at=order.placed_at,
+            created_at=order.created_at,
             updated_at=order.updated_at,
-            lines=[LineOut(id=line.id, external_id=line.external_id, sku=line.sku, quantity=line.quantity,
-                           unit_price=line.unit_price, quantities=Quantities(**line.buckets()),
-                           allocations=[AllocationOut(location=a.location, quantity=a.quantity)
-                                        for a in allocations[line.id]],
-                           exception=line.exception) for line in order.lines],
+            lines=[
+                LineOut(
+                    id=line.id,
+                    external_id=line.external_id,
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    quantities=Quantities(**line.buckets()),
+                    allocations=[AllocationOut(location=a.location, quantity=a.quantity) for a in allocations[line.id]],
+                    exception=line.exception,
+                )
+                for line in order.lines
+            ],
             fulfillment_orders=[FulfillmentOrderOut.of(fo) for fo in order.fulfillment_orders],
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -31,9 +30,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "audit_log",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("actor_id", sa.String(length=40), nullable=False),
         sa.Column("actor_name", sa.String(length=200), nullable=False),
@@ -113,9 +110,7 @@ def upgrade() -> None:
 
     op.create_table(
         "outbox",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("txid", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("event_id", sa.String(length=40), nullable=False),
         sa.Column("type", sa.String(length=100), nullable=False),
@@ -132,9 +127,7 @@ def upgrade() -> None:
 
     op.create_table(
         "stock_movements",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("location_code", sa.String(length=64), nullable=False),
         sa.Column("sku", sa.String(length=100), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
@@ -159,15 +152,11 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=500), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["order_id"], ["orders.id"], name=op.f("fk_fulfillment_orders_order_id_orders")
-        ),
+        sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_fulfillment_orders_order_id_orders")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_fulfillment_orders")),
     )
     with op.batch_alter_table("fulfillment_orders", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_fulfillment_orders_location_status", ["location_code", "status", "id"], unique=False
-        )
+        batch_op.create_index("ix_fulfillment_orders_location_status", ["location_code", "status", "id"], unique=False)
         batch_op.create_index("ix_fulfillment_orders_order", ["order_id"], unique=False)
 
     op.create_table(
@@ -187,7 +176,8 @@ def upgrade() -> None:
         sa.Column("cancelled", sa.Integer(), nullable=False),
         sa.Column("exception", sa.String(length=300), nullable=True),
         sa.CheckConstraint(
-            "unallocated >= 0 AND allocated >= 0 AND backordered >= 0 AND shipped >= 0 AND delivered >= 0 AND cancelled >= 0 AND unallocated + allocated + backordered + shipped + delivered + cancelled = quantity",
+            "unallocated >= 0 AND allocated >= 0 AND backordered >= 0 AND shipped >= 0 AND delivered >= 0 "
+            "AND cancelled >= 0 AND unallocated + allocated + backordered + shipped + delivered + cancelled = quantity",
             name=op.f("ck_order_lines_buckets_partition_quantity"),
         ),
         sa.ForeignKeyConstraint(["order_id"], ["orders.id"], name=op.f("fk_order_lines_order_id_orders")),
@@ -209,9 +199,7 @@ def upgrade() -> None:
         sa.CheckConstraint("on_hand >= 0", name=op.f("ck_stock_on_hand_not_negative")),
         sa.CheckConstraint("reserved >= 0", name=op.f("ck_stock_reserved_not_negative")),
         sa.CheckConstraint("safety_stock >= 0", name=op.f("ck_stock_safety_not_negative")),
-        sa.ForeignKeyConstraint(
-            ["location_code"], ["locations.code"], name=op.f("fk_stock_location_code_locations")
-        ),
+        sa.ForeignKeyConstraint(["location_code"], ["locations.code"], name=op.f("fk_stock_location_code_locations")),
         sa.ForeignKeyConstraint(["sku"], ["items.sku"], name=op.f("fk_stock_sku_items")),
         sa.PrimaryKeyConstraint("location_code", "sku", name=op.f("pk_stock")),
     )
