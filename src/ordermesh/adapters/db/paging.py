@@ -16,6 +16,9 @@ def decode_cursor(cursor: str | None) -> str | None:
     if cursor is None:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        key = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError):
-        raise InvalidInput(f"malformed cursor '{cursor}'", field=("after",)) from None
+        key = ""
+    if not key:
+        raise InvalidInput(f"malformed cursor '{cursor}'", field=("after",))
+    return key

@@ -8,14 +8,14 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ordermesh.domain.catalog import Address, Capability, Item, Location, LocationType
-from ordermesh.entrypoints.api.schemas.common import AddressIn, AddressOut, Code, Input, Sku
+from ordermesh.entrypoints.api.schemas.common import AddressIn, AddressOut, Code, Count, Input, Sku
 from ordermesh.services.commands import CreateItem, CreateLocation
 
 
 class ItemIn(Input):
     sku: Sku
     name: str = Field(min_length=1, max_length=300)
-    weight_grams: int = Field(ge=0, le=10_000_000)
+    weight_grams: Count = Field(ge=0, le=10_000_000)
     attributes: dict[str, Any] = Field(default_factory=dict, description="Free-form flags, e.g. hazmat")
 
     def command(self) -> CreateItem:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, Strict
 
 T = TypeVar("T")
 
@@ -38,6 +38,8 @@ Money = Annotated[
     PlainSerializer(str, return_type=str),
     Field(json_schema_extra={"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["19.99"]}),
 ]
+# Counts must be JSON integers: "3" or 3.0 is a client bug worth reporting, not guessing at.
+Count = Annotated[int, Strict()]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
 Sku = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]

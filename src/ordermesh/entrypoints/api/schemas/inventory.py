@@ -7,15 +7,15 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, Field
 
 from ordermesh.domain.inventory import Movement, MovementKind, StockLevel
-from ordermesh.entrypoints.api.schemas.common import Code, Input, Sku
+from ordermesh.entrypoints.api.schemas.common import Code, Count, Input, Sku
 from ordermesh.services.commands import AdjustStock, SetStock
 
 MAX_QUANTITY = 100_000_000
 
 
 class StockIn(Input):
-    on_hand: int = Field(ge=0, le=MAX_QUANTITY)
-    safety_stock: int | None = Field(default=None, ge=0, le=MAX_QUANTITY)
+    on_hand: Count = Field(ge=0, le=MAX_QUANTITY)
+    safety_stock: Count | None = Field(default=None, ge=0, le=MAX_QUANTITY)
     as_of: AwareDatetime | None = Field(
         default=None, description="When the count was taken; older counts than the last one applied are ignored"
     )
@@ -50,7 +50,7 @@ class StockSetOut(StockOut):
 class AdjustmentIn(Input):
     location: Code
     sku: Sku
-    delta: int = Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)
+    delta: Count = Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)
     reason: str = Field(min_length=1, max_length=200)
 
     def command(self) -> AdjustStock:
@@ -65,8 +65,8 @@ class AdjustmentsIn(Input):
 class SnapshotEntryIn(Input):
     location: Code
     sku: Sku
-    on_hand: int = Field(ge=0, le=MAX_QUANTITY)
-    safety_stock: int | None = Field(default=None, ge=0, le=MAX_QUANTITY)
+    on_hand: Count = Field(ge=0, le=MAX_QUANTITY)
+    safety_stock: Count | None = Field(default=None, ge=0, le=MAX_QUANTITY)
 
 
 class SnapshotIn(Input):

@@ -19,7 +19,7 @@ from ordermesh.domain.orders import (
     OrderStatus,
     PaymentStatus,
 )
-from ordermesh.entrypoints.api.schemas.common import AddressIn, AddressOut, Code, Input, Money, Sku
+from ordermesh.entrypoints.api.schemas.common import AddressIn, AddressOut, Code, Count, Input, Money, Sku
 from ordermesh.services.commands import CaptureOrder, NewLine, ShipFulfillment
 
 MAX_LINE_QUANTITY = 1_000_000
@@ -46,7 +46,7 @@ class DeliveryIn(Input):
 class LineIn(Input):
     external_id: str | None = Field(default=None, max_length=200)
     sku: Sku
-    quantity: int = Field(gt=0, le=MAX_LINE_QUANTITY)
+    quantity: Count = Field(gt=0, le=MAX_LINE_QUANTITY)
     unit_price: Money
 
 
@@ -112,7 +112,7 @@ class OrderIn(Input):
 
 class LineQuantity(Input):
     line_id: str = Field(min_length=1, max_length=40)
-    quantity: int = Field(gt=0, le=MAX_LINE_QUANTITY)
+    quantity: Count = Field(gt=0, le=MAX_LINE_QUANTITY)
 
 
 def _by_line(lines: list[LineQuantity] | None) -> dict[str, int] | None:
