@@ -36,14 +36,15 @@ def capture_order(
     A replay — same (channel, external_id) or same Idempotency-Key — returns the existing order
     with created=False. Raises IdempotencyConflict when a key comes back with another body.
     """
-    fingerprint = _fingerprint(command)
+    fingerprint = _fingerprint(command) if idempotency_key is not None else ""
 
     def work(uow: UnitOfWork) -> tuple[Order, bool]:
-        existing = _existing(uow, command, idempotency_key, fingerprint)
-        if existing is not None:
-            return existing, False
+        if idempotency_key is not None:
+            existing = _existing(uow, command, idempotency_key, fingerprint)
+            if existing is not None:
+                return existing, False
         order = _new_order(uow, ctx, command)
-        uow.orders.add(order)
+        uow.orders.add(order)  # a replay of (channel, external_id) stops here with DuplicateKey
         if idempotency_key is not None:
             uow.idempotency.claim(
                 key=idempotency_key,

@@ -6,13 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
 from ordermesh.adapters.db.tables import items, locations
 from ordermesh.domain.catalog import Address, Capability, Item, Location, LocationType
 from ordermesh.services.ports import DuplicateKey, Page
+
+_KNOWN = select(items.c.sku).where(items.c.sku.in_(bindparam("skus", expanding=True)))
 
 
 class SqlItems:
@@ -40,7 +42,7 @@ class SqlItems:
     def known(self, skus: Sequence[str]) -> set[str]:
         if not skus:
             return set()
-        return set(self.conn.scalars(select(items.c.sku).where(items.c.sku.in_(sorted(set(skus))))))
+        return set(self.conn.scalars(_KNOWN, {"skus": sorted(set(skus))}))
 
     def page(self, *, after: str | None, limit: int) -> Page:
         query = select(items).order_by(items.c.sku).limit(limit + 1)

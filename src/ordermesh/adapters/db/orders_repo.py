@@ -20,6 +20,49 @@ from ordermesh.services.ports import DuplicateKey, FulfillmentFilter, OrderFilte
 
 _LINE_BUCKETS = ("unallocated", "allocated", "backordered", "shipped", "delivered", "cancelled")
 
+# Built once: the capture path runs these for every order.
+_INSERT_ORDER = insert(orders)
+_INSERT_LINES = insert(order_lines)
+_UPDATE_HEADER = (
+    update(orders)
+    .where(orders.c.id == bindparam("b_id"))
+    .values(
+        hold_reason=bindparam("b_hold_reason"),
+        status=bindparam("b_status"),
+        updated_at=bindparam("b_updated_at"),
+        payment_status=bindparam("b_payment_status"),
+    )
+)
+_UPDATE_LINES = (
+    update(order_lines)
+    .where(order_lines.c.id == bindparam("line_id"))
+    .values({name: bindparam(f"b_{name}") for name in (*_LINE_BUCKETS, "exception")})
+)
+_INSERT_FOS = insert(fulfillment_orders)
+_UPDATE_FOS = (
+    update(fulfillment_orders)
+    .where(fulfillment_orders.c.id == bindparam("b_id"))
+    .values(status=bindparam("b_status"), reason=bindparam("b_reason"), updated_at=bindparam("b_updated_at"))
+)
+_INSERT_FO_LINES = insert(fulfillment_lines)
+_UPDATE_FO_LINES = (
+    update(fulfillment_lines)
+    .where(
+        fulfillment_lines.c.fulfillment_order_id == bindparam("fo_id"),
+        fulfillment_lines.c.order_line_id == bindparam("line_id"),
+    )
+    .values(
+        quantity=bindparam("b_quantity"),
+        shipped=bindparam("b_shipped"),
+        delivered=bindparam("b_delivered"),
+        cancelled=bindparam("b_cancelled"),
+    )
+)
+_INSERT_SHIPMENTS = insert(shipments)
+_FIND = select(orders.c.id).where(
+    orders.c.channel == bindparam("channel"), orders.c.external_id == bindparam("external_id")
+)
+
 
 @dataclass
 class _Stored:
@@ -42,18 +85,22 @@ class SqlOrders:
     def add(self, order: Order) -> None:
         """Insert the header first: it claims (channel, external_id) before any stock is touched."""
         try:
-            self.conn.execute(insert(orders).values(**_header(order)))
+            self.conn.execute(_INSERT_ORDER, _header(order))
         except IntegrityError as exc:
             raise DuplicateKey(f"{order.channel}/{order.external_id}") from exc
         self._stored[order.id] = _Stored()
 
     def save(self, order: Order) -> None:
         stored = self._stored.setdefault(order.id, _Stored(lines=True))
-        header = _header(order)
         self.conn.execute(
-            update(orders)
-            .where(orders.c.id == order.id)
-            .values({k: header[k] for k in ("hold_reason", "status", "updated_at", "payment_status")})
+            _UPDATE_HEADER,
+            {
+                "b_id": order.id,
+                "b_hold_reason": order.hold_reason,
+                "b_status": order.status.value,
+                "b_updated_at": order.updated_at,
+                "b_payment_status": order.payment_status.value,
+            },
         )
         self._save_lines(order, stored)
         self._save_fulfillment(order, stored)
@@ -61,7 +108,7 @@ class SqlOrders:
     def _save_lines(self, order: Order, stored: _Stored) -> None:
         if not stored.lines:
             self.conn.execute(
-                insert(order_lines),
+                _INSERT_LINES,
                 [
                     {
                         "id": line.id,
@@ -80,10 +127,11 @@ class SqlOrders:
             stored.lines = True
             return
         self.conn.execute(
-            update(order_lines)
-            .where(order_lines.c.id == bindparam("line_id"))
-            .values({name: bindparam(name) for name in (*_LINE_BUCKETS, "exception")}),
-            [{"line_id": line.id, "exception": line.exception, **line.buckets()} for line in order.lines],
+            _UPDATE_LINES,
+            [
+                {"line_id": line.id, "b_exception": line.exception, **{f"b_{k}": v for k, v in line.buckets().items()}}
+                for line in order.lines
+            ],
         )
 
     def _save_fulfillment(self, order: Order, stored: _Stored) -> None:
@@ -117,42 +165,29 @@ class SqlOrders:
                 (old_lines if key in stored.fulfillment_lines else new_lines).append(line_row)
             new_shipments += [s for s in fo.shipments if s.id not in stored.shipments]
         if new_fos:
-            self.conn.execute(insert(fulfillment_orders), new_fos)
+            self.conn.execute(_INSERT_FOS, new_fos)
         if old_fos:
             self.conn.execute(
-                update(fulfillment_orders)
-                .where(fulfillment_orders.c.id == bindparam("b_id"))
-                .values(
-                    status=bindparam("b_status"), reason=bindparam("b_reason"), updated_at=bindparam("b_updated_at")
-                ),
+                _UPDATE_FOS,
                 [
                     {"b_id": r["id"], "b_status": r["status"], "b_reason": r["reason"], "b_updated_at": r["updated_at"]}
                     for r in old_fos
                 ],
             )
         if new_lines:
-            self.conn.execute(insert(fulfillment_lines), [_fl_columns(r) for r in new_lines])
+            self.conn.execute(_INSERT_FO_LINES, [_fl_columns(r) for r in new_lines])
         if old_lines:
             self.conn.execute(
-                update(fulfillment_lines)
-                .where(
-                    fulfillment_lines.c.fulfillment_order_id == bindparam("fo_id"),
-                    fulfillment_lines.c.order_line_id == bindparam("line_id"),
-                )
-                .values(
-                    quantity=bindparam("quantity"),
-                    shipped=bindparam("shipped"),
-                    delivered=bindparam("delivered"),
-                    cancelled=bindparam("cancelled"),
-                ),
+                _UPDATE_FO_LINES,
                 [
-                    {k: r[k] for k in ("fo_id", "line_id", "quantity", "shipped", "delivered", "cancelled")}
+                    {"fo_id": r["fo_id"], "line_id": r["line_id"]}
+                    | {f"b_{k}": r[k] for k in ("quantity", "shipped", "delivered", "cancelled")}
                     for r in old_lines
                 ],
             )
         if new_shipments:
             self.conn.execute(
-                insert(shipments),
+                _INSERT_SHIPMENTS,
                 [
                     {
                         "id": s.id,
@@ -181,9 +216,7 @@ class SqlOrders:
         return self._assemble([row._mapping])[0]
 
     def find(self, channel: str, external_id: str) -> Order | None:
-        row = self.conn.execute(
-            select(orders.c.id).where(orders.c.channel == channel, orders.c.external_id == external_id)
-        ).first()
+        row = self.conn.execute(_FIND, {"channel": channel, "external_id": external_id}).first()
         return self.get(row.id) if row else None
 
     def id_for_fulfillment_order(self, fo_id: str) -> str | None:

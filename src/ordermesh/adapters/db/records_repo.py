@@ -22,6 +22,10 @@ from ordermesh.services.ports import ApiKeyRecord, DuplicateKey, IdFactory, Page
 _PG_TXID: ColumnClause[int] = literal_column("pg_current_xact_id()::text::bigint")
 _PG_HORIZON: ColumnClause[int] = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
 
+_INSERT_EVENTS = insert(outbox)
+_INSERT_EVENTS_PG = insert(outbox).values(txid=_PG_TXID)
+_INSERT_AUDIT = insert(audit_log)
+
 
 class SqlOutbox:
     def __init__(self, conn: Connection, *, ids: IdFactory, source: str) -> None:
@@ -33,11 +37,8 @@ class SqlOutbox:
     def add(self, events: Sequence[Event], now: datetime) -> None:
         if not events:
             return
-        statement = insert(outbox)
-        if self.postgres:
-            statement = statement.values(txid=_PG_TXID)
         self.conn.execute(
-            statement,
+            _INSERT_EVENTS_PG if self.postgres else _INSERT_EVENTS,
             [
                 {
                     "event_id": self.ids("evt"),
@@ -105,16 +106,17 @@ class SqlAuditLog:
         self, *, actor: Principal, action: str, entity: str, entity_id: str, before: Any, after: Any, at: datetime
     ) -> None:
         self.conn.execute(
-            insert(audit_log).values(
-                at=at,
-                actor_id=actor.id,
-                actor_name=actor.name,
-                action=action,
-                entity=entity,
-                entity_id=entity_id,
-                before=before,
-                after=after,
-            )
+            _INSERT_AUDIT,
+            {
+                "at": at,
+                "actor_id": actor.id,
+                "actor_name": actor.name,
+                "action": action,
+                "entity": entity,
+                "entity_id": entity_id,
+                "before": before,
+                "after": after,
+            },
         )
 
     def page(self, *, entity: str | None, entity_id: str | None, after: str | None, limit: int) -> Page:

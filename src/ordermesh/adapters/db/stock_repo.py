@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ordermesh.adapters.db.catalog_repo import location_from_row
@@ -24,6 +24,44 @@ _CAPABILITY_COLUMN = {
     Capability.PICKUP: locations.c.can_pickup,
     Capability.RETURNS: locations.c.can_return,
 }
+_ROW = (stock.c.location_code == bindparam("b_location")) & (stock.c.sku == bindparam("b_sku"))
+
+# Statements on the order-capture path are built once: building them per call cost more than running them.
+# The WHERE clause is re-checked on the locked row, so two orders can never take the same unit.
+_RESERVE = (
+    update(stock)
+    .where(_ROW, _AVAILABLE >= bindparam("b_quantity"))
+    .values(reserved=stock.c.reserved + bindparam("b_quantity"))
+)
+_RELEASE = update(stock).where(_ROW).values(reserved=stock.c.reserved - bindparam("b_quantity"))
+_CONSUME = (
+    update(stock)
+    .where(_ROW)
+    .values(
+        on_hand=stock.c.on_hand - bindparam("b_quantity"),
+        reserved=stock.c.reserved - bindparam("b_quantity"),
+        as_of=bindparam("b_now"),
+        updated_at=bindparam("b_now"),
+    )
+)
+_INSERT_MOVEMENTS = insert(stock_movements)
+
+
+def _candidates_query(capability: Capability, only: bool) -> Select[Any]:
+    query = (
+        select(stock.c.location_code, stock.c.sku, _AVAILABLE.label("available"), locations.c.lat, locations.c.lon)
+        .join(locations, locations.c.code == stock.c.location_code)
+        .where(
+            stock.c.sku.in_(bindparam("skus", expanding=True)),
+            _AVAILABLE > 0,
+            locations.c.active,
+            _CAPABILITY_COLUMN[capability],
+        )
+    )
+    return query.where(stock.c.location_code == bindparam("only")) if only else query
+
+
+_CANDIDATES = {(c, only): _candidates_query(c, only) for c in Capability for only in (False, True)}
 
 
 class SqlStock:
@@ -92,39 +130,23 @@ class SqlStock:
         return self.get(location, sku) if result.rowcount == 1 else None
 
     def try_reserve(self, location: str, sku: str, quantity: int) -> bool:
-        # The WHERE clause is re-checked on the locked row, so two orders can never share a unit.
-        result = self.conn.execute(
-            update(stock)
-            .where(stock.c.location_code == location, stock.c.sku == sku, quantity <= _AVAILABLE)
-            .values(reserved=stock.c.reserved + quantity)
-        )
+        result = self.conn.execute(_RESERVE, {"b_location": location, "b_sku": sku, "b_quantity": quantity})
         return result.rowcount == 1
 
     def release(self, location: str, sku: str, quantity: int) -> None:
-        self.conn.execute(
-            update(stock)
-            .where(stock.c.location_code == location, stock.c.sku == sku)
-            .values(reserved=stock.c.reserved - quantity)
-        )
+        self.conn.execute(_RELEASE, {"b_location": location, "b_sku": sku, "b_quantity": quantity})
 
     def consume(self, location: str, sku: str, quantity: int, now: datetime) -> None:
         # Shipping lowers both together; the CHECK constraints refuse anything below zero.
-        self.conn.execute(
-            update(stock)
-            .where(stock.c.location_code == location, stock.c.sku == sku)
-            .values(on_hand=stock.c.on_hand - quantity, reserved=stock.c.reserved - quantity, as_of=now, updated_at=now)
-        )
+        self.conn.execute(_CONSUME, {"b_location": location, "b_sku": sku, "b_quantity": quantity, "b_now": now})
 
     def candidates(self, skus: Sequence[str], capability: Capability, *, only: str | None = None) -> list[Candidate]:
-        query = (
-            select(stock.c.location_code, stock.c.sku, _AVAILABLE.label("available"), locations.c.lat, locations.c.lon)
-            .join(locations, locations.c.code == stock.c.location_code)
-            .where(stock.c.sku.in_(list(skus)), _AVAILABLE > 0, locations.c.active, _CAPABILITY_COLUMN[capability])
-        )
+        query = _CANDIDATES[(capability, only is not None)]
+        params: dict[str, Any] = {"skus": list(skus)}
         if only is not None:
-            query = query.where(stock.c.location_code == only)
+            params["only"] = only
         found: dict[str, tuple[GeoPoint | None, dict[str, int]]] = {}
-        for code, sku, available, lat, lon in self.conn.execute(query):
+        for code, sku, available, lat, lon in self.conn.execute(query, params):
             entry = found.get(code)
             if entry is None:
                 entry = found[code] = (GeoPoint(lat, lon) if lat is not None and lon is not None else None, {})
@@ -135,7 +157,7 @@ class SqlStock:
         if not movements:
             return
         self.conn.execute(
-            insert(stock_movements),
+            _INSERT_MOVEMENTS,
             [
                 {
                     "location_code": m.location,

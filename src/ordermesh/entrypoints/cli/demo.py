@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -20,14 +20,7 @@ from ordermesh.domain.errors import AlreadyExists
 from ordermesh.domain.fulfillment import ACTIVE
 from ordermesh.domain.orders import Customer, Delivery, DeliveryMethod, Order, OrderStatus, PaymentStatus
 from ordermesh.services import catalog, fulfillment, inventory
-from ordermesh.services.commands import (
-    CaptureOrder,
-    CreateItem,
-    CreateLocation,
-    NewLine,
-    SetStock,
-    ShipFulfillment,
-)
+from ordermesh.services.commands import CaptureOrder, CreateItem, CreateLocation, NewLine, SetStock, ShipFulfillment
 from ordermesh.services.context import AppContext
 from ordermesh.services.orders import capture_order
 
@@ -36,75 +29,35 @@ SEED = 42
 STOCK_BATCH = 250
 SHOPIFY = "shopify:demo-shop.myshopify.com"
 UNKNOWN_SKU = "LEGACY-4417"  # a discontinued SKU an old storefront still sells: raised as an exception
-
-W, S, V, R = (LocationType.WAREHOUSE, LocationType.STORE, LocationType.DROPSHIP_VENDOR, LocationType.RETURNS_CENTER)
+W, S, V, R = LocationType.WAREHOUSE, LocationType.STORE, LocationType.DROPSHIP_VENDOR, LocationType.RETURNS_CENTER
 CAPABILITIES = {
-    W: frozenset({Capability.SHIP}),
-    S: frozenset({Capability.SHIP, Capability.PICKUP}),
-    V: frozenset({Capability.SHIP}),
-    R: frozenset({Capability.RETURNS}),
+    W: {Capability.SHIP},
+    S: {Capability.SHIP, Capability.PICKUP},
+    V: {Capability.SHIP},
+    R: {Capability.RETURNS},
 }
+NAMES = {W: "Distribution Center", S: "Store", V: "Drop-ship Vendor", R: "Returns Center"}
 
-# code, name, type, street, city, region, ZIP, lat, lon
-SITES: tuple[tuple[str, str, LocationType, str, str, str, str, float, float], ...] = (
-    (
-        "DC-EDISON",
-        "Edison NJ Distribution Center",
-        W,
-        "300 Raritan Center Pkwy",
-        "Edison",
-        "NJ",
-        "08837",
-        40.5090,
-        -74.3480,
-    ),
-    ("DC-JOLIET", "Joliet IL Distribution Center", W, "2500 Channahon Rd", "Joliet", "IL", "60436", 41.5040, -88.1330),
-    (
-        "DC-DALLAS",
-        "Dallas TX Distribution Center",
-        W,
-        "4100 Mountain Creek Pkwy",
-        "Dallas",
-        "TX",
-        "75236",
-        32.6720,
-        -96.9530,
-    ),
-    (
-        "DC-ONTARIO",
-        "Ontario CA Distribution Center",
-        W,
-        "1900 S Milliken Ave",
-        "Ontario",
-        "CA",
-        "91761",
-        34.0380,
-        -117.5570,
-    ),
-    ("ST-NYC", "Herald Square Store", S, "1328 Broadway", "New York", "NY", "10001", 40.7506, -73.9877),
-    ("ST-LA", "The Grove Store", S, "189 The Grove Dr", "Los Angeles", "CA", "90036", 34.0722, -118.3576),
-    ("ST-CHI", "Michigan Avenue Store", S, "835 N Michigan Ave", "Chicago", "IL", "60611", 41.8974, -87.6240),
-    ("ST-HOU", "Galleria Store", S, "5085 Westheimer Rd", "Houston", "TX", "77056", 29.7390, -95.4634),
-    ("ST-PHX", "Camelback Store", S, "2502 E Camelback Rd", "Phoenix", "AZ", "85016", 33.5093, -112.0274),
-    ("ST-PHL", "Center City Store", S, "1625 Chestnut St", "Philadelphia", "PA", "19103", 39.9515, -75.1682),
-    ("ST-SEA", "Downtown Seattle Store", S, "400 Pine St", "Seattle", "WA", "98101", 47.6118, -122.3379),
-    ("ST-ATL", "Buckhead Store", S, "3393 Peachtree Rd NE", "Atlanta", "GA", "30326", 33.8476, -84.3623),
-    (
-        "VND-MEMPHIS",
-        "Delta Home & Tech Supply (drop-ship)",
-        V,
-        "3150 Tchulahoma Rd",
-        "Memphis",
-        "TN",
-        "38118",
-        35.0430,
-        -89.9300,
-    ),
-    ("RC-SPARKS", "Sparks NV Returns Center", R, "1000 E Greg St", "Sparks", "NV", "89431", 39.5210, -119.7430),
+# code, type, name, street, city, region, ZIP, lat, lon
+SITES: tuple[tuple[str, LocationType, str, str, str, str, str, float, float], ...] = (
+    ("DC-EDISON", W, "Edison", "300 Raritan Center Pkwy", "Edison", "NJ", "08837", 40.5090, -74.3480),
+    ("DC-JOLIET", W, "Joliet", "2500 Channahon Rd", "Joliet", "IL", "60436", 41.5040, -88.1330),
+    ("DC-DALLAS", W, "Dallas", "4100 Mountain Creek Pkwy", "Dallas", "TX", "75236", 32.6720, -96.9530),
+    ("DC-ONTARIO", W, "Ontario", "1900 S Milliken Ave", "Ontario", "CA", "91761", 34.0380, -117.5570),
+    ("ST-NYC", S, "Herald Square", "1328 Broadway", "New York", "NY", "10001", 40.7506, -73.9877),
+    ("ST-LA", S, "The Grove", "189 The Grove Dr", "Los Angeles", "CA", "90036", 34.0722, -118.3576),
+    ("ST-CHI", S, "Michigan Avenue", "835 N Michigan Ave", "Chicago", "IL", "60611", 41.8974, -87.6240),
+    ("ST-HOU", S, "Galleria", "5085 Westheimer Rd", "Houston", "TX", "77056", 29.7390, -95.4634),
+    ("ST-PHX", S, "Camelback", "2502 E Camelback Rd", "Phoenix", "AZ", "85016", 33.5093, -112.0274),
+    ("ST-PHL", S, "Center City", "1625 Chestnut St", "Philadelphia", "PA", "19103", 39.9515, -75.1682),
+    ("ST-SEA", S, "Downtown Seattle", "400 Pine St", "Seattle", "WA", "98101", 47.6118, -122.3379),
+    ("ST-ATL", S, "Buckhead", "3393 Peachtree Rd NE", "Atlanta", "GA", "30326", 33.8476, -84.3623),
+    ("VND-MEMPHIS", V, "Delta Home & Tech", "3150 Tchulahoma Rd", "Memphis", "TN", "38118", 35.0430, -89.9300),
+    ("RC-SPARKS", R, "Sparks", "1000 E Greg St", "Sparks", "NV", "89431", 39.5210, -119.7430),
 )
-WAREHOUSES = [s[0] for s in SITES if s[2] == W]
-STORES = [s[0] for s in SITES if s[2] == S]
-VENDOR = next(s[0] for s in SITES if s[2] == V)
+WAREHOUSES = [site[0] for site in SITES if site[1] == W]
+STORES = [site[0] for site in SITES if site[1] == S]
+VENDOR = next(site[0] for site in SITES if site[1] == V)
 
 # category, code, name, grams, list price, flags
 PRODUCTS: tuple[tuple[str, str, str, int, str, tuple[str, ...]], ...] = (
@@ -141,6 +94,7 @@ COLORS = {
     "electronics": ("Black", "White", "Graphite"),
 }
 SIZES = ("S", "M", "L", "XL")
+PRICES = {code: Decimal(price) for _, code, _, _, price, _ in PRODUCTS}
 
 # street, city, region, ZIP, lat, lon
 DESTINATIONS: tuple[tuple[str, str, str, str, float, float], ...] = (
@@ -166,33 +120,22 @@ LAST = ("Johnson", "Garcia", "Nguyen", "Patel", "Smith", "Rodriguez", "Kim", "Ok
 CARRIERS = ("UPS", "FedEx", "USPS")
 
 
-@dataclass(frozen=True)
-class Loaded:
-    """What a load created: counts for the summary."""
-
-    locations: int
-    items: int
-    stock_rows: int
-
-
 def load_demo(ctx: AppContext, *, skus: int, orders: int, console: Console) -> str:
     """Load the demo network, stock and sample orders through the use cases; return a one-line summary."""
     rng = random.Random(SEED)
     items = _items(rng, skus)
     counts = _stock_plan(rng, items)
-    commands = _orders(rng, items, counts, orders, ctx.clock.now())
+    commands = _orders(rng, counts, orders, ctx.clock.now())
     with Progress(console=console) as progress:
-        loaded = _load_catalogue(ctx, progress, items, counts)
+        locations, created, stocked = _load_catalogue(ctx, progress, items, counts)
         results = [capture_order(ctx, command=c, actor=SYSTEM) for c in _steps(progress, "Capturing orders", commands)]
-        captured = [order for order, created in results if created]  # replays (with --force) are left alone
+        captured = [order for order, new in results if new]  # orders replayed by a --force load are left alone
         moved = _progress_orders(ctx, rng, progress, captured)
-    statuses = Counter(order.status for order in captured)
+    status = Counter(order.status for order in captured)
     return (
-        f"{loaded.locations} locations, {loaded.items} SKUs, {loaded.stock_rows} stock levels, "
-        f"{len(captured)} orders ({statuses[OrderStatus.ON_HOLD]} on hold, "
-        f"{statuses[OrderStatus.EXCEPTION]} in exception, {statuses[OrderStatus.BACKORDERED]} backordered); "
-        f"fulfilment: {moved['accepted']} accepted, {moved['shipped']} shipped, "
-        f"{moved['ready']} ready for pickup"
+        f"{locations} locations, {created} SKUs, {stocked} stock levels, {len(captured)} orders "
+        f"({status[OrderStatus.ON_HOLD]} on hold, {status[OrderStatus.EXCEPTION]} in exception); fulfilment orders: "
+        f"{moved['accepted']} accepted, {moved['shipped']} shipped, {moved['ready']} ready for pickup"
     )
 
 
@@ -205,7 +148,7 @@ def _steps(progress: Progress, label: str, work: Sequence[T]) -> Iterator[T]:
 
 
 def _created(create: Callable[[], object]) -> int:
-    """Run a create use case; count 1, or 0 when a previous load created it already."""
+    """Run a create use case; count 1, or 0 when an earlier load created it already."""
     try:
         create()
     except AlreadyExists:
@@ -215,11 +158,12 @@ def _created(create: Callable[[], object]) -> int:
 
 def _load_catalogue(
     ctx: AppContext, progress: Progress, items: Sequence[CreateItem], counts: Sequence[SetStock]
-) -> Loaded:
-    """Create the locations and items, then load stock in snapshot batches."""
+) -> tuple[int, int, int]:
+    """Create the locations and items, then load stock in snapshot batches; return how many of each."""
+    sites = [_location(*site) for site in SITES]
     locations = sum(
         _created(partial(catalog.create_location, ctx, command=c, actor=SYSTEM))
-        for c in _steps(progress, "Creating locations", [_location(site) for site in SITES])
+        for c in _steps(progress, "Creating locations", sites)
     )
     created = sum(
         _created(partial(catalog.create_item, ctx, command=c, actor=SYSTEM))
@@ -227,16 +171,18 @@ def _load_catalogue(
     )
     batches = [counts[i : i + STOCK_BATCH] for i in range(0, len(counts), STOCK_BATCH)]
     applied = sum(
-        inventory.snapshot(ctx, counts=batch, actor=SYSTEM)[0] for batch in _steps(progress, "Loading stock", batches)
+        inventory.snapshot(ctx, counts=b, actor=SYSTEM)[0] for b in _steps(progress, "Loading stock", batches)
     )
-    return Loaded(locations, created, applied)
+    return locations, created, applied
 
 
-def _location(site: tuple[str, str, LocationType, str, str, str, str, float, float]) -> CreateLocation:
+def _location(
+    code: str, kind: LocationType, name: str, street: str, city: str, region: str, zip5: str, lat: float, lon: float
+) -> CreateLocation:
     """Turn a row of SITES into a create-location command."""
-    code, name, kind, street, city, region, postal_code, lat, lon = site
-    address = Address(street, None, city, region, postal_code, "US", lat, lon, name)
-    return CreateLocation(code, name, kind, address, CAPABILITIES[kind])
+    title = f"{name} {NAMES[kind]}"
+    address = Address(street, None, city, region, zip5, "US", lat, lon, title)
+    return CreateLocation(code, title, kind, address, frozenset(CAPABILITIES[kind]))
 
 
 def _items(rng: random.Random, count: int) -> list[CreateItem]:
@@ -244,25 +190,20 @@ def _items(rng: random.Random, count: int) -> list[CreateItem]:
     items = []
     for number in range(1, count + 1):
         category, code, name, grams, price, flags = PRODUCTS[(number - 1) % len(PRODUCTS)]
-        brand, color = rng.choice(BRANDS[category]), rng.choice(COLORS[category])
-        attributes: dict[str, object] = {
-            "category": category,
-            "brand": brand,
-            "color": color,
-            "list_price": price,
-            **{flag: True for flag in flags},
-        }
+        brand = rng.choice(BRANDS[category])
+        color = rng.choice(COLORS[category])
+        attributes: dict[str, object] = {"category": category, "brand": brand, "color": color, "list_price": price}
+        attributes |= {flag: True for flag in flags}
         title = f"{brand} {name}, {color}"
         if category == "apparel":
             attributes["size"] = rng.choice(SIZES)
             title += f", {attributes['size']}"
-        weight = round(grams * rng.uniform(0.9, 1.1))
-        items.append(CreateItem(f"{code}-{number:05d}", title, weight, attributes))
+        items.append(CreateItem(f"{code}-{number:05d}", title, round(grams * rng.uniform(0.9, 1.1)), attributes))
     return items
 
 
 def _stock_plan(rng: random.Random, items: Sequence[CreateItem]) -> list[SetStock]:
-    """Stock warehouses deep and stores shallow; some SKUs only at the drop-ship vendor."""
+    """Stock warehouses deep and stores shallow, with some safety stock; some SKUs only at the vendor."""
     counts: list[SetStock] = []
     for item in items:
         if rng.random() < 0.08:
@@ -274,36 +215,28 @@ def _stock_plan(rng: random.Random, items: Sequence[CreateItem]) -> list[SetStoc
             counts.append(SetStock(VENDOR, item.sku, rng.randint(20, 200), reason="demo load"))
         if "oversize" in item.attributes:
             continue
-        counts += [
-            SetStock(code, item.sku, rng.randint(0, 12), safety_stock=rng.choice((0, 0, 1, 2)), reason="demo load")
-            for code in STORES
-            if rng.random() < 0.4
-        ]
+        for code in [code for code in STORES if rng.random() < 0.4]:
+            safety = rng.choice((0, 0, 1, 2))
+            counts.append(SetStock(code, item.sku, rng.randint(0, 12), safety_stock=safety, reason="demo load"))
     return counts
 
 
-def _orders(
-    rng: random.Random, items: Sequence[CreateItem], counts: Sequence[SetStock], count: int, now: datetime
-) -> list[CaptureOrder]:
-    """Sample orders: mostly shipped, every fifth picked up; one held for payment, one for an unknown SKU."""
+def _orders(rng: random.Random, counts: Sequence[SetStock], count: int, now: datetime) -> list[CaptureOrder]:
+    """Sample orders: mostly shipped, every fifth picked up; one held for payment, one with an unknown SKU."""
     at_store = {(c.location, c.sku): c.on_hand - (c.safety_stock or 0) for c in counts if c.location in STORES}
     stocked = sorted({c.sku for c in counts})
-    prices = {item.sku: Decimal(str(item.attributes["list_price"])) for item in items}
     commands: list[CaptureOrder] = []
     for index in range(count if stocked else 0):
         placed = now - timedelta(minutes=rng.randint(5, 48 * 60))
         pickup = _pickup_lines(rng, at_store) if index % 5 == 3 else None
         if pickup is not None:
-            store, lines = pickup
-            command = _order(rng, index, "web", lines, prices, placed, pickup_at=store)
-        else:
-            picked = rng.sample(stocked, min(len(stocked), rng.randint(1, 4)))
-            lines = [(sku, rng.choice((1, 1, 1, 2, 2, 3))) for sku in picked]
-            if index == 2:
-                lines.append((UNKNOWN_SKU, 1))
-            channel = rng.choice(("web", "web", SHOPIFY, SHOPIFY, "pos"))
-            command = _order(rng, index, channel, lines, prices, placed, held=index == 1)
-        commands.append(command)
+            commands.append(_order(rng, index, "web", pickup[1], placed, pickup[0]))
+            continue
+        picked = rng.sample(stocked, min(len(stocked), rng.randint(1, 4)))
+        lines = [(sku, rng.choice((1, 1, 1, 2, 2, 3))) for sku in picked] + ([(UNKNOWN_SKU, 1)] if index == 2 else [])
+        channel = rng.choice(("web", "web", SHOPIFY, SHOPIFY, "pos"))
+        command = _order(rng, index, channel, lines, placed, None)
+        commands.append(replace(command, payment_status=PaymentStatus.PENDING) if index == 1 else command)
     return commands
 
 
@@ -320,64 +253,42 @@ def _pickup_lines(rng: random.Random, at_store: dict[tuple[str, str], int]) -> t
 
 
 def _order(
-    rng: random.Random,
-    index: int,
-    channel: str,
-    lines: Sequence[tuple[str, int]],
-    prices: dict[str, Decimal],
-    placed: datetime,
-    *,
-    pickup_at: str | None = None,
-    held: bool = False,
+    rng: random.Random, index: int, channel: str, lines: Sequence[tuple[str, int]], placed: datetime, store: str | None
 ) -> CaptureOrder:
-    """Build one capture command to a real US address; some without coordinates, to use ZIP centroids."""
+    """Build one paid capture command, shipped to a real US address or picked up at a store."""
     first, last = rng.choice(FIRST), rng.choice(LAST)
-    customer = Customer(
-        f"{first}.{last}{index}@example.com".lower(), f"{first} {last}", f"+1 555 01{rng.randint(0, 99):02d}"
-    )
+    phone = f"+1 555 01{rng.randint(0, 99):02d}"
+    customer = Customer(f"{first}.{last}{index}@example.com".lower(), f"{first} {last}", phone)
     external_id = {"web": f"W{100_200 + index}", "pos": f"POS-{rng.choice(STORES)}-{index:04d}"}.get(
         channel, str(5_812_300_000 + index * 37)
     )
     new_lines = tuple(
-        NewLine(f"{external_id}-{n}", sku, quantity, prices.get(sku, Decimal("19.99")))
+        NewLine(f"{external_id}-{n}", sku, quantity, PRICES.get(sku.split("-")[0], Decimal("19.99")))
         for n, (sku, quantity) in enumerate(lines, start=1)
     )
     subtotal = sum((line.unit_price * line.quantity for line in new_lines), Decimal("0"))
-    ship_to, delivery = None, Delivery(DeliveryMethod.PICKUP, pickup_at)
-    if pickup_at is None:
-        street, city, region, postal_code, lat, lon = rng.choice(DESTINATIONS)
-        keep = rng.random() < 0.6  # the rest have no coordinates, so their ZIP centroid is used
-        ship_to = Address(
-            street,
-            None,
-            city,
-            region,
-            postal_code,
-            "US",
-            lat if keep else None,
-            lon if keep else None,
-            f"{first} {last}",
-        )
-        delivery = Delivery(DeliveryMethod.SHIP, None, rng.choice(("standard", "standard", "express")))
+    ship_to = None if store else _ship_to(rng, customer.name)
+    level = rng.choice(("standard", "standard", "express"))
+    delivery = Delivery(DeliveryMethod.PICKUP, store) if store else Delivery(DeliveryMethod.SHIP, None, level)
+    shipping = Decimal("0") if store or subtotal >= 75 else Decimal("6.95")
+    tax = (subtotal * Decimal("0.0725")).quantize(Decimal("0.01"))
     return CaptureOrder(
-        channel,
-        external_id,
-        "USD",
-        customer,
-        ship_to,
-        delivery,
-        new_lines,
-        shipping_total=Decimal("0") if pickup_at or subtotal >= 75 else Decimal("6.95"),
-        tax_total=(subtotal * Decimal("0.0725")).quantize(Decimal("0.01")),
-        payment_status=PaymentStatus.PENDING if held else PaymentStatus.PAID,
-        placed_at=placed,
+        channel, external_id, "USD", customer, ship_to, delivery, new_lines, shipping, tax, placed_at=placed
     )
+
+
+def _ship_to(rng: random.Random, name: str | None) -> Address:
+    """Pick a real US address; leave out the coordinates of some, so their ZIP centroid is used."""
+    street, city, region, zip5, lat, lon = rng.choice(DESTINATIONS)
+    if rng.random() < 0.4:
+        return Address(street, None, city, region, zip5, "US", name=name)
+    return Address(street, None, city, region, zip5, "US", lat, lon, name)
 
 
 def _progress_orders(
     ctx: AppContext, rng: random.Random, progress: Progress, captured: Sequence[Order]
 ) -> Counter[str]:
-    """Have locations accept and ship some work, and a store ready one pickup."""
+    """Have locations accept and ship some work, and a store get one pickup ready."""
     moved: Counter[str] = Counter()
     allocated = [o for o in captured if o.status == OrderStatus.ALLOCATED]
     shipping = [o for o in allocated if o.delivery.method == DeliveryMethod.SHIP][: max(1, len(allocated) // 2)]
