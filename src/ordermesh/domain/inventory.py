@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from ordermesh.domain.errors import InvalidInput
-
 
 class MovementKind(StrEnum):
     SNAPSHOT = "snapshot"  # absolute on-hand set by a count or a WMS snapshot
@@ -33,6 +31,23 @@ class StockLevel:
 
 
 @dataclass(frozen=True)
+class StockChange:
+    """A stock row before and after one write (before is None for a new row)."""
+
+    before: StockLevel | None
+    after: StockLevel
+
+    @property
+    def on_hand_delta(self) -> int:
+        return self.after.on_hand - (self.before.on_hand if self.before else 0)
+
+    @property
+    def freed_units(self) -> bool:
+        """Tell whether more units can be promised than before."""
+        return self.after.available > (self.before.available if self.before else 0)
+
+
+@dataclass(frozen=True)
 class Movement:
     """One append-only ledger entry: how on-hand and reserved moved, and why."""
 
@@ -45,20 +60,3 @@ class Movement:
     reference: str | None
     at: datetime
     on_hand_after: int | None = None
-
-
-def snapshot_movement(
-    *,
-    current: StockLevel | None,
-    location: str,
-    sku: str,
-    on_hand: int,
-    reason: str,
-    reference: str | None,
-    at: datetime,
-) -> Movement:
-    """Describe an absolute count as a ledger movement against the current level."""
-    if on_hand < 0:
-        raise InvalidInput("on_hand cannot be negative", field=("on_hand",))
-    before = current.on_hand if current else 0
-    return Movement(location, sku, MovementKind.SNAPSHOT, on_hand - before, 0, reason, reference, at, on_hand)

@@ -5,18 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from ordermesh.domain.access import Principal
 from ordermesh.domain.errors import InvalidInput
 from ordermesh.domain.events import Event
-from ordermesh.domain.inventory import Movement, MovementKind, StockLevel
+from ordermesh.domain.inventory import Movement, MovementKind, StockChange, StockLevel
 from ordermesh.services.allocation import fill_backorders
 from ordermesh.services.commands import AdjustStock, SetStock
 from ordermesh.services.context import AppContext
 from ordermesh.services.ports import UnitOfWork
 
+# SKUs per "is anyone waiting for these?" query when a snapshot frees stock.
+WAITING_CHUNK = 500
 
-def _level_data(level: StockLevel | None) -> dict[str, object] | None:
+
+def level_data(level: StockLevel | None) -> dict[str, Any] | None:
     if level is None:
         return None
     data = asdict(level)
@@ -38,9 +42,35 @@ def _check_known(uow: UnitOfWork, pairs: Sequence[tuple[str, str]]) -> None:
         raise InvalidInput("; ".join(problems))
 
 
-def _apply_set(uow: UnitOfWork, ctx: AppContext, command: SetStock, actor: Principal, now: datetime) -> bool:
-    before = uow.stock.get(command.location, command.sku)
-    after = uow.stock.set_level(
+def _publish(uow: UnitOfWork, ctx: AppContext, changes: Sequence[tuple[StockChange, Movement]], now: datetime) -> None:
+    """Write the ledger and the events of some stock changes, then source orders waiting for freed units."""
+    if not changes:
+        return
+    uow.stock.record([movement for _, movement in changes])
+    uow.outbox.add(
+        [
+            Event(
+                "ordermesh.inventory.changed",
+                f"{c.after.location}/{c.after.sku}",
+                {"before": level_data(c.before), "after": level_data(c.after), "reason": m.reason},
+            )
+            for c, m in changes
+        ],
+        now,
+    )
+    freed = [c.after for c, _ in changes if c.freed_units]
+    skus = sorted({level.sku for level in freed})
+    waiting: set[str] = set()
+    for start in range(0, len(skus), WAITING_CHUNK):
+        chunk = skus[start : start + WAITING_CHUNK]
+        waiting.update(uow.orders.backordered_skus(limit=len(chunk), among=chunk))
+    for level in freed:
+        if level.sku in waiting:
+            fill_backorders(uow, ctx, sku=level.sku, location=level.location)
+
+
+def _apply_set(uow: UnitOfWork, command: SetStock, now: datetime) -> tuple[StockChange, Movement] | None:
+    change = uow.stock.set_level(
         command.location,
         command.sku,
         on_hand=command.on_hand,
@@ -48,53 +78,21 @@ def _apply_set(uow: UnitOfWork, ctx: AppContext, command: SetStock, actor: Princ
         as_of=command.as_of,
         now=now,
     )
-    if after is None:
-        return False
-    delta = after.on_hand - (before.on_hand if before else 0)
-    uow.stock.record(
-        [
-            Movement(
-                command.location,
-                command.sku,
-                MovementKind.SNAPSHOT,
-                delta,
-                0,
-                command.reason,
-                command.as_of.isoformat() if command.as_of else None,
-                now,
-                after.on_hand,
-            )
-        ]
-    )
-    _changed(uow, ctx, actor, before, after, "inventory.set", now)
-    return True
-
-
-def _changed(
-    uow: UnitOfWork,
-    ctx: AppContext,
-    actor: Principal,
-    before: StockLevel | None,
-    after: StockLevel,
-    action: str,
-    now: datetime,
-) -> None:
-    subject = f"{after.location}/{after.sku}"
-    uow.outbox.add(
-        [Event("ordermesh.inventory.changed", subject, {"before": _level_data(before), "after": _level_data(after)})],
+    if change is None:
+        return None
+    reference = command.as_of.isoformat() if command.as_of else None
+    movement = Movement(
+        command.location,
+        command.sku,
+        MovementKind.SNAPSHOT,
+        change.on_hand_delta,
+        0,
+        command.reason,
+        reference,
         now,
+        change.after.on_hand,
     )
-    uow.audit.record(
-        actor=actor,
-        action=action,
-        entity="stock",
-        entity_id=subject,
-        before=_level_data(before),
-        after=_level_data(after),
-        at=now,
-    )
-    if after.available > (before.available if before else 0):
-        fill_backorders(uow, ctx, sku=after.sku, location=after.location)
+    return change, movement
 
 
 def set_stock(ctx: AppContext, *, command: SetStock, actor: Principal) -> tuple[StockLevel, bool]:
@@ -105,22 +103,53 @@ def set_stock(ctx: AppContext, *, command: SetStock, actor: Principal) -> tuple[
 
     def work(uow: UnitOfWork) -> tuple[StockLevel, bool]:
         _check_known(uow, [(command.location, command.sku)])
-        applied = _apply_set(uow, ctx, command, actor, ctx.clock.now())
+        now = ctx.clock.now()
+        applied = _apply_set(uow, command, now)
+        if applied is not None:
+            change = applied[0]
+            uow.audit.record(
+                actor=actor,
+                action="inventory.set",
+                entity="stock",
+                entity_id=f"{command.location}/{command.sku}",
+                before=level_data(change.before),
+                after=level_data(change.after),
+                at=now,
+            )
+            _publish(uow, ctx, [applied], now)
         level = uow.stock.get(command.location, command.sku)
-        assert level is not None
-        return level, applied
+        assert level is not None, "the row exists: it was just read or written"
+        return level, applied is not None
 
     return ctx.transaction(work)
 
 
 def snapshot(ctx: AppContext, *, counts: Sequence[SetStock], actor: Principal) -> tuple[int, int]:
-    """Apply a bulk snapshot all or nothing; return (applied, skipped as stale)."""
+    """Apply a bulk snapshot all or nothing; return (applied, skipped as stale).
+
+    One audit record covers the whole snapshot; each changed row still gets its ledger entry and event.
+    """
 
     def work(uow: UnitOfWork) -> tuple[int, int]:
         _check_known(uow, [(c.location, c.sku) for c in counts])
         now = ctx.clock.now()
-        applied = sum(_apply_set(uow, ctx, c, actor, now) for c in sorted(counts, key=lambda c: (c.location, c.sku)))
-        return applied, len(counts) - applied
+        changes = [
+            applied
+            for c in sorted(counts, key=lambda c: (c.location, c.sku))
+            if (applied := _apply_set(uow, c, now)) is not None
+        ]
+        as_of = sorted({c.as_of.isoformat() for c in counts if c.as_of})
+        uow.audit.record(
+            actor=actor,
+            action="inventory.snapshot",
+            entity="stock",
+            entity_id="snapshot",
+            before=None,
+            after={"rows": len(counts), "applied": len(changes), "as_of": as_of},
+            at=now,
+        )
+        _publish(uow, ctx, changes, now)
+        return len(changes), len(counts) - len(changes)
 
     return ctx.transaction(work)
 
@@ -133,25 +162,29 @@ def adjust_stock(
     def work(uow: UnitOfWork) -> list[StockLevel]:
         _check_known(uow, [(a.location, a.sku) for a in adjustments])
         now = ctx.clock.now()
-        levels = []
+        changes: list[tuple[StockChange, Movement]] = []
         for index, a in sorted(enumerate(adjustments), key=lambda pair: (pair[1].location, pair[1].sku)):
-            before = uow.stock.get(a.location, a.sku)
-            after = uow.stock.adjust(a.location, a.sku, a.delta, now)
-            if after is None:
-                have = before.on_hand if before else 0
+            change = uow.stock.adjust(a.location, a.sku, a.delta, now)
+            if change is None:
+                have = uow.stock.get(a.location, a.sku)
                 raise InvalidInput(
-                    f"on_hand of {a.sku} at {a.location} is {have}; cannot apply {a.delta}",
+                    f"on_hand of {a.sku} at {a.location} is {have.on_hand if have else 0}; cannot apply {a.delta}",
                     field=("adjustments", index, "delta"),
                 )
-            uow.stock.record(
-                [
-                    Movement(
-                        a.location, a.sku, MovementKind.ADJUSTMENT, a.delta, 0, a.reason, reference, now, after.on_hand
-                    )
-                ]
+            movement = Movement(
+                a.location, a.sku, MovementKind.ADJUSTMENT, a.delta, 0, a.reason, reference, now, change.after.on_hand
             )
-            _changed(uow, ctx, actor, before, after, "inventory.adjust", now)
-            levels.append(after)
-        return levels
+            uow.audit.record(
+                actor=actor,
+                action="inventory.adjust",
+                entity="stock",
+                entity_id=f"{a.location}/{a.sku}",
+                before=level_data(change.before),
+                after=level_data(change.after),
+                at=now,
+            )
+            changes.append((change, movement))
+        _publish(uow, ctx, changes, now)
+        return [uow.stock.get(c.after.location, c.after.sku) or c.after for c, _ in changes]
 
     return ctx.transaction(work)

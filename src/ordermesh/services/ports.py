@@ -12,7 +12,7 @@ from ordermesh.domain.access import Principal, Role
 from ordermesh.domain.catalog import Capability, Item, Location
 from ordermesh.domain.events import Event
 from ordermesh.domain.geo import GeoPoint
-from ordermesh.domain.inventory import Movement, StockLevel
+from ordermesh.domain.inventory import Movement, StockChange, StockLevel
 from ordermesh.domain.orders import Order
 from ordermesh.domain.sourcing import Candidate
 
@@ -111,12 +111,12 @@ class StockRepository(Protocol):
         safety_stock: int | None,
         as_of: datetime | None,
         now: datetime,
-    ) -> StockLevel | None:
+    ) -> StockChange | None:
         """Write an absolute count; return None (and write nothing) when `as_of` is older than the row's."""
         ...
 
-    def adjust(self, location: str, sku: str, delta: int, now: datetime) -> StockLevel | None:
-        """Add a signed delta to on-hand; return None when on-hand would go below zero."""
+    def adjust(self, location: str, sku: str, delta: int, now: datetime) -> StockChange | None:
+        """Add a signed delta to on-hand; return None (and write nothing) when it would go below zero."""
         ...
 
     def try_reserve(self, location: str, sku: str, quantity: int) -> bool:
@@ -158,7 +158,9 @@ class OrderRepository(Protocol):
         ...
 
     def with_exception_for(self, sku: str) -> list[str]: ...
-    def backordered_skus(self, *, limit: int) -> list[str]: ...
+    def backordered_skus(self, *, limit: int, among: Sequence[str] | None = None) -> list[str]:
+        """SKUs some order waits for (backordered units), optionally only among the given ones."""
+        ...
 
 
 class Outbox(Protocol):

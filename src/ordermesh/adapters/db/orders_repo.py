@@ -270,15 +270,11 @@ class SqlOrders:
         )
         return list(self.conn.scalars(query))
 
-    def backordered_skus(self, *, limit: int) -> list[str]:
-        query = (
-            select(order_lines.c.sku)
-            .where(order_lines.c.backordered > 0)
-            .distinct()
-            .order_by(order_lines.c.sku)
-            .limit(limit)
-        )
-        return list(self.conn.scalars(query))
+    def backordered_skus(self, *, limit: int, among: Sequence[str] | None = None) -> list[str]:
+        query = select(order_lines.c.sku).where(order_lines.c.backordered > 0)
+        if among is not None:
+            query = query.where(order_lines.c.sku.in_(sorted(set(among))))
+        return list(self.conn.scalars(query.distinct().order_by(order_lines.c.sku).limit(limit)))
 
     def with_exception_for(self, sku: str) -> list[str]:
         query = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
 from ordermesh.adapters.db.tables import locations, stock, stock_movements
 from ordermesh.domain.catalog import Capability, Location
 from ordermesh.domain.geo import GeoPoint
-from ordermesh.domain.inventory import Movement, MovementKind, StockLevel
+from ordermesh.domain.inventory import Movement, MovementKind, StockChange, StockLevel
 from ordermesh.domain.sourcing import Candidate
 from ordermesh.services.ports import Page, RetryableConflict
 
@@ -45,6 +46,17 @@ _CONSUME = (
     )
 )
 _INSERT_MOVEMENTS = insert(stock_movements)
+_INSERT_STOCK = insert(stock)
+_SET_LEVEL = (
+    update(stock)
+    .where(_ROW)
+    .values(
+        on_hand=bindparam("b_on_hand"),
+        safety_stock=bindparam("b_safety"),
+        as_of=bindparam("b_as_of"),
+        updated_at=bindparam("b_now"),
+    )
+)
 
 
 def _candidates_query(capability: Capability, only: bool) -> Select[Any]:
@@ -88,46 +100,62 @@ class SqlStock:
         safety_stock: int | None,
         as_of: datetime | None,
         now: datetime,
-    ) -> StockLevel | None:
+    ) -> StockChange | None:
         row = self._row(location, sku, for_update=True)
+        mark = as_of or now
         if row is None:
-            values = {
-                "location_code": location,
-                "sku": sku,
-                "on_hand": on_hand,
-                "reserved": 0,
-                "safety_stock": safety_stock or 0,
-                "as_of": as_of or now,
-                "updated_at": now,
-            }
+            level = StockLevel(location, sku, on_hand, 0, safety_stock or 0, mark)
             try:
-                self.conn.execute(insert(stock).values(**values))
+                self.conn.execute(_INSERT_STOCK, {**_row_values(level), "updated_at": now})
             except IntegrityError as exc:
                 raise RetryableConflict("stock row created concurrently") from exc
-            return StockLevel(location, sku, on_hand, 0, safety_stock or 0, as_of or now)
-        watermark = row.as_of
-        if as_of is not None and watermark is not None and as_of < watermark:
+            return StockChange(None, level)
+        before = _level(row._mapping)
+        if as_of is not None and before.as_of is not None and as_of < before.as_of:
             return None
-        new_safety = row.safety_stock if safety_stock is None else safety_stock
-        new_mark = max(as_of or now, watermark) if watermark else as_of or now
-        self.conn.execute(
-            update(stock)
-            .where(stock.c.location_code == location, stock.c.sku == sku)
-            .values(on_hand=on_hand, safety_stock=new_safety, as_of=new_mark, updated_at=now)
+        after = StockLevel(
+            location,
+            sku,
+            on_hand,
+            before.reserved,
+            before.safety_stock if safety_stock is None else safety_stock,
+            max(mark, before.as_of) if before.as_of else mark,
         )
-        return StockLevel(location, sku, on_hand, row.reserved, new_safety, new_mark)
+        self.conn.execute(
+            _SET_LEVEL,
+            {
+                "b_location": location,
+                "b_sku": sku,
+                "b_on_hand": on_hand,
+                "b_safety": after.safety_stock,
+                "b_as_of": after.as_of,
+                "b_now": now,
+            },
+        )
+        return StockChange(before, after)
 
-    def adjust(self, location: str, sku: str, delta: int, now: datetime) -> StockLevel | None:
-        if self._row(location, sku) is None:
+    def adjust(self, location: str, sku: str, delta: int, now: datetime) -> StockChange | None:
+        row = self._row(location, sku, for_update=True)
+        if row is None:
             if delta < 0:
                 return None
             return self.set_level(location, sku, on_hand=delta, safety_stock=None, as_of=None, now=now)
-        result = self.conn.execute(
-            update(stock)
-            .where(stock.c.location_code == location, stock.c.sku == sku, stock.c.on_hand + delta >= 0)
-            .values(on_hand=stock.c.on_hand + delta, as_of=now, updated_at=now)
+        before = _level(row._mapping)
+        if before.on_hand + delta < 0:
+            return None
+        after = replace(before, on_hand=before.on_hand + delta, as_of=now)
+        self.conn.execute(
+            _SET_LEVEL,
+            {
+                "b_location": location,
+                "b_sku": sku,
+                "b_on_hand": after.on_hand,
+                "b_safety": after.safety_stock,
+                "b_as_of": now,
+                "b_now": now,
+            },
         )
-        return self.get(location, sku) if result.rowcount == 1 else None
+        return StockChange(before, after)
 
     def try_reserve(self, location: str, sku: str, quantity: int) -> bool:
         result = self.conn.execute(_RESERVE, {"b_location": location, "b_sku": sku, "b_quantity": quantity})
@@ -217,6 +245,17 @@ class SqlStock:
             .order_by(stock.c.sku, stock.c.location_code)
         )
         return [(_level(r._mapping), location_from_row(r._mapping)) for r in self.conn.execute(query)]
+
+
+def _row_values(level: StockLevel) -> dict[str, Any]:
+    return {
+        "location_code": level.location,
+        "sku": level.sku,
+        "on_hand": level.on_hand,
+        "reserved": level.reserved,
+        "safety_stock": level.safety_stock,
+        "as_of": level.as_of,
+    }
 
 
 def _level(row: Any) -> StockLevel:
