@@ -214,3 +214,24 @@ def test_fulfilment_orders_are_listed_by_location_and_status(client: TestClient)
     assert [fo["status"] for fo in for_order] == ["accepted"]
     unknown = client.get("/v1/fulfillment-orders/fo_nope")
     assert unknown.status_code == 404
+
+
+def test_units_freed_by_a_cancel_first_serve_the_same_orders_waiting_line(client: TestClient) -> None:
+    item(client, "TEE")
+    location(client, "NWK", NEWARK)
+    stock(client, "NWK", "TEE", 2)
+    body = order_body("C-6", ("TEE", 2), ("TEE", 1))  # two lines of one SKU: the second waits
+    order = place(client, body)
+    first_line, second_line = order["lines"]
+    assert second_line["quantities"]["backordered"] == 1
+
+    response = client.post(f"/v1/orders/{order['id']}/cancel",
+                           json={"lines": [{"line_id": first_line["id"], "quantity": 1}]})
+
+    lines = response.json()["lines"]
+    assert (lines[0]["quantities"]["allocated"], lines[0]["quantities"]["cancelled"]) == (1, 1)
+    assert (lines[1]["quantities"]["allocated"], lines[1]["quantities"]["backordered"]) == (1, 0)
+    assert response.json()["status"] == "allocated"
+    assert _level(client, "NWK", "TEE")["reserved"] == 2
+    stored = client.get(f"/v1/orders/{order['id']}").json()
+    assert stored["lines"] == lines

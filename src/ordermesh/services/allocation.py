@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
 
 from ordermesh.domain.catalog import Capability
+from ordermesh.domain.fulfillment import UnitMove
 from ordermesh.domain.geo import GeoPoint
 from ordermesh.domain.inventory import Movement, MovementKind
 from ordermesh.domain.orders import Allocation, DeliveryMethod, Order
@@ -79,15 +82,18 @@ def _per_stock_row(allocations: tuple[Allocation, ...], sku_of: dict[str, str]) 
     return wanted
 
 
-def fill_backorders(uow: UnitOfWork, ctx: AppContext, *, sku: str, location: str | None) -> int:
+def fill_backorders(
+    uow: UnitOfWork, ctx: AppContext, *, sku: str, location: str | None, skip: str | None = None
+) -> int:
     """Source orders waiting for a SKU, oldest first, while the location that got stock still has some.
 
-    Returns how many orders were re-sourced.
+    `skip` is an order the caller holds in memory and saves itself: loading it again here would let the
+    caller's copy overwrite this change. Returns how many orders were re-sourced.
     """
     if location is None and not any(uow.stock.candidates([sku], c) for c in (Capability.SHIP, Capability.PICKUP)):
         return 0
     done = 0
-    seen: set[str] = set()
+    seen: set[str] = {skip} if skip else set()
     while True:
         waiting = [oid for oid in uow.orders.waiting_for(sku, limit=BACKORDER_PAGE + len(seen)) if oid not in seen]
         if not waiting:
@@ -104,6 +110,23 @@ def fill_backorders(uow: UnitOfWork, ctx: AppContext, *, sku: str, location: str
             source_order(uow, ctx, order)
             save_order(uow, ctx, order)
             done += 1
+
+
+def release_units(
+    uow: UnitOfWork, ctx: AppContext, order: Order, moves: Sequence[UnitMove], *, reason: str, now: datetime
+) -> None:
+    """Give the order's reserved units back, source its own waiting units again, then let older orders take the rest.
+
+    A rejected location stays excluded for this order, so its freed units can only go to other orders.
+    """
+    for move in sorted(moves, key=lambda m: (m.location, m.sku)):
+        uow.stock.release(move.location, move.sku, move.quantity)
+    uow.stock.record(
+        [Movement(m.location, m.sku, MovementKind.RELEASE, 0, -m.quantity, reason, order.id, now) for m in moves]
+    )
+    source_order(uow, ctx, order)
+    for location, sku in sorted({(m.location, m.sku) for m in moves}):
+        fill_backorders(uow, ctx, sku=sku, location=location, skip=order.id)
 
 
 def save_order(uow: UnitOfWork, ctx: AppContext, order: Order) -> None:

@@ -2,52 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from ordermesh.domain.access import Principal
 from ordermesh.domain.errors import NotFound
 from ordermesh.domain.fulfillment import FulfillmentOrder, Shipment, UnitMove
 from ordermesh.domain.inventory import Movement, MovementKind
-from ordermesh.domain.orders import Order, fo_data, order_data
-from ordermesh.services.allocation import fill_backorders, save_order, source_order
+from ordermesh.domain.orders import Order
+from ordermesh.services.allocation import release_units
+from ordermesh.services.changes import Audited, Change, change_order
 from ordermesh.services.commands import ShipFulfillment
 from ordermesh.services.context import AppContext
 from ordermesh.services.ports import UnitOfWork
-
-Change = Callable[[UnitOfWork, Order, datetime], None]
 
 
 def _on_fulfillment_order(
     ctx: AppContext, fo_id: str, actor: Principal, action: str, change: Change
 ) -> FulfillmentOrder:
-    """Load the order owning the fulfilment order, apply the change, save with an audit record."""
-
-    def work(uow: UnitOfWork) -> FulfillmentOrder:
-        order_id = uow.orders.id_for_fulfillment_order(fo_id)
-        order = uow.orders.get(order_id, for_update=True) if order_id else None
-        if order is None:
-            raise NotFound("fulfillment order", fo_id)
-        before = fo_data(order.fulfillment_order(fo_id))
-        now = ctx.clock.now()
-        change(uow, order, now)
-        save_order(uow, ctx, order)
-        fo = order.fulfillment_order(fo_id)
-        uow.audit.record(
-            actor=actor,
-            action=action,
-            entity="fulfillment_order",
-            entity_id=fo_id,
-            before=before,
-            after={**fo_data(fo), "order_status": order_data(order)["status"]},
-            at=now,
-        )
-        return fo
-
-    return ctx.transaction(work)
+    """Apply a change to the order that owns the fulfilment order. Raises NotFound for an unknown id."""
+    order_id = ctx.read(lambda uow: uow.orders.id_for_fulfillment_order(fo_id))
+    if order_id is None:
+        raise NotFound("fulfillment order", fo_id)
+    order = change_order(
+        ctx, order_id=order_id, actor=actor, action=action, change=change, audited=Audited.fulfillment_order(fo_id)
+    )
+    return order.fulfillment_order(fo_id)
 
 
 def _consume(uow: UnitOfWork, moved: Sequence[UnitMove], reason: str, reference: str, now: datetime) -> None:
+    """Units left their locations: lower on-hand and reserved together, and write the ledger."""
     for move in sorted(moved, key=lambda m: (m.location, m.sku)):
         uow.stock.consume(move.location, move.sku, move.quantity, now)
     uow.stock.record(
@@ -59,6 +43,8 @@ def _consume(uow: UnitOfWork, moved: Sequence[UnitMove], reason: str, reference:
 
 
 def accept(ctx: AppContext, *, fo_id: str, actor: Principal) -> FulfillmentOrder:
+    """Record that the location took the work on."""
+
     def change(uow: UnitOfWork, order: Order, now: datetime) -> None:
         order.accept_fulfillment(fo_id, now)
 
@@ -70,18 +56,7 @@ def reject(ctx: AppContext, *, fo_id: str, reason: str, actor: Principal) -> Ful
 
     def change(uow: UnitOfWork, order: Order, now: datetime) -> None:
         released = order.reject_fulfillment(fo_id, reason, now)
-        for move in sorted(released, key=lambda m: (m.location, m.sku)):
-            uow.stock.release(move.location, move.sku, move.quantity)
-        uow.stock.record(
-            [
-                Movement(m.location, m.sku, MovementKind.RELEASE, 0, -m.quantity, f"rejected: {reason}", fo_id, now)
-                for m in released
-            ]
-        )
-        source_order(uow, ctx, order)
-        save_order(uow, ctx, order)
-        for move in released:
-            fill_backorders(uow, ctx, sku=move.sku, location=move.location)
+        release_units(uow, ctx, order, released, reason=f"rejected: {reason}", now=now)
 
     return _on_fulfillment_order(ctx, fo_id, actor, "fulfillment_order.reject", change)
 
@@ -98,6 +73,8 @@ def ship(ctx: AppContext, *, fo_id: str, command: ShipFulfillment, actor: Princi
 
 
 def ready_for_pickup(ctx: AppContext, *, fo_id: str, actor: Principal) -> FulfillmentOrder:
+    """Record that a pickup order waits at its store."""
+
     def change(uow: UnitOfWork, order: Order, now: datetime) -> None:
         order.ready_for_pickup(fo_id, now)
 
@@ -105,6 +82,8 @@ def ready_for_pickup(ctx: AppContext, *, fo_id: str, actor: Principal) -> Fulfil
 
 
 def picked_up(ctx: AppContext, *, fo_id: str, actor: Principal) -> FulfillmentOrder:
+    """Record that the customer collected a pickup order; its units leave the store."""
+
     def change(uow: UnitOfWork, order: Order, now: datetime) -> None:
         moved = order.picked_up(fo_id, now)
         _consume(uow, moved, "picked up by customer", fo_id, now)
@@ -113,6 +92,8 @@ def picked_up(ctx: AppContext, *, fo_id: str, actor: Principal) -> FulfillmentOr
 
 
 def deliver(ctx: AppContext, *, fo_id: str, actor: Principal) -> FulfillmentOrder:
+    """Record that every shipped unit reached the customer."""
+
     def change(uow: UnitOfWork, order: Order, now: datetime) -> None:
         order.deliver_fulfillment(fo_id, now)
 

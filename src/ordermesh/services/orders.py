@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict
-from typing import Any
+from datetime import datetime
 
 from ordermesh.domain.access import Principal
 from ordermesh.domain.catalog import Capability
-from ordermesh.domain.errors import ConcurrentUpdate, IdempotencyConflict, NotFound
+from ordermesh.domain.errors import ConcurrentUpdate, IdempotencyConflict
 from ordermesh.domain.events import Event
-from ordermesh.domain.inventory import Movement, MovementKind
 from ordermesh.domain.orders import (
     PAYMENT_HOLD,
     DeliveryMethod,
@@ -20,7 +19,8 @@ from ordermesh.domain.orders import (
     PaymentStatus,
     order_data,
 )
-from ordermesh.services.allocation import fill_backorders, save_order, source_order
+from ordermesh.services.allocation import release_units, save_order, source_order
+from ordermesh.services.changes import Audited, change_order
 from ordermesh.services.commands import CaptureOrder
 from ordermesh.services.context import AppContext
 from ordermesh.services.ports import DuplicateKey, UnitOfWork
@@ -154,50 +154,27 @@ def _raise_exceptions(order: Order) -> None:
         )
 
 
-def _mutate(
-    ctx: AppContext,
-    order_id: str,
-    actor: Principal,
-    action: str,
-    change: Any,
-) -> Order:
-    """Load the order for update, apply `change(uow, order, now)`, save it with an audit record."""
-
-    def work(uow: UnitOfWork) -> Order:
-        order = uow.orders.get(order_id, for_update=True)
-        if order is None:
-            raise NotFound("order", order_id)
-        before = order_data(order)
-        now = ctx.clock.now()
-        change(uow, order, now)
-        save_order(uow, ctx, order)
-        uow.audit.record(
-            actor=actor,
-            action=action,
-            entity="order",
-            entity_id=order.id,
-            before=before,
-            after=order_data(order),
-            at=now,
-        )
-        return order
-
-    return ctx.transaction(work)
-
-
 def hold_order(ctx: AppContext, *, order_id: str, reason: str, actor: Principal) -> Order:
     """Stop an order from being sourced or fulfilled until it is released."""
-    return _mutate(ctx, order_id, actor, "order.hold", lambda uow, order, now: order.hold(reason, now))
+
+    def change(uow: UnitOfWork, order: Order, now: datetime) -> None:
+        order.hold(reason, now)
+
+    return change_order(
+        ctx, order_id=order_id, actor=actor, action="order.hold", change=change, audited=Audited.order(order_id)
+    )
 
 
 def release_order(ctx: AppContext, *, order_id: str, actor: Principal) -> Order:
     """Lift the order's hold and source whatever is still waiting."""
 
-    def change(uow: UnitOfWork, order: Order, now: Any) -> None:
+    def change(uow: UnitOfWork, order: Order, now: datetime) -> None:
         order.release_hold(now)
         source_order(uow, ctx, order)
 
-    return _mutate(ctx, order_id, actor, "order.release", change)
+    return change_order(
+        ctx, order_id=order_id, actor=actor, action="order.release", change=change, audited=Audited.order(order_id)
+    )
 
 
 def cancel_order(
@@ -205,18 +182,10 @@ def cancel_order(
 ) -> Order:
     """Cancel the whole order or some units of some lines, giving their reservations back."""
 
-    def change(uow: UnitOfWork, order: Order, now: Any) -> None:
+    def change(uow: UnitOfWork, order: Order, now: datetime) -> None:
         released = order.cancel(lines, reason, now)
-        for move in released:
-            uow.stock.release(move.location, move.sku, move.quantity)
-        uow.stock.record(
-            [
-                Movement(m.location, m.sku, MovementKind.RELEASE, 0, -m.quantity, "order cancelled", order.id, now)
-                for m in released
-            ]
-        )
-        save_order(uow, ctx, order)
-        for location, sku in sorted({(m.location, m.sku) for m in released}):
-            fill_backorders(uow, ctx, sku=sku, location=location)
+        release_units(uow, ctx, order, released, reason="order cancelled", now=now)
 
-    return _mutate(ctx, order_id, actor, "order.cancel", change)
+    return change_order(
+        ctx, order_id=order_id, actor=actor, action="order.cancel", change=change, audited=Audited.order(order_id)
+    )
