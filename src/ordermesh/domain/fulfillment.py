@@ -160,8 +160,9 @@ class FulfillmentOrder:
 
     def cancel_units(self, order_line_id: str, quantity: int, now: datetime) -> None:
         """Withdraw open units of one line (the order line was cancelled)."""
+        self._require(HOLDS_STOCK, "cancel units")
         fl = self.line(order_line_id)
-        if fl is None or quantity > fl.open:
+        if fl is None or quantity <= 0 or quantity > fl.open:
             raise QuantityConflict("cancel", [Excess(order_line_id, quantity, fl.open if fl else 0)])
         fl.cancelled += quantity
         self.updated_at = now

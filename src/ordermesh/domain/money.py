@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 # Active ISO 4217 codes with their minor units (digits after the decimal point).
 _MINOR_UNITS: dict[str, int] = {
@@ -12,7 +12,7 @@ _MINOR_UNITS: dict[str, int] = {
         "HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD "
         "MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON "
         "RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD "
-        "TZS UAH USD UYU UZS VES WST XCD XCG YER ZAR ZMW ZWG".split(),
+        "TZS UAH USD UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG".split(),
         2,
     ),
     **dict.fromkeys("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF".split(), 0),
@@ -36,6 +36,7 @@ def minor_units(currency: str) -> int:
 
 
 def fits_currency(amount: Decimal, currency: str) -> bool:
-    """Tell whether an amount has no more decimal places than the currency allows."""
-    exponent = amount.as_tuple().exponent
-    return isinstance(exponent, int) and -exponent <= _MINOR_UNITS[currency]
+    """Tell whether an amount is a whole number of the currency's minor units ("1500.00" yen is; "0.5" is not)."""
+    if not amount.is_finite():
+        return False
+    return amount == amount.quantize(Decimal(1).scaleb(-_MINOR_UNITS[currency]), rounding=ROUND_DOWN)

@@ -207,16 +207,19 @@ class Order:
     def apply_sourcing(
         self, allocations: Iterable[Allocation], *, new_fo_id: Callable[[], str], now: datetime
     ) -> list[FulfillmentOrder]:
-        """Turn reserved units into fulfilment work; every other pending unit becomes backordered.
+        """Turn reserved units into fulfilment work; every other waiting unit becomes backordered.
 
+        Raises InvalidInput, changing nothing, when an allocation is for a line that waits for nothing
+        (held, in exception, fully allocated) or for more units than the line waits for.
         Returns the fulfilment orders that were created or grew.
         """
+        allocations = list(allocations)
+        waiting = {line.id: line for line in self.sourceable_lines()}
+        taken = self._check_allocations(allocations, waiting)
         touched: dict[str, FulfillmentOrder] = {}
         created: set[str] = set()
-        by_line: dict[str, int] = {}
         for allocation in allocations:
-            line = self.line(allocation.line_id)
-            by_line[line.id] = by_line.get(line.id, 0) + allocation.quantity
+            line = waiting[allocation.line_id]
             fo = self._active_fo_at(allocation.location)
             if fo is None:
                 fo = FulfillmentOrder(new_fo_id(), self.id, allocation.location, FulfillmentStatus.OPEN, [], now, now)
@@ -225,12 +228,9 @@ class Order:
             fo.add_units(line.id, line.sku, allocation.quantity)
             fo.updated_at = now
             touched[fo.id] = fo
-        for line in self.sourceable_lines():
-            taken = by_line.get(line.id, 0)
-            if taken > line.pending:
-                raise InvalidInput(f"line {line.id}: allocated {taken} of {line.pending} pending units")
-            line.allocated += taken
-            line.backordered = line.pending - taken
+        for line in waiting.values():
+            line.allocated += taken.get(line.id, 0)
+            line.backordered = line.pending - taken.get(line.id, 0)
             line.unallocated = 0
         self.updated_at = now
         for fo in touched.values():
@@ -241,6 +241,20 @@ class Order:
         if any(line.backordered for line in self.lines):
             self._emit("backordered")
         return list(touched.values())
+
+    def _check_allocations(self, allocations: list[Allocation], waiting: dict[str, OrderLine]) -> dict[str, int]:
+        taken: dict[str, int] = {}
+        for allocation in allocations:
+            if allocation.line_id not in waiting:
+                self.line(allocation.line_id)  # NotFound for a line of another order
+                raise InvalidInput(f"line {allocation.line_id} is not waiting for a location")
+            if allocation.quantity <= 0:
+                raise InvalidInput(f"line {allocation.line_id}: allocated {allocation.quantity} units")
+            taken[allocation.line_id] = taken.get(allocation.line_id, 0) + allocation.quantity
+        for line_id, quantity in taken.items():
+            if quantity > waiting[line_id].pending:
+                raise InvalidInput(f"line {line_id}: allocated {quantity} of {waiting[line_id].pending} waiting units")
+        return taken
 
     def _active_fo_at(self, location: str) -> FulfillmentOrder | None:
         return next((fo for fo in self.fulfillment_orders if fo.location == location and fo.status in ACTIVE), None)
@@ -268,6 +282,8 @@ class Order:
 
         Raises QuantityConflict, naming each line, when a quantity is shipped already or beyond the line.
         """
+        if requested is None and self.status == OrderStatus.CANCELLED:
+            return []  # cancelling again changes nothing and announces nothing
         if requested is None:
             blocked = [
                 Excess(line.id, line.quantity - line.cancelled, line.cancellable)
