@@ -62,8 +62,10 @@ class SourcingPolicy(Protocol):
 
 
 class NearestFewestLocations:
-    """Ship from the nearest location that has everything; else split over as few as possible.
+    """Ship from the nearest location that has everything; else split over few locations, nearest first.
 
+    The split is a greedy cover (take the location that covers most outstanding units, the nearest
+    of equals, and repeat): never more locations than that bound, though not always the minimum.
     Pickup orders reserve at the pickup location only. Safety stock is already out of the
     candidates' available quantities. Ties break on the location code, so equal inputs give
     equal plans.
@@ -115,7 +117,7 @@ def _fewest_locations(demand: Mapping[str, int], ranked: Sequence[Candidate]) ->
 
 
 def _allocate(lines: Sequence[LineDemand], sources: Sequence[Candidate]) -> AllocationPlan:
-    """Fill lines in order from the chosen sources, nearest first; the rest is backordered."""
+    """Fill lines from the chosen sources, in the order they were chosen; the rest is backordered."""
     left = {c.location: dict(c.available) for c in sources}
     allocations: list[Allocation] = []
     backordered: dict[str, int] = {}
