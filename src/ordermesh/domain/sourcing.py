@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Protocol
 
 from ordermesh.domain.geo import GeoPoint
@@ -62,10 +63,11 @@ class SourcingPolicy(Protocol):
 
 
 class NearestFewestLocations:
-    """Ship from the nearest location that has everything; else split over few locations, nearest first.
+    """Ship from the nearest location that has everything; else split over as few locations as possible.
 
-    The split is a greedy cover (take the location that covers most outstanding units, the nearest
-    of equals, and repeat): never more locations than that bound, though not always the minimum.
+    Among splits over equally few locations the one nearest in total wins, and units are taken from
+    the nearest of its locations first. The exact search is bounded (MAX_COVER_CHECKS combinations);
+    past that, a greedy cover is used (the location covering most outstanding units, then the next).
     Pickup orders reserve at the pickup location only. Safety stock is already out of the
     candidates' available quantities. Ties break on the location code, so equal inputs give
     equal plans.
@@ -75,12 +77,14 @@ class NearestFewestLocations:
         usable = [c for c in candidates if c.location not in request.excluded]
         if request.method == DeliveryMethod.PICKUP:
             usable = [c for c in usable if c.location == request.pickup_location]
-        ranked = sorted(usable, key=lambda c: (_distance(request.destination, c), c.location))
+        distance = {c.location: _distance(request.destination, c) for c in usable}
+        ranked = sorted(usable, key=lambda c: (distance[c.location], c.location))
         demand = _demand_by_sku(request.lines)
         for candidate in ranked:
             if all(candidate.available.get(sku, 0) >= qty for sku, qty in demand.items()):
                 return _allocate(request.lines, [candidate])
-        return _allocate(request.lines, _fewest_locations(demand, ranked))
+        chosen = _fewest_locations(demand, ranked, distance)
+        return _allocate(request.lines, sorted(chosen, key=lambda c: (distance[c.location], c.location)))
 
 
 def _distance(destination: GeoPoint | None, candidate: Candidate) -> float:
@@ -96,8 +100,36 @@ def _demand_by_sku(lines: Sequence[LineDemand]) -> dict[str, int]:
     return demand
 
 
-def _fewest_locations(demand: Mapping[str, int], ranked: Sequence[Candidate]) -> list[Candidate]:
-    """Greedy set cover: take the location covering most outstanding units, nearest on ties."""
+# Combinations the exact split search may try (a few milliseconds) before it settles for the greedy cover.
+MAX_COVER_CHECKS = 5_000
+
+
+def _fewest_locations(
+    demand: Mapping[str, int], ranked: Sequence[Candidate], distance: Mapping[str, float]
+) -> list[Candidate]:
+    """Return the fewest locations that together hold all they can of the demand, nearest in total."""
+    greedy = _greedy_cover(demand, ranked)
+    target = {sku: min(qty, sum(c.available.get(sku, 0) for c in ranked)) for sku, qty in demand.items()}
+    useful = [c for c in ranked if any(c.available.get(sku, 0) for sku, qty in target.items() if qty)]
+    checks = 0
+    for size in range(2, len(greedy)):
+        best: tuple[float, tuple[str, ...]] | None = None
+        found: tuple[Candidate, ...] = ()
+        for group in combinations(useful, size):
+            checks += 1
+            if checks > MAX_COVER_CHECKS:
+                return greedy
+            if all(sum(c.available.get(sku, 0) for c in group) >= qty for sku, qty in target.items()):
+                key = (sum(distance[c.location] for c in group), tuple(c.location for c in group))
+                if best is None or key < best:
+                    best, found = key, group
+        if found:
+            return list(found)
+    return greedy
+
+
+def _greedy_cover(demand: Mapping[str, int], ranked: Sequence[Candidate]) -> list[Candidate]:
+    """Take the location covering most outstanding units (the nearest of equals) until nothing more is covered."""
     outstanding = dict(demand)
     chosen: list[Candidate] = []
     remaining = list(ranked)
@@ -117,7 +149,7 @@ def _fewest_locations(demand: Mapping[str, int], ranked: Sequence[Candidate]) ->
 
 
 def _allocate(lines: Sequence[LineDemand], sources: Sequence[Candidate]) -> AllocationPlan:
-    """Fill lines from the chosen sources, in the order they were chosen; the rest is backordered."""
+    """Fill lines from the sources in the order given (nearest first); the rest is backordered."""
     left = {c.location: dict(c.available) for c in sources}
     allocations: list[Allocation] = []
     backordered: dict[str, int] = {}
