@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -15,10 +16,26 @@ class SystemClock:
 
 
 class UlidIds:
-    """Ids such as `ord_01JD3V...`: a prefix and a ULID, so they sort by creation time."""
+    """Ids such as `ord_01JD3V...`: a prefix and a ULID, so they sort by creation time.
+
+    Within one process the ids are strictly increasing, also within the same millisecond
+    (the random part is incremented, as the ULID specification's monotonic mode does).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = 0
+
+    def _next(self) -> int:
+        candidate = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+        with self._lock:
+            if candidate >> 80 <= self._last >> 80:
+                candidate = self._last + 1
+            self._last = candidate
+        return candidate
 
     def __call__(self, prefix: str) -> str:
-        value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+        value = self._next()
         chars = []
         for _ in range(26):
             chars.append(_CROCKFORD[value & 31])

@@ -7,7 +7,7 @@ import secrets
 
 from ordermesh.domain.access import Principal, Role
 from ordermesh.services.context import AppContext
-from ordermesh.services.ports import ApiKeyRecord, UnitOfWork
+from ordermesh.services.ports import ApiKeyRecord, DuplicateKey, UnitOfWork
 
 KEY_PREFIX = "om_"
 
@@ -42,7 +42,10 @@ def ensure_bootstrap_key(ctx: AppContext, key: str) -> bool:
         uow.api_keys.add(ApiKeyRecord(ctx.ids("key"), "bootstrap admin", Role.ADMIN, hash_key(key), ctx.clock.now()))
         return True
 
-    return ctx.transaction(work)
+    try:
+        return ctx.transaction(work)
+    except DuplicateKey:
+        return False  # another process starting at the same moment created it
 
 
 def authenticate(ctx: AppContext, key: str) -> Principal | None:
