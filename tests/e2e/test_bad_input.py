@@ -155,3 +155,7 @@ def test_duplicates_and_unknown_ids_are_clear(network: TestClient) -> None:
     assert no_route.status_code == 404
     assert no_route.headers["content-type"] == PROBLEM
     assert bad_cursor.status_code == 422
+    assert bad_cursor.json()["errors"][0]["loc"] == ["query", "after"]
+    for path in ("/v1/audit", "/v1/inventory/movements", "/v1/events"):
+        foreign = network.get(path, params={"after": "YWJj"})  # base64 of "abc": decodes, but is not ours
+        assert foreign.status_code == 422, path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from ordermesh.domain.access import Principal, Role
+from ordermesh.domain.access import SYSTEM, Principal, Role
 from ordermesh.services.context import AppContext
 from ordermesh.services.ports import ApiKeyRecord, DuplicateKey, UnitOfWork
 
@@ -21,16 +21,31 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(ctx: AppContext, *, name: str, role: Role, key: str | None = None) -> tuple[ApiKeyRecord, str]:
+def create_api_key(
+    ctx: AppContext, *, name: str, role: Role, key: str | None = None, actor: Principal = SYSTEM
+) -> tuple[ApiKeyRecord, str]:
     """Issue a key; return its record and the plain key, which is shown this once and never stored."""
     plain = key or KEY_PREFIX + secrets.token_urlsafe(32)
     record = ApiKeyRecord(ctx.ids("key"), name, role, hash_key(plain), ctx.clock.now())
 
     def work(uow: UnitOfWork) -> ApiKeyRecord:
-        uow.api_keys.add(record)
+        _add_key(uow, record, actor)
         return record
 
     return ctx.transaction(work), plain
+
+
+def _add_key(uow: UnitOfWork, record: ApiKeyRecord, actor: Principal) -> None:
+    uow.api_keys.add(record)
+    uow.audit.record(
+        actor=actor,
+        action="api_key.create",
+        entity="api_key",
+        entity_id=record.id,
+        before=None,
+        after={"id": record.id, "name": record.name, "role": record.role.value},
+        at=record.created_at,
+    )
 
 
 def ensure_bootstrap_key(ctx: AppContext, key: str) -> bool:
@@ -39,7 +54,9 @@ def ensure_bootstrap_key(ctx: AppContext, key: str) -> bool:
     def work(uow: UnitOfWork) -> bool:
         if uow.api_keys.count() > 0:
             return False
-        uow.api_keys.add(ApiKeyRecord(ctx.ids("key"), "bootstrap admin", Role.ADMIN, hash_key(key), ctx.clock.now()))
+        _add_key(
+            uow, ApiKeyRecord(ctx.ids("key"), "bootstrap admin", Role.ADMIN, hash_key(key), ctx.clock.now()), SYSTEM
+        )
         return True
 
     try:

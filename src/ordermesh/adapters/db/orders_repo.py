@@ -151,10 +151,11 @@ class SqlOrders:
                 "updated_at": fo.updated_at,
             }
             (old_fos if fo.id in stored.fulfillment_orders else new_fos).append(row)
-            for fl in fo.lines:
+            for position, fl in enumerate(fo.lines):
                 line_row = {
                     "fo_id": fo.id,
                     "line_id": fl.order_line_id,
+                    "position": position,
                     "sku": fl.sku,
                     "quantity": fl.quantity,
                     "shipped": fl.shipped,
@@ -319,7 +320,9 @@ class SqlOrders:
             by_fo[fo.id] = fo
         if by_fo:
             fl_rows = self.conn.execute(
-                select(fulfillment_lines).where(fulfillment_lines.c.fulfillment_order_id.in_(list(by_fo)))
+                select(fulfillment_lines)
+                .where(fulfillment_lines.c.fulfillment_order_id.in_(list(by_fo)))
+                .order_by(fulfillment_lines.c.fulfillment_order_id, fulfillment_lines.c.position)
             )
             for r in fl_rows:
                 by_fo[r.fulfillment_order_id].lines.append(
@@ -350,6 +353,7 @@ def _fl_columns(r: dict[str, Any]) -> dict[str, Any]:
     return {
         "fulfillment_order_id": r["fo_id"],
         "order_line_id": r["line_id"],
+        "position": r["position"],
         "sku": r["sku"],
         "quantity": r["quantity"],
         "shipped": r["shipped"],

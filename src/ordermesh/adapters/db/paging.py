@@ -20,5 +20,12 @@ def decode_cursor(cursor: str | None) -> str | None:
     except (ValueError, UnicodeDecodeError):
         key = ""
     if not key:
-        raise InvalidInput(f"malformed cursor '{cursor}'", field=("after",))
+        raise InvalidInput(f"malformed cursor '{cursor}'", field=("query", "after"))
     return key
+
+
+def int_key(key: str) -> int:
+    """Read a numeric key out of a decoded cursor. Raises InvalidInput when it is not one we issued."""
+    if not key.isdigit():
+        raise InvalidInput("malformed cursor: not one this list issued", field=("query", "after"))
+    return int(key)

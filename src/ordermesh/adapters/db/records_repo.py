@@ -10,7 +10,7 @@ from sqlalchemy import Connection, and_, func, insert, literal_column, or_, sele
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnClause
 
-from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
+from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
 from ordermesh.adapters.db.tables import api_keys, audit_log, idempotency_keys, outbox
 from ordermesh.domain.access import Principal, Role
 from ordermesh.domain.events import Event
@@ -78,12 +78,7 @@ def _parse_position(key: str | None) -> tuple[int, int]:
     if key is None:
         return 0, 0
     txid, _, last_id = key.partition(":")
-    try:
-        return int(txid), int(last_id)
-    except ValueError:
-        from ordermesh.domain.errors import InvalidInput
-
-        raise InvalidInput(f"malformed cursor '{encode_cursor(key)}'", field=("after",)) from None
+    return int_key(txid), int_key(last_id)
 
 
 def _stored(row: Any) -> StoredEvent:
@@ -127,7 +122,7 @@ class SqlAuditLog:
             query = query.where(audit_log.c.entity_id == entity_id)
         key = decode_cursor(after)
         if key is not None:
-            query = query.where(audit_log.c.id < int(key))
+            query = query.where(audit_log.c.id < int_key(key))
         rows = [dict(r._mapping) for r in self.conn.execute(query)]
         more = len(rows) > limit
         rows = rows[:limit]

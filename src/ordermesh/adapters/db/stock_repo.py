@@ -7,11 +7,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ordermesh.adapters.db.catalog_repo import location_from_row
-from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
+from ordermesh.adapters.db.errors import is_unique_violation
+from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
 from ordermesh.adapters.db.tables import locations, stock, stock_movements
 from ordermesh.domain.catalog import Capability, Location
 from ordermesh.domain.geo import GeoPoint
@@ -41,7 +42,8 @@ _CONSUME = (
     .values(
         on_hand=stock.c.on_hand - bindparam("b_quantity"),
         reserved=stock.c.reserved - bindparam("b_quantity"),
-        as_of=bindparam("b_now"),
+        # The watermark only moves forward, even when a count was stamped ahead of this server's clock.
+        as_of=case((stock.c.as_of > bindparam("b_now"), stock.c.as_of), else_=bindparam("b_now")),
         updated_at=bindparam("b_now"),
     )
 )
@@ -108,7 +110,9 @@ class SqlStock:
             try:
                 self.conn.execute(_INSERT_STOCK, {**_row_values(level), "updated_at": now})
             except IntegrityError as exc:
-                raise RetryableConflict("stock row created concurrently") from exc
+                if is_unique_violation(exc):  # a concurrent transaction created the row first
+                    raise RetryableConflict("stock row created concurrently") from exc
+                raise
             return StockChange(None, level)
         before = _level(row._mapping)
         if as_of is not None and before.as_of is not None and as_of < before.as_of:
@@ -143,7 +147,8 @@ class SqlStock:
         before = _level(row._mapping)
         if before.on_hand + delta < 0:
             return None
-        after = replace(before, on_hand=before.on_hand + delta, as_of=now)
+        mark = max(before.as_of, now) if before.as_of else now
+        after = replace(before, on_hand=before.on_hand + delta, as_of=mark)
         self.conn.execute(
             _SET_LEVEL,
             {
@@ -151,7 +156,7 @@ class SqlStock:
                 "b_sku": sku,
                 "b_on_hand": after.on_hand,
                 "b_safety": after.safety_stock,
-                "b_as_of": now,
+                "b_as_of": mark,
                 "b_now": now,
             },
         )
@@ -210,7 +215,7 @@ class SqlStock:
             query = query.where(stock_movements.c.sku == sku)
         key = decode_cursor(after)
         if key is not None:
-            query = query.where(stock_movements.c.id > int(key))
+            query = query.where(stock_movements.c.id > int_key(key))
         rows = [(r.id, _movement(r._mapping)) for r in self.conn.execute(query)]
         more = len(rows) > limit
         rows = rows[:limit]

@@ -206,6 +206,7 @@ fulfillment_lines = Table(
     metadata,
     Column("fulfillment_order_id", String(40), ForeignKey("fulfillment_orders.id"), primary_key=True),
     Column("order_line_id", String(40), ForeignKey("order_lines.id"), primary_key=True),
+    Column("position", Integer, nullable=False, server_default="0"),  # the order the lines were taken in
     Column("sku", String(100), nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("shipped", Integer, nullable=False),

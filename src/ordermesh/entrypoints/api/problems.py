@@ -97,7 +97,8 @@ def install(app: FastAPI) -> None:
             if isinstance(exc, error_type):
                 extra: dict[str, Any] = {}
                 if isinstance(exc, InvalidInput) and exc.field:
-                    extra["errors"] = [{"loc": ["body", *exc.field], "msg": exc.detail}]
+                    where = list(exc.field) if exc.field[0] in ("query", "path", "header") else ["body", *exc.field]
+                    extra["errors"] = [{"loc": where, "msg": exc.detail}]
                 if isinstance(exc, QuantityConflict):
                     extra["errors"] = [
                         {"loc": ["body", "lines", e.line_id], "msg": f"asked {e.requested}, at most {e.allowed}"}

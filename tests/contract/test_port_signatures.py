@@ -1,0 +1,94 @@
+"""Every fake and every real adapter offers each member of its port with the port's parameters.
+
+mypy checks only src/, so this is the structural check for the fakes: the same member names, and
+for each method the same parameter names, kinds (positional, keyword-only) and defaults.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+
+from ordermesh.adapters.db.catalog_repo import SqlItems, SqlLocations
+from ordermesh.adapters.db.orders_repo import SqlOrders
+from ordermesh.adapters.db.records_repo import SqlApiKeys, SqlAuditLog, SqlIdempotencyKeys, SqlOutbox
+from ordermesh.adapters.db.stock_repo import SqlStock
+from ordermesh.adapters.db.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
+from ordermesh.adapters.geo.zip_centroids import ZipCentroids
+from ordermesh.adapters.system import SystemClock, UlidIds
+from ordermesh.services import ports
+from tests import fakes
+
+_PROTOCOL_DUNDERS = {"__call__", "__enter__", "__exit__"}
+
+IMPLEMENTATIONS: list[tuple[Any, Any, Any]] = [
+    (ports.ItemRepository, fakes.FakeItems, SqlItems),
+    (ports.LocationRepository, fakes.FakeLocations, SqlLocations),
+    (ports.StockRepository, fakes.FakeStock, SqlStock),
+    (ports.OrderRepository, fakes.FakeOrders, SqlOrders),
+    (ports.Outbox, fakes.FakeOutbox, SqlOutbox),
+    (ports.AuditLog, fakes.FakeAuditLog, SqlAuditLog),
+    (ports.IdempotencyKeys, fakes.FakeIdempotencyKeys, SqlIdempotencyKeys),
+    (ports.ApiKeys, fakes.FakeApiKeys, SqlApiKeys),
+    (ports.UnitOfWork, fakes.FakeUnitOfWork, SqlUnitOfWork),
+    (ports.UnitOfWorkFactory, fakes.FakeUnitOfWorkFactory, SqlUnitOfWorkFactory),
+    (ports.Clock, fakes.FakeClock, SystemClock),
+    (ports.IdFactory, fakes.SequentialIds, UlidIds),
+    (ports.Geocoder, fakes.FakeGeocoder, ZipCentroids),
+]
+CASES = [
+    pytest.param(port, implementation, id=f"{implementation.__name__}-{port.__name__}")
+    for port, fake, real in IMPLEMENTATIONS
+    for implementation in (fake, real)
+]
+
+
+def methods(port: Any) -> list[str]:
+    return sorted(
+        name
+        for name, value in vars(port).items()
+        if callable(value) and (not name.startswith("_") or name in _PROTOCOL_DUNDERS)
+    )
+
+
+def shape(function: Any) -> list[tuple[str, Any, Any]]:
+    """Parameter names, kinds and defaults, without annotations (the fakes name their own types)."""
+    return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+
+
+@pytest.mark.parametrize(("port", "implementation"), CASES)
+def test_an_implementation_offers_every_method_of_its_port_with_the_same_parameters(
+    port: Any, implementation: Any
+) -> None:
+    for name in methods(port):
+        assert hasattr(implementation, name), f"{implementation.__name__} lacks {name}"
+        assert shape(getattr(implementation, name)) == shape(getattr(port, name)), name
+
+
+@pytest.mark.parametrize(("port", "implementation"), CASES)
+def test_an_implementation_declares_every_attribute_of_its_port(port: Any, implementation: Any) -> None:
+    declared = inspect.get_annotations(implementation)
+    for name in inspect.get_annotations(port):
+        assert name in declared, f"{implementation.__name__} does not declare {name}"
+
+
+def test_the_fake_unit_of_work_hands_out_a_repository_for_every_port() -> None:
+    factory = fakes.FakeUnitOfWorkFactory()
+    repositories = {
+        "items": ports.ItemRepository,
+        "locations": ports.LocationRepository,
+        "stock": ports.StockRepository,
+        "orders": ports.OrderRepository,
+        "outbox": ports.Outbox,
+        "audit": ports.AuditLog,
+        "idempotency": ports.IdempotencyKeys,
+        "api_keys": ports.ApiKeys,
+    }
+
+    with factory() as uow:
+        assert set(inspect.get_annotations(ports.UnitOfWork)) == set(repositories)
+        for name, port in repositories.items():
+            repository = getattr(uow, name)
+            assert all(callable(getattr(repository, method)) for method in methods(port)), name
