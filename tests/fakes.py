@@ -53,6 +53,8 @@ from ordermesh.services.ports import (
     OrderRepository,
     Outbox,
     Page,
+    RelayClaim,
+    RelayPositions,
     RetryableConflict,
     StockRepository,
     StoredEvent,
@@ -144,7 +146,6 @@ class _EventRow:
     subject: str
     time: datetime
     data: dict[str, Any]
-    published_at: datetime | None = None
 
     @property
     def stored(self) -> StoredEvent:
@@ -164,6 +165,7 @@ class _Tables:
     audit: list[dict[str, Any]] = field(default_factory=list)
     idempotency: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
+    relays: dict[str, str | None] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def next_id(self, table: str) -> int:
@@ -507,17 +509,14 @@ class FakeOrders:
         self._seen: set[str] = set()  # orders added or read here: the only ones the SQL repository can save
 
     def add(self, order: Order) -> None:
-        """Insert the header only; lines and fulfilment orders are written by save()."""
+        """Insert the whole order: header, lines and fulfilment orders."""
         tables = self._s.tables
         if order.id in tables.orders or any(
             row.order.channel == order.channel and row.order.external_id == order.external_id
             for row in tables.orders.values()
         ):
             raise self._s.fail(DuplicateKey(f"{order.channel}/{order.external_id}"))
-        header = _stored_copy(order)
-        header.lines = []
-        header.fulfillment_orders = []
-        tables.orders[order.id] = _OrderRow(header, order.status.value)
+        tables.orders[order.id] = _OrderRow(_stored_copy(order), order.status.value)
         self._seen.add(order.id)
 
     def save(self, order: Order) -> None:
@@ -625,14 +624,20 @@ class FakeOutbox:
         events = [row.stored for row in self._s.tables.outbox if row.id > last][:limit]
         return Page(events, events[-1].cursor if events else after)
 
-    def unpublished(self, limit: int) -> list[StoredEvent]:
-        return [row.stored for row in self._s.tables.outbox if row.published_at is None][:limit]
 
-    def mark_published(self, ids: Sequence[str], now: datetime) -> None:
-        wanted = set(ids)
-        for row in self._s.tables.outbox:
-            if row.event_id in wanted:
-                row.published_at = now
+class FakeRelayPositions:
+    """One position per relay name; the fake has one process, so a claim is never refused."""
+
+    def __init__(self, session: _Session) -> None:
+        self._s = session
+
+    def claim(self, name: str, now: datetime) -> RelayClaim | None:
+        relays = self._s.tables.relays
+        relays.setdefault(name, None)
+        return RelayClaim(name, relays[name])
+
+    def advance(self, claim: RelayClaim, cursor: str | None, now: datetime) -> None:
+        self._s.tables.relays[claim.name] = cursor
 
 
 class FakeAuditLog:
@@ -722,6 +727,7 @@ class FakeUnitOfWork:
     audit: AuditLog
     idempotency: IdempotencyKeys
     api_keys: ApiKeys
+    relays: RelayPositions
 
     def __init__(self, database: FakeDatabase, *, ids: IdFactory, source: str, read_only: bool = False) -> None:
         self._session = _Session(database, read_only=read_only)
@@ -733,6 +739,7 @@ class FakeUnitOfWork:
         self.audit = FakeAuditLog(self._session)
         self.idempotency = FakeIdempotencyKeys(self._session)
         self.api_keys = FakeApiKeys(self._session)
+        self.relays = FakeRelayPositions(self._session)
         self.committed = False
 
     @property

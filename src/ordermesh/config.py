@@ -19,7 +19,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64, description="API processes for `ordermesh serve`")
     embedded_worker: bool = Field(default=True, description="Run the background worker inside the API process")
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="Database connections per process; also how many requests a process works on at once",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted")
     source: str = Field(default="/ordermesh", description="CloudEvents `source` of every event")
     log_level: str = "info"

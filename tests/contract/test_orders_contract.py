@@ -15,7 +15,7 @@ from tests.contract.builders import T0, committed, every_page, minutes, new_orde
 
 
 def stored(factory: UnitOfWorkFactory, *orders: Order) -> None:
-    """Commit new orders the way capture does: add the header, then save the whole aggregate."""
+    """Commit new orders, then save them again unchanged (an add followed by a save must round-trip)."""
 
     def work(uow: UnitOfWork) -> None:
         for order in orders:

@@ -109,22 +109,49 @@ class OutboxContract:
 
         assert subjects(feed(uow_factory)) == ["o1", "o2"]
 
-    def test_unpublished_events_are_handed_out_oldest_first_until_marked_published(
+    def test_a_relay_position_starts_at_the_beginning_and_moves_only_when_advanced(
         self, uow_factory: UnitOfWorkFactory
     ) -> None:
         written(uow_factory, "o1", "o2", "o3")
 
-        def relay(uow: UnitOfWork) -> list[str]:
-            batch = uow.outbox.unpublished(2)
-            uow.outbox.mark_published([e.id for e in batch], minutes(1))
-            return [e.subject for e in batch]
+        def relay(uow: UnitOfWork, *, advance: bool = True) -> list[str]:
+            claim = uow.relays.claim("webhooks", T0)
+            assert claim is not None
+            page = uow.outbox.feed(after=claim.cursor, limit=2)
+            if advance:
+                uow.relays.advance(claim, page.next_cursor, T0)
+            return subjects(page)
 
+        not_advanced = committed(uow_factory, lambda uow: relay(uow, advance=False))
         first = committed(uow_factory, relay)
         second = committed(uow_factory, relay)
         third = committed(uow_factory, relay)
 
-        assert [first, second, third] == [["o1", "o2"], ["o3"], []]
-        assert subjects(feed(uow_factory)) == ["o1", "o2", "o3"]
+        assert [not_advanced, first, second, third] == [["o1", "o2"], ["o1", "o2"], ["o3"], []]
+
+    def test_relays_keep_their_own_positions(self, uow_factory: UnitOfWorkFactory) -> None:
+        written(uow_factory, "o1")
+
+        def advance(name: str) -> None:
+            def work(uow: UnitOfWork) -> None:
+                claim = uow.relays.claim(name, T0)
+                assert claim is not None
+                uow.relays.advance(claim, uow.outbox.feed(after=claim.cursor, limit=10).next_cursor, T0)
+
+            committed(uow_factory, work)
+
+        advance("nats")
+
+        def position(name: str) -> str | None:
+            def work(uow: UnitOfWork) -> str | None:
+                claim = uow.relays.claim(name, T0)
+                assert claim is not None
+                return claim.cursor
+
+            return committed(uow_factory, work)
+
+        assert position("webhooks") is None
+        assert position("nats") is not None
 
 
 class TestOutboxOnFake(FakeBackend, OutboxContract):

@@ -13,7 +13,13 @@ import pytest
 
 from ordermesh.adapters.db.catalog_repo import SqlItems, SqlLocations
 from ordermesh.adapters.db.orders_repo import SqlOrders
-from ordermesh.adapters.db.records_repo import SqlApiKeys, SqlAuditLog, SqlIdempotencyKeys, SqlOutbox
+from ordermesh.adapters.db.records_repo import (
+    SqlApiKeys,
+    SqlAuditLog,
+    SqlIdempotencyKeys,
+    SqlOutbox,
+    SqlRelayPositions,
+)
 from ordermesh.adapters.db.stock_repo import SqlStock
 from ordermesh.adapters.db.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
@@ -32,6 +38,7 @@ IMPLEMENTATIONS: list[tuple[Any, Any, Any]] = [
     (ports.AuditLog, fakes.FakeAuditLog, SqlAuditLog),
     (ports.IdempotencyKeys, fakes.FakeIdempotencyKeys, SqlIdempotencyKeys),
     (ports.ApiKeys, fakes.FakeApiKeys, SqlApiKeys),
+    (ports.RelayPositions, fakes.FakeRelayPositions, SqlRelayPositions),
     (ports.UnitOfWork, fakes.FakeUnitOfWork, SqlUnitOfWork),
     (ports.UnitOfWorkFactory, fakes.FakeUnitOfWorkFactory, SqlUnitOfWorkFactory),
     (ports.Clock, fakes.FakeClock, SystemClock),
@@ -85,6 +92,7 @@ def test_the_fake_unit_of_work_hands_out_a_repository_for_every_port() -> None:
         "audit": ports.AuditLog,
         "idempotency": ports.IdempotencyKeys,
         "api_keys": ports.ApiKeys,
+        "relays": ports.RelayPositions,
     }
 
     with factory() as uow:

@@ -132,6 +132,11 @@ def release_units(
 def save_order(uow: UnitOfWork, ctx: AppContext, order: Order) -> None:
     """Persist the order and move its new events to the outbox, in the caller's transaction."""
     uow.orders.save(order)
+    publish_events(uow, ctx, order)
+
+
+def publish_events(uow: UnitOfWork, ctx: AppContext, order: Order) -> None:
+    """Move the order's new events to the outbox, in the caller's transaction."""
     if order.events:
         uow.outbox.add(order.events, ctx.clock.now())
         order.events.clear()

@@ -19,7 +19,7 @@ from ordermesh.domain.orders import (
     PaymentStatus,
     order_data,
 )
-from ordermesh.services.allocation import release_units, save_order, source_order
+from ordermesh.services.allocation import publish_events, release_units, source_order
 from ordermesh.services.changes import Audited, change_order
 from ordermesh.services.commands import CaptureOrder
 from ordermesh.services.context import AppContext
@@ -44,7 +44,12 @@ def capture_order(
             if existing is not None:
                 return existing, False
         order = _new_order(uow, ctx, command)
-        uow.orders.add(order)  # a replay of (channel, external_id) stops here with DuplicateKey
+        order.events.append(Event("ordermesh.order.created", order.id, order_data(order)))
+        _raise_exceptions(order)
+        source_order(uow, ctx, order)
+        # Written after sourcing, in one go. A replay of (channel, external_id) fails here with DuplicateKey
+        # and the whole transaction, reservations included, is rolled back.
+        uow.orders.add(order)
         if idempotency_key is not None:
             uow.idempotency.claim(
                 key=idempotency_key,
@@ -53,10 +58,7 @@ def capture_order(
                 resource_id=order.id,
                 now=order.created_at,
             )
-        order.events.append(Event("ordermesh.order.created", order.id, order_data(order)))
-        _raise_exceptions(order)
-        source_order(uow, ctx, order)
-        save_order(uow, ctx, order)
+        publish_events(uow, ctx, order)
         uow.audit.record(
             actor=actor,
             action="order.capture",

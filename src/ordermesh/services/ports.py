@@ -166,8 +166,22 @@ class OrderRepository(Protocol):
 class Outbox(Protocol):
     def add(self, events: Sequence[Event], now: datetime) -> None: ...
     def feed(self, *, after: str | None, limit: int) -> Page: ...
-    def unpublished(self, limit: int) -> list[StoredEvent]: ...
-    def mark_published(self, ids: Sequence[str], now: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class RelayClaim:
+    """A relay's place in the event feed, held by this unit of work until it ends."""
+
+    name: str
+    cursor: str | None
+
+
+class RelayPositions(Protocol):
+    def claim(self, name: str, now: datetime) -> RelayClaim | None:
+        """Lock the relay's position (starting at the beginning of the feed); None while another process has it."""
+        ...
+
+    def advance(self, claim: RelayClaim, cursor: str | None, now: datetime) -> None: ...
 
 
 class AuditLog(Protocol):
@@ -211,6 +225,7 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     idempotency: IdempotencyKeys
     api_keys: ApiKeys
+    relays: RelayPositions
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -12,6 +12,7 @@ from ordermesh.services.ports import StoredEvent, UnitOfWork
 
 log = logging.getLogger(__name__)
 RELAY_BATCH = 200
+DEFAULT_RELAY = "default"
 
 
 class EventPublisher(Protocol):
@@ -28,15 +29,25 @@ class LogPublisher:
             log.debug("event %s %s %s", event.id, event.type, event.subject)
 
 
-def relay_once(ctx: AppContext, publishers: Sequence[EventPublisher]) -> int:
-    """Publish one batch of unpublished events and mark them; return how many were relayed."""
+def relay_once(ctx: AppContext, publishers: Sequence[EventPublisher], *, name: str = DEFAULT_RELAY) -> int:
+    """Publish the next batch of events after the relay's position, then move the position; return how many.
+
+    Only one process relays under a name at a time; the others find the position locked and skip the round.
+    A publisher that raises leaves the position where it was, so the batch is offered again (at least once).
+    """
 
     def work(uow: UnitOfWork) -> int:
-        batch = uow.outbox.unpublished(RELAY_BATCH)
+        now = ctx.clock.now()
+        claim = uow.relays.claim(name, now)
+        if claim is None:
+            return 0
+        page = uow.outbox.feed(after=claim.cursor, limit=RELAY_BATCH)
+        if not page.rows:
+            return 0
         for publisher in publishers:
-            publisher.publish(batch)
-        uow.outbox.mark_published([e.id for e in batch], ctx.clock.now())
-        return len(batch)
+            publisher.publish(page.rows)
+        uow.relays.advance(claim, page.next_cursor, now)
+        return len(page.rows)
 
     return ctx.transaction(work)
 

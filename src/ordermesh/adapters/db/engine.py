@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool, QueuePool
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POOL_OVERFLOW = 5
 
 
 def _json_default(value: Any) -> Any:
@@ -49,7 +50,9 @@ def build_engine(url: str, *, read_only: bool = False, pool_size: int = 10) -> E
         url,
         poolclass=QueuePool,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        # The API runs at most pool_size requests at once (see the app's thread limit), so the overflow only
+        # serves the embedded worker and health checks: connections are kept, not opened per request.
+        max_overflow=POOL_OVERFLOW,
         pool_pre_ping=False,
         json_serializer=dumps,
         isolation_level="READ COMMITTED",

@@ -83,12 +83,18 @@ class SqlOrders:
     # -- writing -------------------------------------------------------------------------------
 
     def add(self, order: Order) -> None:
-        """Insert the header first: it claims (channel, external_id) before any stock is touched."""
+        """Insert a new order with its lines and fulfilment orders; DuplicateKey when (channel, external_id) exists.
+
+        On PostgreSQL a concurrent insert of the same key waits for the first transaction and then
+        fails, so of two racing duplicates exactly one commits.
+        """
         try:
             self.conn.execute(_INSERT_ORDER, _header(order))
         except IntegrityError as exc:
             raise DuplicateKey(f"{order.channel}/{order.external_id}") from exc
-        self._stored[order.id] = _Stored()
+        stored = self._stored[order.id] = _Stored()
+        self._save_lines(order, stored)
+        self._save_fulfillment(order, stored)
 
     def save(self, order: Order) -> None:
         stored = self._stored.setdefault(order.id, _Stored(lines=True))

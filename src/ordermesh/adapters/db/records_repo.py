@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnClause
 
 from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
-from ordermesh.adapters.db.tables import api_keys, audit_log, idempotency_keys, outbox
+from ordermesh.adapters.db.tables import api_keys, audit_log, idempotency_keys, outbox, relay_positions
 from ordermesh.domain.access import Principal, Role
 from ordermesh.domain.events import Event
-from ordermesh.services.ports import ApiKeyRecord, DuplicateKey, IdFactory, Page, StoredEvent
+from ordermesh.services.ports import ApiKeyRecord, DuplicateKey, IdFactory, Page, RelayClaim, StoredEvent
 
 # PostgreSQL hands out transaction ids in start order, not commit order. Serving only events of
 # transactions older than every one still running (the snapshot's xmin) keeps a cursor from ever
@@ -63,16 +63,6 @@ class SqlOutbox:
         cursor = events[-1].cursor if events else after
         return Page(events, cursor)
 
-    def unpublished(self, limit: int) -> list[StoredEvent]:
-        query = select(outbox).where(outbox.c.published_at.is_(None)).order_by(outbox.c.id).limit(limit)
-        if self.postgres:
-            query = query.with_for_update(skip_locked=True)
-        return [_stored(r._mapping) for r in self.conn.execute(query)]
-
-    def mark_published(self, ids: Sequence[str], now: datetime) -> None:
-        if ids:
-            self.conn.execute(update(outbox).where(outbox.c.event_id.in_(list(ids))).values(published_at=now))
-
 
 def _parse_position(key: str | None) -> tuple[int, int]:
     if key is None:
@@ -91,6 +81,33 @@ def _stored(row: Any) -> StoredEvent:
         row["time"],
         dict(row["data"]),
     )
+
+
+class SqlRelayPositions:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+
+    def claim(self, name: str, now: datetime) -> RelayClaim | None:
+        query = select(relay_positions.c.cursor).where(relay_positions.c.name == name)
+        if self.postgres:
+            query = query.with_for_update(skip_locked=True)
+        row = self.conn.execute(query).first()
+        if row is not None:
+            return RelayClaim(name, row.cursor)
+        if self.conn.execute(select(relay_positions.c.name).where(relay_positions.c.name == name)).first():
+            return None  # the row exists and another process holds it
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(insert(relay_positions).values(name=name, cursor=None, updated_at=now))
+        except IntegrityError:
+            return None  # another process created it first and holds it now
+        return RelayClaim(name, None)
+
+    def advance(self, claim: RelayClaim, cursor: str | None, now: datetime) -> None:
+        self.conn.execute(
+            update(relay_positions).where(relay_positions.c.name == claim.name).values(cursor=cursor, updated_at=now)
+        )
 
 
 class SqlAuditLog:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -184,7 +185,13 @@ order_lines = Table(
         name="buckets_partition_quantity",
     ),
     Index("ix_order_lines_order", "order_id"),
-    Index("ix_order_lines_sku_backordered", "sku", "backordered"),
+    # Only lines waiting for stock are indexed: the index stays small and most writes skip it.
+    Index(
+        "ix_order_lines_backordered_sku",
+        "sku",
+        postgresql_where=text("backordered > 0"),
+        sqlite_where=text("backordered > 0"),
+    ),
 )
 
 fulfillment_orders = Table(
@@ -233,14 +240,23 @@ outbox = Table(
     Column("id", AutoId, primary_key=True, autoincrement=True),
     # PostgreSQL: the writing transaction's id, so the feed only serves what every reader can see.
     Column("txid", BigInteger, nullable=False, server_default="0"),
-    Column("event_id", String(40), nullable=False, unique=True),
+    Column("event_id", String(40), nullable=False),  # unique by construction (a ULID); not indexed
     Column("type", String(100), nullable=False),
     Column("source", String(200), nullable=False),
     Column("subject", String(200), nullable=False),
     Column("time", TS, nullable=False),
     Column("data", JSON, nullable=False),
-    Column("published_at", TS),
     Index("ix_outbox_txid_id", "txid", "id"),
+)
+
+# How far each relay (a publisher of the outbox to a broker or webhooks) has got in the feed. Relays
+# tail the outbox like any feed reader, so publishing an event writes nothing per event.
+relay_positions = Table(
+    "relay_positions",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("cursor", String(200)),
+    Column("updated_at", TS, nullable=False),
 )
 
 audit_log = Table(

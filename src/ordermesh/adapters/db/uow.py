@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine, RootTransaction
@@ -9,7 +10,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ordermesh.adapters.db.catalog_repo import SqlItems, SqlLocations
 from ordermesh.adapters.db.orders_repo import SqlOrders
-from ordermesh.adapters.db.records_repo import SqlApiKeys, SqlAuditLog, SqlIdempotencyKeys, SqlOutbox
+from ordermesh.adapters.db.records_repo import (
+    SqlApiKeys,
+    SqlAuditLog,
+    SqlIdempotencyKeys,
+    SqlOutbox,
+    SqlRelayPositions,
+)
 from ordermesh.adapters.db.stock_repo import SqlStock
 from ordermesh.services.ports import (
     ApiKeys,
@@ -20,6 +27,7 @@ from ordermesh.services.ports import (
     LocationRepository,
     OrderRepository,
     Outbox,
+    RelayPositions,
     RetryableConflict,
     StockRepository,
 )
@@ -37,15 +45,23 @@ class SqlUnitOfWork:
     audit: AuditLog
     idempotency: IdempotencyKeys
     api_keys: ApiKeys
+    relays: RelayPositions
 
-    def __init__(self, engine: Engine, *, ids: IdFactory, source: str) -> None:
+    def __init__(
+        self, engine: Engine, *, ids: IdFactory, source: str, write_lock: threading.Lock | None = None
+    ) -> None:
         self.engine = engine
         self.ids = ids
         self.source = source
+        self.write_lock = write_lock
+        self._locked = False
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
+        if self.write_lock is not None:
+            self.write_lock.acquire()
+            self._locked = True
         try:
             self._conn = self.engine.connect()
             self._tx = self._conn.begin()
@@ -64,6 +80,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(conn)
         self.idempotency = SqlIdempotencyKeys(conn)
         self.api_keys = SqlApiKeys(conn)
+        self.relays = SqlRelayPositions(conn)
         return self
 
     def __exit__(
@@ -78,10 +95,15 @@ class SqlUnitOfWork:
             raise RetryableConflict(str(exc.orig)) from exc
 
     def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        self._conn = None
-        self._tx = None
+        try:
+            if self._conn is not None:
+                self._conn.close()
+        finally:
+            self._conn = None
+            self._tx = None
+            if self._locked and self.write_lock is not None:
+                self._locked = False
+                self.write_lock.release()
 
     def commit(self) -> None:
         assert self._tx is not None
@@ -113,6 +135,11 @@ class SqlUnitOfWorkFactory:
         self.reader = reader
         self.ids = ids
         self.source = source
+        # SQLite has one writer at a time. Threads of this process queue here, in order, instead of in
+        # SQLite's busy handler, whose growing sleeps turn a short wait into a long tail of latency.
+        self.write_lock = threading.Lock() if writer.dialect.name == "sqlite" else None
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.reader if read_only else self.writer, ids=self.ids, source=self.source)
+        if read_only:
+            return SqlUnitOfWork(self.reader, ids=self.ids, source=self.source)
+        return SqlUnitOfWork(self.writer, ids=self.ids, source=self.source, write_lock=self.write_lock)

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from ordermesh import __version__
@@ -35,6 +36,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # One request per pooled connection at a time: more threads would only queue for a connection.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         if settings.bootstrap_admin_key and ensure_bootstrap_key(runtime.context, settings.bootstrap_admin_key):
             log.info("created the bootstrap admin API key")
         worker = Worker(runtime.context, [LogPublisher()]) if settings.embedded_worker else None

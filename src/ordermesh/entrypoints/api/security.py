@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from ordermesh.domain.access import Permission, Principal
 from ordermesh.services.access import authenticate
@@ -21,26 +22,29 @@ KEY_CACHE_SECONDS = 5.0
 
 
 class KeyCache:
+    """Remember who a key belongs to for a few seconds, so most requests skip the database."""
+
     def __init__(self, ttl: float = KEY_CACHE_SECONDS) -> None:
         self.ttl = ttl
         self._entries: dict[str, tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
 
-    def principal(self, ctx: AppContext, key: str) -> Principal | None:
-        now = time.monotonic()
+    def cached(self, key: str) -> tuple[bool, Principal | None]:
+        """Return (found, principal); found is False when the key must be looked up."""
         with self._lock:
             hit = self._entries.get(key)
-        if hit and hit[0] > now:
-            return hit[1]
-        principal = authenticate(ctx, key)
+        if hit and hit[0] > time.monotonic():
+            return True, hit[1]
+        return False, None
+
+    def remember(self, key: str, principal: Principal | None) -> None:
         with self._lock:
             if len(self._entries) > 10_000:
                 self._entries.clear()
-            self._entries[key] = (now + self.ttl, principal)
-        return principal
+            self._entries[key] = (time.monotonic() + self.ttl, principal)
 
 
-def context(request: Request) -> AppContext:
+async def context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.context
     return ctx
 
@@ -48,17 +52,24 @@ def context(request: Request) -> AppContext:
 Ctx = Annotated[AppContext, Depends(context)]
 
 
-def require(permission: Permission) -> Callable[..., Principal]:
-    """A dependency that answers 401 without a valid key and 403 when the key's role lacks the permission."""
+def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that answers 401 without a valid key and 403 when the key's role lacks the permission.
 
-    def check(
+    It runs on the event loop (no thread hop) and only goes to the database, in a worker thread,
+    when the key is not in the cache.
+    """
+
+    async def check(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Principal:
         challenge = {"WWW-Authenticate": "Bearer"}
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise HTTPException(401, "an API key is required: Authorization: Bearer <key>", headers=challenge)
         keys: KeyCache = request.app.state.keys
-        principal = keys.principal(request.app.state.context, credentials.credentials)
+        found, principal = keys.cached(credentials.credentials)
+        if not found:
+            principal = await run_in_threadpool(authenticate, request.app.state.context, credentials.credentials)
+            keys.remember(credentials.credentials, principal)
         if principal is None:
             raise HTTPException(401, "the API key is unknown or revoked", headers=challenge)
         if not principal.may(permission):
