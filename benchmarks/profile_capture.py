@@ -190,7 +190,7 @@ def explain_relay(runtime: Runtime) -> str:
                               {"n": (total or 0) // 2}).first()
         txid, last_id = (middle.txid, middle.id) if middle else (0, 0)
         horizon = " AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint" if postgres else ""
-        sql = (f"SELECT * FROM outbox WHERE (txid > {txid} OR (txid = {txid} AND id > {last_id})){horizon} "
+        sql = (f"SELECT * FROM outbox WHERE (txid, id) > ({txid}, {last_id}){horizon} "
                f"ORDER BY txid, id LIMIT {RELAY_BATCH}")
         prefix = "EXPLAIN (ANALYZE, BUFFERS) " if postgres else "EXPLAIN QUERY PLAN "
         plan = [" ".join(str(v) for v in row) for row in conn.execute(text(prefix + sql))]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, literal_column, or_, select, update
+from sqlalchemy import BigInteger, Connection, func, insert, literal, literal_column, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnClause
 
@@ -55,7 +55,10 @@ class SqlOutbox:
     def feed(self, *, after: str | None, limit: int) -> Page:
         txid, last_id = _parse_position(decode_cursor(after))
         query = select(outbox).order_by(outbox.c.txid, outbox.c.id).limit(limit)
-        query = query.where(or_(outbox.c.txid > txid, and_(outbox.c.txid == txid, outbox.c.id > last_id)))
+        # A row-value comparison lets both databases walk the (txid, id) index from the cursor on.
+        query = query.where(
+            tuple_(outbox.c.txid, outbox.c.id) > tuple_(literal(txid, BigInteger), literal(last_id, BigInteger))
+        )
         if self.postgres:
             query = query.where(outbox.c.txid < _PG_HORIZON)
         rows = list(self.conn.execute(query))
