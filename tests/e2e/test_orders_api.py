@@ -176,3 +176,16 @@ def test_the_same_idempotency_key_with_another_body_is_refused(client: TestClien
     assert other.status_code == 422
     assert other.headers["content-type"] == "application/problem+json"
     assert client.get("/v1/orders", params={"external_id": "K-2"}).json()["data"] == []
+
+
+def test_a_sku_unknown_to_one_order_is_known_to_the_next_once_created(client: TestClient) -> None:
+    location(client, "NWK", NEWARK)
+    first = place(client, order_body("U-3", ("LATE", 1)))
+    item(client, "LATE")
+    stock(client, "NWK", "LATE", 5)
+
+    second = place(client, order_body("U-4", ("LATE", 1)))
+
+    assert first["lines"][0]["exception"] == "unknown SKU 'LATE'"
+    assert second["lines"][0]["exception"] is None
+    assert second["status"] == "allocated"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -17,9 +18,27 @@ from ordermesh.services.ports import DuplicateKey, Page
 _KNOWN = select(items.c.sku).where(items.c.sku.in_(bindparam("skus", expanding=True)))
 
 
+class KnownSkus:
+    """SKUs this process has seen committed in the item master. Items are never deleted, so a SKU
+    once known stays known and its lookup can be skipped; unknown SKUs are always asked again."""
+
+    def __init__(self) -> None:
+        self._skus: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __contains__(self, sku: object) -> bool:
+        return sku in self._skus
+
+    def add_all(self, skus: set[str]) -> None:
+        with self._lock:
+            self._skus |= skus
+
+
 class SqlItems:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, known: KnownSkus | None = None) -> None:
         self.conn = conn
+        self.cache = known
+        self.seen: set[str] = set()  # found in this transaction; remembered by the cache once it commits
 
     def add(self, item: Item, now: datetime) -> None:
         try:
@@ -40,9 +59,13 @@ class SqlItems:
         return _item(row._mapping) if row else None
 
     def known(self, skus: Sequence[str]) -> set[str]:
-        if not skus:
-            return set()
-        return set(self.conn.scalars(_KNOWN, {"skus": sorted(set(skus))}))
+        wanted = set(skus)
+        cached = {sku for sku in wanted if self.cache is not None and sku in self.cache}
+        if cached == wanted:
+            return cached
+        found = set(self.conn.scalars(_KNOWN, {"skus": sorted(wanted - cached)}))
+        self.seen |= found
+        return cached | found
 
     def page(self, *, after: str | None, limit: int) -> Page:
         query = select(items).order_by(items.c.sku).limit(limit + 1)

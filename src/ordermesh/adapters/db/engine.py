@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool, QueuePool
@@ -17,15 +17,14 @@ POOL_OVERFLOW = 5
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
     if isinstance(value, (set, frozenset)):
         return sorted(value)
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, default=_json_default, separators=(",", ":"))
+    """JSON for the database's JSON columns (orjson: datetimes as RFC 3339, Decimals as strings)."""
+    return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def normalise_url(url: str) -> str:
@@ -55,6 +54,7 @@ def build_engine(url: str, *, read_only: bool = False, pool_size: int = 10) -> E
         max_overflow=POOL_OVERFLOW,
         pool_pre_ping=False,
         json_serializer=dumps,
+        json_deserializer=orjson.loads,
         isolation_level="READ COMMITTED",
     )
 
@@ -64,6 +64,7 @@ def _sqlite_engine(url: str, *, read_only: bool) -> Engine:
     engine = create_engine(
         url,
         json_serializer=dumps,
+        json_deserializer=orjson.loads,
         poolclass=QueuePool if not memory else NullPool,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
     )

@@ -8,7 +8,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from ordermesh.adapters.db.catalog_repo import SqlItems, SqlLocations
+from ordermesh.adapters.db.catalog_repo import KnownSkus, SqlItems, SqlLocations
 from ordermesh.adapters.db.orders_repo import SqlOrders
 from ordermesh.adapters.db.records_repo import (
     SqlApiKeys,
@@ -48,9 +48,16 @@ class SqlUnitOfWork:
     relays: RelayPositions
 
     def __init__(
-        self, engine: Engine, *, ids: IdFactory, source: str, write_lock: threading.Lock | None = None
+        self,
+        engine: Engine,
+        *,
+        ids: IdFactory,
+        source: str,
+        write_lock: threading.Lock | None = None,
+        known_skus: KnownSkus | None = None,
     ) -> None:
         self.engine = engine
+        self.known_skus = known_skus
         self.ids = ids
         self.source = source
         self.write_lock = write_lock
@@ -72,7 +79,7 @@ class SqlUnitOfWork:
             raise
         conn = self._conn
         postgres = conn.dialect.name == "postgresql"
-        self.items = SqlItems(conn)
+        self.items = self._items = SqlItems(conn, self.known_skus)
         self.locations = SqlLocations(conn)
         self.stock = SqlStock(conn, lock_rows=postgres)
         self.orders = SqlOrders(conn, lock_rows=postgres)
@@ -113,6 +120,8 @@ class SqlUnitOfWork:
             if _is_retryable(exc):
                 raise RetryableConflict(str(exc.orig)) from exc
             raise
+        if self.known_skus is not None and self._items.seen:
+            self.known_skus.add_all(self._items.seen)
 
     def rollback(self) -> None:
         if self._tx is not None and self._tx.is_active:
@@ -138,8 +147,11 @@ class SqlUnitOfWorkFactory:
         # SQLite has one writer at a time. Threads of this process queue here, in order, instead of in
         # SQLite's busy handler, whose growing sleeps turn a short wait into a long tail of latency.
         self.write_lock = threading.Lock() if writer.dialect.name == "sqlite" else None
+        self.known_skus = KnownSkus()
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         if read_only:
-            return SqlUnitOfWork(self.reader, ids=self.ids, source=self.source)
-        return SqlUnitOfWork(self.writer, ids=self.ids, source=self.source, write_lock=self.write_lock)
+            return SqlUnitOfWork(self.reader, ids=self.ids, source=self.source, known_skus=self.known_skus)
+        return SqlUnitOfWork(
+            self.writer, ids=self.ids, source=self.source, write_lock=self.write_lock, known_skus=self.known_skus
+        )

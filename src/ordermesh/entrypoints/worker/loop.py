@@ -6,7 +6,7 @@ import logging
 import threading
 
 from ordermesh.services.context import AppContext
-from ordermesh.services.relay import EventPublisher, relay_once, sweep_backorders
+from ordermesh.services.relay import RELAY_BATCH, EventPublisher, relay_once, sweep_backorders
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,8 @@ class Worker:
             except Exception:  # a failing round must not end the worker; it is logged and retried
                 log.exception("worker round failed")
                 relayed = 0
-            if not relayed:
+            if relayed < RELAY_BATCH:
+                # Caught up: wait, so the relay reads events in batches rather than one round per order.
                 self.stopping.wait(self.poll_seconds)
 
     def start_in_thread(self) -> threading.Thread:
