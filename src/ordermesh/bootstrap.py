@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
@@ -13,6 +13,7 @@ from ordermesh.adapters.system import SystemClock, UlidIds
 from ordermesh.config import Settings
 from ordermesh.domain.sourcing import NearestFewestLocations
 from ordermesh.services.context import AppContext
+from ordermesh.services.relay import EventPublisher, LogPublisher
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Runtime:
     settings: Settings
     context: AppContext
     engines: tuple[Engine, ...]
+    publishers: list[EventPublisher] = field(default_factory=list)
 
     def close(self) -> None:
         for engine in self.engines:
@@ -41,4 +43,6 @@ def build(settings: Settings | None = None) -> Runtime:
         source_name=settings.source,
     )
     engines = (writer,) if reader is writer else (writer, reader)
-    return Runtime(settings, context, engines)
+    # Where the relay sends events besides the pull feed (GET /v1/events), which always has them.
+    publishers: list[EventPublisher] = [LogPublisher()] if settings.log_events else []
+    return Runtime(settings, context, engines, publishers)

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted")
     source: str = Field(default="/ordermesh", description="CloudEvents `source` of every event")
     log_level: str = "info"
+    log_events: bool = Field(default=False, description="Relay every event to the log (debugging)")
 
     @field_validator("bootstrap_admin_key")
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -374,8 +374,8 @@ def _header(order: Order) -> dict[str, Any]:
         "channel": order.channel,
         "external_id": order.external_id,
         "currency": order.currency,
-        "customer": asdict(order.customer),
-        "ship_to": asdict(order.ship_to) if order.ship_to else None,
+        "customer": vars(order.customer).copy(),
+        "ship_to": vars(order.ship_to).copy() if order.ship_to else None,
         "delivery_method": order.delivery.method.value,
         "pickup_location": order.delivery.pickup_location,
         "service_level": order.delivery.service_level,

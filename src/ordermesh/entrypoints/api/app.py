@@ -18,7 +18,6 @@ from ordermesh.entrypoints.api.routers import catalog, events, fulfillment, heal
 from ordermesh.entrypoints.api.security import KeyCache
 from ordermesh.entrypoints.worker.loop import Worker
 from ordermesh.services.access import ensure_bootstrap_key
-from ordermesh.services.relay import LogPublisher
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
         if settings.bootstrap_admin_key and ensure_bootstrap_key(runtime.context, settings.bootstrap_admin_key):
             log.info("created the bootstrap admin API key")
-        worker = Worker(runtime.context, [LogPublisher()]) if settings.embedded_worker else None
+        worker = Worker(runtime.context, runtime.publishers) if settings.embedded_worker else None
         if worker:
             worker.start_in_thread()
         try:

@@ -16,7 +16,6 @@ from ordermesh.config import Settings
 from ordermesh.domain.access import Role
 from ordermesh.entrypoints.worker.loop import Worker
 from ordermesh.services.access import create_api_key
-from ordermesh.services.relay import LogPublisher
 
 app = typer.Typer(help="Ordermesh — an API-first order management system.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -67,7 +66,7 @@ def worker() -> None:
     settings = Settings()
     _logging(settings.log_level)
     runtime = build(settings)
-    loop = Worker(runtime.context, [LogPublisher()])
+    loop = Worker(runtime.context, runtime.publishers)
     signal.signal(signal.SIGTERM, lambda *_: loop.stop())
     console.print("worker running; Ctrl+C to stop")
     try:

@@ -32,7 +32,8 @@ class Worker:
         since_sweep = 0.0
         while not self.stopping.is_set():
             try:
-                relayed = relay_once(self.ctx, self.publishers)
+                # Without publishers there is nobody to relay to: the feed serves the events.
+                relayed = relay_once(self.ctx, self.publishers) if self.publishers else 0
                 since_sweep += self.poll_seconds
                 if since_sweep >= self.sweep_seconds:
                     since_sweep = 0.0
