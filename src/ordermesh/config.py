@@ -25,6 +25,9 @@ class Settings(BaseSettings):
         le=200,
         description="Database connections per process; also how many requests a process works on at once",
     )
+    gil_switch_seconds: float = Field(
+        default=0.0005, gt=0, le=0.1, description="Python's thread switch interval in API processes"
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted")
     source: str = Field(default="/ordermesh", description="CloudEvents `source` of every event")
     log_level: str = "info"

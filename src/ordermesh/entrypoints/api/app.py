@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -37,6 +38,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # One request per pooled connection at a time: more threads would only queue for a connection.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.db_pool_size
+        # Request threads mostly wait on the database. With the default 5 ms switch interval a thread
+        # whose query has returned can wait that long for the GIL, once per statement (the convoy effect),
+        # keeping its transaction and row locks open; a short interval hands the GIL over promptly.
+        sys.setswitchinterval(settings.gil_switch_seconds)
         if settings.bootstrap_admin_key and ensure_bootstrap_key(runtime.context, settings.bootstrap_admin_key):
             log.info("created the bootstrap admin API key")
         worker = Worker(runtime.context, runtime.publishers) if settings.embedded_worker else None

@@ -7,13 +7,13 @@ import signal
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from ordermesh.adapters.db.migrate import is_empty, upgrade
 from ordermesh.bootstrap import build
 from ordermesh.config import Settings
 from ordermesh.domain.access import Role
+from ordermesh.entrypoints.cli import serving
 from ordermesh.entrypoints.worker.loop import Worker
 from ordermesh.services.access import create_api_key
 
@@ -49,15 +49,7 @@ def serve(
     upgrade(settings.database_url)
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"Ordermesh on http://{bind_host}:{bind_port}  (docs: /docs)")
-    uvicorn.run(
-        "ordermesh.entrypoints.api.app:app_from_environment",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        workers=workers or settings.workers,
-        log_level=settings.log_level,
-        access_log=False,
-    )
+    serving.serve(bind_host, bind_port, processes=workers or settings.workers, log_level=settings.log_level)
 
 
 @app.command()
