@@ -19,7 +19,6 @@ The fakes keep the semantics of the SQL adapters (tests/contract runs the same s
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 from collections import defaultdict
@@ -30,9 +29,9 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
 
+from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
 from ordermesh.domain.access import Principal
 from ordermesh.domain.catalog import Capability, Item, Location
-from ordermesh.domain.errors import InvalidInput
 from ordermesh.domain.events import Event
 from ordermesh.domain.fulfillment import FulfillmentOrder
 from ordermesh.domain.geo import GeoPoint
@@ -245,32 +244,15 @@ class _Session:
 # -- helpers shared by the repositories ----------------------------------------------------------
 
 
-def _cursor(key: str) -> str:
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
-
-
-def _key(cursor: str | None) -> str | None:
-    """Return the key inside a cursor. Raises InvalidInput for a cursor we did not issue."""
-    if cursor is None:
-        return None
-    try:
-        key = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
-    except (ValueError, UnicodeDecodeError):
-        key = ""
-    if not key:
-        raise InvalidInput(f"malformed cursor '{cursor}'", field=("after",))
-    return key
+# The fakes hand out cursors exactly as the SQL repositories do.
+_cursor = encode_cursor
+_key = decode_cursor
 
 
 def _number(cursor: str | None) -> int | None:
     """Return the row id inside a cursor. Raises InvalidInput for a cursor we did not issue."""
     key = _key(cursor)
-    if key is None:
-        return None
-    try:
-        return int(key)
-    except ValueError:
-        raise InvalidInput(f"malformed cursor '{cursor}'", field=("after",)) from None
+    return None if key is None else int_key(key)
 
 
 def _page(rows: Sequence[T], limit: int, key: Callable[[T], str]) -> Page:
