@@ -65,6 +65,15 @@ class AuditContract:
             "after": {"on_hand": 5, "total": "1.50", "at": T0.isoformat(), "tags": ["a"]},
         }
 
+    def test_a_unit_of_work_reads_the_records_it_has_written(self, uow_factory: UnitOfWorkFactory) -> None:
+        def write_then_read(uow: UnitOfWork) -> list[str]:
+            uow.audit.record(actor=SYSTEM, action="order.hold", entity="order", entity_id="o1", before=None,
+                             after={"status": "on_hold"}, at=T0)
+            return [row["entity_id"] for row in uow.audit.page(entity=None, entity_id=None, after=None, limit=10).rows]
+
+        assert committed(uow_factory, write_then_read) == ["o1"]
+        assert [row["entity_id"] for row in page(uow_factory)] == ["o1"]
+
     def test_a_record_without_a_before_picture_keeps_none(self, uow_factory: UnitOfWorkFactory) -> None:
         committed(
             uow_factory,

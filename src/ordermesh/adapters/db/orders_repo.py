@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ordermesh.adapters.db.errors import is_unique_violation
 from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
+from ordermesh.adapters.db.pg_bulk import insert_order
 from ordermesh.adapters.db.tables import fulfillment_lines, fulfillment_orders, order_lines, orders, shipments
 from ordermesh.domain.catalog import Address
 from ordermesh.domain.fulfillment import FulfillmentLine, FulfillmentOrder, FulfillmentStatus, Shipment
@@ -88,6 +90,9 @@ class SqlOrders:
         On PostgreSQL a concurrent insert of the same key waits for the first transaction and then
         fails, so of two racing duplicates exactly one commits.
         """
+        if self.conn.dialect.name == "postgresql":
+            self._add_in_one_statement(order)
+            return
         try:
             self.conn.execute(_INSERT_ORDER, _header(order))
         except IntegrityError as exc:
@@ -95,6 +100,25 @@ class SqlOrders:
         stored = self._stored[order.id] = _Stored()
         self._save_lines(order, stored)
         self._save_fulfillment(order, stored)
+
+    def _add_in_one_statement(self, order: Order) -> None:
+        fos = [_fo_row(fo) for fo in order.fulfillment_orders]
+        fls = [
+            _fl_columns(_fl_row(fo.id, position, fl))
+            for fo in order.fulfillment_orders
+            for position, fl in enumerate(fo.lines)
+        ]
+        try:
+            insert_order(self.conn, _header(order), _line_rows(order), fos, fls)
+        except IntegrityError as exc:
+            if is_unique_violation(exc):
+                raise DuplicateKey(f"{order.channel}/{order.external_id}") from exc
+            raise
+        self._stored[order.id] = _Stored(
+            lines=True,
+            fulfillment_orders={fo["id"] for fo in fos},
+            fulfillment_lines={(fl["fulfillment_order_id"], fl["order_line_id"]) for fl in fls},
+        )
 
     def save(self, order: Order) -> None:
         stored = self._stored.setdefault(order.id, _Stored(lines=True))
@@ -113,23 +137,7 @@ class SqlOrders:
 
     def _save_lines(self, order: Order, stored: _Stored) -> None:
         if not stored.lines:
-            self.conn.execute(
-                _INSERT_LINES,
-                [
-                    {
-                        "id": line.id,
-                        "order_id": order.id,
-                        "position": i,
-                        "external_id": line.external_id,
-                        "sku": line.sku,
-                        "quantity": line.quantity,
-                        "unit_price": str(line.unit_price),
-                        "exception": line.exception,
-                        **line.buckets(),
-                    }
-                    for i, line in enumerate(order.lines)
-                ],
-            )
+            self.conn.execute(_INSERT_LINES, _line_rows(order))
             stored.lines = True
             return
         self.conn.execute(
@@ -147,27 +155,10 @@ class SqlOrders:
         old_lines: list[dict[str, Any]] = []
         new_shipments: list[Shipment] = []
         for fo in order.fulfillment_orders:
-            row = {
-                "id": fo.id,
-                "order_id": fo.order_id,
-                "location_code": fo.location,
-                "status": fo.status.value,
-                "reason": fo.reason,
-                "created_at": fo.created_at,
-                "updated_at": fo.updated_at,
-            }
+            row = _fo_row(fo)
             (old_fos if fo.id in stored.fulfillment_orders else new_fos).append(row)
             for position, fl in enumerate(fo.lines):
-                line_row = {
-                    "fo_id": fo.id,
-                    "line_id": fl.order_line_id,
-                    "position": position,
-                    "sku": fl.sku,
-                    "quantity": fl.quantity,
-                    "shipped": fl.shipped,
-                    "delivered": fl.delivered,
-                    "cancelled": fl.cancelled,
-                }
+                line_row = _fl_row(fo.id, position, fl)
                 key = (fo.id, fl.order_line_id)
                 (old_lines if key in stored.fulfillment_lines else new_lines).append(line_row)
             new_shipments += [s for s in fo.shipments if s.id not in stored.shipments]
@@ -353,6 +344,48 @@ class SqlOrders:
             )
             result.append(order)
         return result
+
+
+def _line_rows(order: Order) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": line.id,
+            "order_id": order.id,
+            "position": i,
+            "external_id": line.external_id,
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "unit_price": str(line.unit_price),
+            "exception": line.exception,
+            **line.buckets(),
+        }
+        for i, line in enumerate(order.lines)
+    ]
+
+
+def _fo_row(fo: FulfillmentOrder) -> dict[str, Any]:
+    return {
+        "id": fo.id,
+        "order_id": fo.order_id,
+        "location_code": fo.location,
+        "status": fo.status.value,
+        "reason": fo.reason,
+        "created_at": fo.created_at,
+        "updated_at": fo.updated_at,
+    }
+
+
+def _fl_row(fo_id: str, position: int, fl: FulfillmentLine) -> dict[str, Any]:
+    return {
+        "fo_id": fo_id,
+        "line_id": fl.order_line_id,
+        "position": position,
+        "sku": fl.sku,
+        "quantity": fl.quantity,
+        "shipped": fl.shipped,
+        "delivered": fl.delivered,
+        "cancelled": fl.cancelled,
+    }
 
 
 def _fl_columns(r: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnClause
 
 from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
+from ordermesh.adapters.db.pg_bulk import AppendBuffer
 from ordermesh.adapters.db.tables import api_keys, audit_log, idempotency_keys, outbox, relay_positions
 from ordermesh.domain.access import Principal, Role
 from ordermesh.domain.events import Event
@@ -28,31 +29,35 @@ _INSERT_AUDIT = insert(audit_log)
 
 
 class SqlOutbox:
-    def __init__(self, conn: Connection, *, ids: IdFactory, source: str) -> None:
+    def __init__(self, conn: Connection, *, ids: IdFactory, source: str, buffer: AppendBuffer | None = None) -> None:
         self.conn = conn
         self.ids = ids
         self.source = source
+        self.buffer = buffer
         self.postgres = conn.dialect.name == "postgresql"
 
     def add(self, events: Sequence[Event], now: datetime) -> None:
         if not events:
             return
-        self.conn.execute(
-            _INSERT_EVENTS_PG if self.postgres else _INSERT_EVENTS,
-            [
-                {
-                    "event_id": self.ids("evt"),
-                    "type": e.type,
-                    "source": self.source,
-                    "subject": e.subject,
-                    "time": now,
-                    "data": dict(e.data),
-                }
-                for e in events
-            ],
-        )
+        rows = [
+            {
+                "event_id": self.ids("evt"),
+                "type": e.type,
+                "source": self.source,
+                "subject": e.subject,
+                "time": now,
+                "data": dict(e.data),
+            }
+            for e in events
+        ]
+        if self.buffer is not None:
+            self.buffer.events.extend(rows)
+        else:
+            self.conn.execute(_INSERT_EVENTS_PG if self.postgres else _INSERT_EVENTS, rows)
 
     def feed(self, *, after: str | None, limit: int) -> Page:
+        if self.buffer is not None:
+            self.buffer.flush()
         txid, last_id = _parse_position(decode_cursor(after))
         query = select(outbox).order_by(outbox.c.txid, outbox.c.id).limit(limit)
         # A row-value comparison lets both databases walk the (txid, id) index from the cursor on.
@@ -114,27 +119,31 @@ class SqlRelayPositions:
 
 
 class SqlAuditLog:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, buffer: AppendBuffer | None = None) -> None:
         self.conn = conn
+        self.buffer = buffer
 
     def record(
         self, *, actor: Principal, action: str, entity: str, entity_id: str, before: Any, after: Any, at: datetime
     ) -> None:
-        self.conn.execute(
-            _INSERT_AUDIT,
-            {
-                "at": at,
-                "actor_id": actor.id,
-                "actor_name": actor.name,
-                "action": action,
-                "entity": entity,
-                "entity_id": entity_id,
-                "before": before,
-                "after": after,
-            },
-        )
+        row = {
+            "at": at,
+            "actor_id": actor.id,
+            "actor_name": actor.name,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "before": before,
+            "after": after,
+        }
+        if self.buffer is not None:
+            self.buffer.audit.append(row)
+        else:
+            self.conn.execute(_INSERT_AUDIT, row)
 
     def page(self, *, entity: str | None, entity_id: str | None, after: str | None, limit: int) -> Page:
+        if self.buffer is not None:
+            self.buffer.flush()
         query = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit + 1)
         if entity is not None:
             query = query.where(audit_log.c.entity == entity)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ordermesh.adapters.db.catalog_repo import location_from_row
 from ordermesh.adapters.db.errors import is_unique_violation
 from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
+from ordermesh.adapters.db.pg_bulk import AppendBuffer
 from ordermesh.adapters.db.tables import locations, stock, stock_movements
 from ordermesh.domain.catalog import Capability, Location
 from ordermesh.domain.geo import GeoPoint
@@ -79,9 +80,10 @@ _CANDIDATES = {(c, only): _candidates_query(c, only) for c in Capability for onl
 
 
 class SqlStock:
-    def __init__(self, conn: Connection, *, lock_rows: bool) -> None:
+    def __init__(self, conn: Connection, *, lock_rows: bool, buffer: AppendBuffer | None = None) -> None:
         self.conn = conn
         self.lock_rows = lock_rows
+        self.buffer = buffer
 
     def _row(self, location: str, sku: str, *, for_update: bool = False) -> Any:
         query = select(stock).where(stock.c.location_code == location, stock.c.sku == sku)
@@ -189,25 +191,28 @@ class SqlStock:
     def record(self, movements: Sequence[Movement]) -> None:
         if not movements:
             return
-        self.conn.execute(
-            _INSERT_MOVEMENTS,
-            [
-                {
-                    "location_code": m.location,
-                    "sku": m.sku,
-                    "kind": m.kind.value,
-                    "on_hand_delta": m.on_hand_delta,
-                    "reserved_delta": m.reserved_delta,
-                    "on_hand_after": m.on_hand_after,
-                    "reason": m.reason[:300],
-                    "reference": m.reference,
-                    "at": m.at,
-                }
-                for m in movements
-            ],
-        )
+        rows = [
+            {
+                "location_code": m.location,
+                "sku": m.sku,
+                "kind": m.kind.value,
+                "on_hand_delta": m.on_hand_delta,
+                "reserved_delta": m.reserved_delta,
+                "on_hand_after": m.on_hand_after,
+                "reason": m.reason[:300],
+                "reference": m.reference,
+                "at": m.at,
+            }
+            for m in movements
+        ]
+        if self.buffer is not None:
+            self.buffer.movements.extend(rows)
+        else:
+            self.conn.execute(_INSERT_MOVEMENTS, rows)
 
     def movements(self, *, location: str | None, sku: str | None, after: str | None, limit: int) -> Page:
+        if self.buffer is not None:
+            self.buffer.flush()
         query = select(stock_movements).order_by(stock_movements.c.id).limit(limit + 1)
         if location is not None:
             query = query.where(stock_movements.c.location_code == location)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ordermesh.adapters.db.catalog_repo import KnownSkus, SqlItems, SqlLocations
 from ordermesh.adapters.db.orders_repo import SqlOrders
+from ordermesh.adapters.db.pg_bulk import AppendBuffer
 from ordermesh.adapters.db.records_repo import (
     SqlApiKeys,
     SqlAuditLog,
@@ -64,6 +65,7 @@ class SqlUnitOfWork:
         self._locked = False
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
+        self._buffer: AppendBuffer | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
         if self.write_lock is not None:
@@ -81,10 +83,12 @@ class SqlUnitOfWork:
         postgres = conn.dialect.name == "postgresql"
         self.items = self._items = SqlItems(conn, self.known_skus)
         self.locations = SqlLocations(conn)
-        self.stock = SqlStock(conn, lock_rows=postgres)
+        # PostgreSQL: ledger, outbox and audit rows are written together, in one statement, at commit.
+        self._buffer = AppendBuffer(conn) if postgres else None
+        self.stock = SqlStock(conn, lock_rows=postgres, buffer=self._buffer)
         self.orders = SqlOrders(conn, lock_rows=postgres)
-        self.outbox = SqlOutbox(conn, ids=self.ids, source=self.source)
-        self.audit = SqlAuditLog(conn)
+        self.outbox = SqlOutbox(conn, ids=self.ids, source=self.source, buffer=self._buffer)
+        self.audit = SqlAuditLog(conn, self._buffer)
         self.idempotency = SqlIdempotencyKeys(conn)
         self.api_keys = SqlApiKeys(conn)
         self.relays = SqlRelayPositions(conn)
@@ -115,6 +119,8 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         assert self._tx is not None
         try:
+            if self._buffer is not None:
+                self._buffer.flush()
             self._tx.commit()
         except DBAPIError as exc:
             if _is_retryable(exc):
