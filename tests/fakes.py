@@ -387,6 +387,16 @@ class FakeStock:
         self._write(after)
         return StockChange(before, after)
 
+    def reserve_all(self, wanted: Sequence[tuple[str, str, int]]) -> bool:
+        taken: list[tuple[str, str, int]] = []
+        for location, sku, quantity in sorted(wanted):
+            if not self.try_reserve(location, sku, quantity):
+                for row in taken:
+                    self.release(*row)
+                return False
+            taken.append((location, sku, quantity))
+        return True
+
     def try_reserve(self, location: str, sku: str, quantity: int) -> bool:
         level = self.get(location, sku)
         if level is None or level.on_hand - level.reserved - level.safety_stock < quantity:

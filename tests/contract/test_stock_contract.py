@@ -186,6 +186,32 @@ class StockContract:
         assert reserve(uow_factory, 1) is False
         assert level(uow_factory) == StockLevel("WH", "TEE", 10, 7, 3, T0)
 
+    def test_reserving_several_rows_takes_all_of_them(self, uow_factory: UnitOfWorkFactory) -> None:
+        network(uow_factory, location("DC"), skus=())
+        counted(uow_factory, "WH", "TEE", 5)
+        counted(uow_factory, "WH", "MUG", 2)
+        counted(uow_factory, "DC", "TEE", 1)
+
+        taken = committed(uow_factory, lambda uow: uow.stock.reserve_all([("WH", "TEE", 3), ("DC", "TEE", 1),
+                                                                          ("WH", "MUG", 2)]))
+
+        assert taken is True
+        assert [level(uow_factory, loc, sku).reserved for loc, sku in (("WH", "TEE"), ("WH", "MUG"), ("DC", "TEE"))] \
+            == [3, 2, 1]  # type: ignore[union-attr]
+
+    def test_reserving_several_rows_takes_none_when_one_lacks_units(self, uow_factory: UnitOfWorkFactory) -> None:
+        network(uow_factory, location("DC"), skus=())
+        counted(uow_factory, "WH", "TEE", 5)
+        counted(uow_factory, "WH", "MUG", 1, safety_stock=1)  # nothing available
+        counted(uow_factory, "DC", "TEE", 4)
+
+        taken = committed(uow_factory, lambda uow: uow.stock.reserve_all([("WH", "TEE", 3), ("DC", "TEE", 4),
+                                                                          ("WH", "MUG", 1)]))
+
+        assert taken is False
+        assert [level(uow_factory, loc, sku).reserved for loc, sku in (("WH", "TEE"), ("WH", "MUG"), ("DC", "TEE"))] \
+            == [0, 0, 0]  # type: ignore[union-attr]
+
     def test_a_reservation_on_a_row_never_counted_is_refused(self, uow_factory: UnitOfWorkFactory) -> None:
         assert reserve(uow_factory, 1) is False
         assert level(uow_factory) is None

@@ -63,15 +63,8 @@ def _reserve(uow: UnitOfWork, ctx: AppContext, request: SourcingRequest) -> Allo
         candidates = uow.stock.candidates(request.skus, capability, only=only)
         plan = ctx.sourcing.plan(request, candidates)
         wanted = _per_stock_row(plan.allocations, sku_of)
-        taken: list[tuple[str, str, int]] = []
-        for (location, sku), quantity in sorted(wanted.items()):
-            if not uow.stock.try_reserve(location, sku, quantity):
-                break
-            taken.append((location, sku, quantity))
-        else:
+        if uow.stock.reserve_all([(location, sku, quantity) for (location, sku), quantity in wanted.items()]):
             return plan
-        for location, sku, quantity in taken:
-            uow.stock.release(location, sku, quantity)
     return AllocationPlan((), {line.line_id: line.quantity for line in request.lines})
 
 

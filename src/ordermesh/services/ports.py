@@ -123,6 +123,10 @@ class StockRepository(Protocol):
         """Reserve units only if that many are available beyond safety stock, atomically."""
         ...
 
+    def reserve_all(self, wanted: Sequence[tuple[str, str, int]]) -> bool:
+        """Reserve every (location, sku, quantity), taken in (location, sku) order, or none of them."""
+        ...
+
     def release(self, location: str, sku: str, quantity: int) -> None: ...
 
     def consume(self, location: str, sku: str, quantity: int, now: datetime) -> None:

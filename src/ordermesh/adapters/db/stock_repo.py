@@ -7,10 +7,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, case, insert, or_, select, update
+from sqlalchemy import Connection, Select, and_, bindparam, case, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ordermesh.adapters.db.catalog_repo import location_from_row
+from ordermesh.adapters.db.engine import dumps
 from ordermesh.adapters.db.errors import is_unique_violation
 from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
 from ordermesh.adapters.db.pg_bulk import AppendBuffer
@@ -49,6 +50,7 @@ _CONSUME = (
     )
 )
 _INSERT_MOVEMENTS = insert(stock_movements)
+_RESERVE_ALL = text("SELECT ordermesh_reserve_all(CAST(:wanted AS json))")
 _INSERT_STOCK = insert(stock)
 _SET_LEVEL = (
     update(stock)
@@ -167,6 +169,21 @@ class SqlStock:
     def try_reserve(self, location: str, sku: str, quantity: int) -> bool:
         result = self.conn.execute(_RESERVE, {"b_location": location, "b_sku": sku, "b_quantity": quantity})
         return result.rowcount == 1
+
+    def reserve_all(self, wanted: Sequence[tuple[str, str, int]]) -> bool:
+        rows = sorted(wanted)
+        if self.conn.dialect.name == "postgresql" and len(rows) > 1:
+            # One round trip: the function takes the same conditional reservations, in this order.
+            payload = dumps([{"location_code": loc, "sku": sku, "quantity": qty} for loc, sku, qty in rows])
+            return bool(self.conn.scalar(_RESERVE_ALL, {"wanted": payload}))
+        taken: list[tuple[str, str, int]] = []
+        for location, sku, quantity in rows:
+            if not self.try_reserve(location, sku, quantity):
+                for row in taken:
+                    self.release(*row)
+                return False
+            taken.append((location, sku, quantity))
+        return True
 
     def release(self, location: str, sku: str, quantity: int) -> None:
         self.conn.execute(_RELEASE, {"b_location": location, "b_sku": sku, "b_quantity": quantity})
