@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from ordermesh.domain.errors import Excess, IllegalTransition, InvalidInput, QuantityConflict
 
@@ -182,3 +183,24 @@ class FulfillmentOrder:
                 excesses.append(Excess(line_id, quantity, allowed))
         if excesses:
             raise QuantityConflict(action, excesses)
+
+
+def fo_data(fo: FulfillmentOrder) -> dict[str, Any]:
+    """The JSON-ready picture of a fulfilment order that its events and audit records carry."""
+    return {
+        "fulfillment_order_id": fo.id,
+        "order_id": fo.order_id,
+        "location": fo.location,
+        "status": fo.status.value,
+        "lines": [
+            {
+                "line_id": fl.order_line_id,
+                "sku": fl.sku,
+                "quantity": fl.quantity,
+                "shipped": fl.shipped,
+                "delivered": fl.delivered,
+                "cancelled": fl.cancelled,
+            }
+            for fl in fo.lines
+        ],
+    }

@@ -19,6 +19,7 @@ from ordermesh.domain.fulfillment import (
     FulfillmentStatus,
     Shipment,
     UnitMove,
+    fo_data,
 )
 
 
@@ -431,25 +432,5 @@ def order_data(order: Order) -> dict[str, Any]:
         "status": order.status.value,
         "lines": [
             {"line_id": line.id, "sku": line.sku, "quantity": line.quantity, **line.buckets()} for line in order.lines
-        ],
-    }
-
-
-def fo_data(fo: FulfillmentOrder) -> dict[str, Any]:
-    return {
-        "fulfillment_order_id": fo.id,
-        "order_id": fo.order_id,
-        "location": fo.location,
-        "status": fo.status.value,
-        "lines": [
-            {
-                "line_id": fl.order_line_id,
-                "sku": fl.sku,
-                "quantity": fl.quantity,
-                "shipped": fl.shipped,
-                "delivered": fl.delivered,
-                "cancelled": fl.cancelled,
-            }
-            for fl in fo.lines
         ],
     }

@@ -9,7 +9,8 @@ from typing import Any
 
 from ordermesh.domain.access import Principal
 from ordermesh.domain.errors import NotFound
-from ordermesh.domain.orders import Order, fo_data, order_data
+from ordermesh.domain.fulfillment import fo_data
+from ordermesh.domain.orders import Order, order_data
 from ordermesh.services.allocation import save_order
 from ordermesh.services.context import AppContext
 from ordermesh.services.ports import UnitOfWork
