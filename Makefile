@@ -39,7 +39,7 @@ unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/intake.py --backends sqlite,postgres --clients 16 --duration 20 --workers 1,2
+	$(BIN)/python benchmarks/intake.py --backends sqlite,postgres --clients 12 --duration 20 --workers 1,2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
