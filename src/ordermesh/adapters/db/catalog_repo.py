@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
+from ordermesh.adapters.db.paging import decode_cursor, keyset_page
 from ordermesh.adapters.db.tables import items, locations
 from ordermesh.domain.catalog import Address, Capability, Item, Location, LocationType
 from ordermesh.services.ports import DuplicateKey, Page
@@ -148,7 +148,5 @@ def location_from_row(row: Any) -> Location:
     )
 
 
-def _page(rows: list[Any], limit: int, key: Any) -> Page:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode_cursor(key(rows[-1])) if more and rows else None)
+def _page(rows: list[Any], limit: int, key: Callable[[Any], str]) -> Page:
+    return Page(*keyset_page(rows, limit, key))

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ordermesh.adapters.db.errors import is_unique_violation
-from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
+from ordermesh.adapters.db.paging import decode_cursor, keyset_page
 from ordermesh.adapters.db.pg_bulk import insert_order
 from ordermesh.adapters.db.tables import fulfillment_lines, fulfillment_orders, order_lines, orders, shipments
 from ordermesh.domain.catalog import Address
@@ -232,10 +232,8 @@ class SqlOrders:
         key = decode_cursor(after)
         if key is not None:
             query = query.where(orders.c.id < key)
-        rows = [r._mapping for r in self.conn.execute(query)]
-        more = len(rows) > limit
-        found = self._assemble(rows[:limit])
-        return Page(found, encode_cursor(found[-1].id) if more and found else None)
+        rows, cursor = keyset_page([r._mapping for r in self.conn.execute(query)], limit, lambda r: str(r["id"]))
+        return Page(self._assemble(rows), cursor)
 
     def list_fulfillment_orders(self, filters: FulfillmentFilter, *, after: str | None, limit: int) -> Page:
         fo = fulfillment_orders.c
@@ -249,13 +247,11 @@ class SqlOrders:
         key = decode_cursor(after)
         if key is not None:
             query = query.where(fo.id < key)
-        pairs = list(self.conn.execute(query))
-        more = len(pairs) > limit
-        pairs = pairs[:limit]
+        pairs, cursor = keyset_page(list(self.conn.execute(query)), limit, lambda p: str(p.id))
         header_rows = self.conn.execute(select(orders).where(orders.c.id.in_({p.order_id for p in pairs})))
         by_id = {o.id: o for o in self._assemble([r._mapping for r in header_rows])}
         result = [by_id[p.order_id].fulfillment_order(p.id) for p in pairs]
-        return Page(result, encode_cursor(pairs[-1].id) if more and pairs else None)
+        return Page(result, cursor)
 
     def waiting_for(self, sku: str, *, limit: int) -> list[str]:
         query = (

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from ordermesh.domain.errors import InvalidInput
+
+T = TypeVar("T")
 
 
 def encode_cursor(key: str) -> str:
@@ -22,6 +26,13 @@ def decode_cursor(cursor: str | None) -> str | None:
     if not key:
         raise InvalidInput(f"malformed cursor '{cursor}'", field=("query", "after"))
     return key
+
+
+def keyset_page(rows: Sequence[T], limit: int, key: Callable[[T], str]) -> tuple[list[T], str | None]:
+    """Cut rows fetched with LIMIT limit + 1 to a page; return it with the cursor of the next page, if any."""
+    shown = list(rows[:limit])
+    more = len(rows) > limit
+    return shown, encode_cursor(key(shown[-1])) if more and shown else None
 
 
 def int_key(key: str) -> int:

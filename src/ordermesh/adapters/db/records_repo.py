@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, Connection, func, insert, literal, literal_co
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnClause
 
-from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
+from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key, keyset_page
 from ordermesh.adapters.db.pg_bulk import AppendBuffer
 from ordermesh.adapters.db.tables import api_keys, audit_log, idempotency_keys, outbox, relay_positions
 from ordermesh.domain.access import Principal, Role
@@ -153,9 +153,7 @@ class SqlAuditLog:
         if key is not None:
             query = query.where(audit_log.c.id < int_key(key))
         rows = [dict(r._mapping) for r in self.conn.execute(query)]
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page(rows, encode_cursor(str(rows[-1]["id"])) if more and rows else None)
+        return Page(*keyset_page(rows, limit, lambda row: str(row["id"])))
 
 
 class SqlIdempotencyKeys:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from ordermesh.adapters.db.catalog_repo import location_from_row
 from ordermesh.adapters.db.engine import dumps
 from ordermesh.adapters.db.errors import is_unique_violation
-from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
+from ordermesh.adapters.db.paging import decode_cursor, int_key, keyset_page
 from ordermesh.adapters.db.pg_bulk import AppendBuffer
 from ordermesh.adapters.db.tables import locations, stock, stock_movements
 from ordermesh.domain.catalog import Capability, Location
@@ -238,10 +238,8 @@ class SqlStock:
         key = decode_cursor(after)
         if key is not None:
             query = query.where(stock_movements.c.id > int_key(key))
-        rows = [(r.id, _movement(r._mapping)) for r in self.conn.execute(query)]
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page([m for _, m in rows], encode_cursor(str(rows[-1][0])) if more and rows else None)
+        rows, cursor = keyset_page(list(self.conn.execute(query)), limit, lambda r: str(r.id))
+        return Page([_movement(r._mapping) for r in rows], cursor)
 
     def levels(self, *, location: str | None, sku: str | None, after: str | None, limit: int) -> Page:
         query = select(stock).order_by(stock.c.location_code, stock.c.sku).limit(limit + 1)
@@ -258,11 +256,8 @@ class SqlStock:
                     and_(stock.c.location_code == last_location, stock.c.sku > last_sku),
                 )
             )
-        rows = [_level(r._mapping) for r in self.conn.execute(query)]
-        more = len(rows) > limit
-        rows = rows[:limit]
-        cursor = encode_cursor(f"{rows[-1].location}\x1f{rows[-1].sku}") if more and rows else None
-        return Page(rows, cursor)
+        levels = [_level(r._mapping) for r in self.conn.execute(query)]
+        return Page(*keyset_page(levels, limit, lambda level: f"{level.location}\x1f{level.sku}"))
 
     def by_skus(self, skus: Sequence[str]) -> list[tuple[StockLevel, Location]]:
         query = (

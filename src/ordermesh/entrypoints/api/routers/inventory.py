@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ordermesh.domain.catalog import Capability
 from ordermesh.entrypoints.api.schemas.common import PageOut
 from ordermesh.entrypoints.api.schemas.inventory import (
     AdjustmentsIn,
@@ -114,7 +113,6 @@ def availability(
                 distance_km=round(distance, 1) if distance is not None else None,
             )
             for loc, level, distance in entries
-            if loc.can(Capability.SHIP)
         ]
         result.append(SkuAvailability(sku=name, available=sum(r.available for r in rows), locations=rows))
     return result
