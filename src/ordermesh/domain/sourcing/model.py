@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from itertools import combinations
-from typing import Protocol
+from typing import Any, Protocol
 
 from ordermesh.domain.geo import GeoPoint
 from ordermesh.domain.orders import Allocation, DeliveryMethod
@@ -21,6 +22,9 @@ class LineDemand:
     line_id: str
     sku: str
     quantity: int
+    unit_price: float = 0.0
+    weight_grams: int = 0
+    attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,17 @@ class SourcingRequest:
     destination: GeoPoint | None = None
     pickup_location: str | None = None
     excluded: frozenset[str] = frozenset()
+    channel: str = "web"
+    service_level: str | None = None
+    country: str | None = None
+    region: str | None = None
+    customer_tags: frozenset[str] = frozenset()
+    placed_at: datetime | None = None
+    now: datetime | None = None  # when the decision is made (capacity day, cut-offs)
+
+    @property
+    def order_value(self) -> float:
+        return sum(line.unit_price * line.quantity for line in self.lines)
 
     @property
     def skus(self) -> tuple[str, ...]:
@@ -44,12 +59,22 @@ class Candidate:
     location: str
     point: GeoPoint | None
     available: Mapping[str, int]
+    type: str = "warehouse"
+    groups: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+    cutoff: time | None = None  # local time after which today's work ships tomorrow
+    timezone: str = "UTC"
+    processing_days: int = 0
+    orders_left: int | None = None  # remaining daily capacity; None: unlimited
+    units_left: int | None = None
 
 
 @dataclass(frozen=True)
 class AllocationPlan:
     allocations: tuple[Allocation, ...]
     backordered: Mapping[str, int] = field(default_factory=dict)
+    unfillable: str = "backorder"  # what to do with the backordered units: backorder, preorder or cancel
+    explanation: Mapping[str, Any] | None = None
 
     @property
     def locations(self) -> tuple[str, ...]:

@@ -1,0 +1,12 @@
+"""Sourcing: which locations reserve which units of an order, and why."""
+
+from ordermesh.domain.sourcing.model import (
+    AllocationPlan,
+    Candidate,
+    LineDemand,
+    NearestFewestLocations,
+    SourcingPolicy,
+    SourcingRequest,
+)
+
+__all__ = ["AllocationPlan", "Candidate", "LineDemand", "NearestFewestLocations", "SourcingPolicy", "SourcingRequest"]

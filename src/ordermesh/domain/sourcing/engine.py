@@ -1,0 +1,485 @@
+"""The sourcing engine: rules -> eligible locations -> costs -> optimal plan -> an explanation a person can read.
+
+`SourcingEngine(rule_set).plan(request, candidates)` is a pure function of its inputs. The candidates
+come with their stock (safety stock already kept back), their profile (type, groups, tags, cut-off,
+processing days) and their remaining daily capacity. An optional opportunity cost per (location, SKU)
+is the hook for forecasting and look-ahead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ordermesh.domain.catalog import LocationType
+from ordermesh.domain.orders import Allocation, DeliveryMethod
+from ordermesh.domain.sourcing.model import AllocationPlan, Candidate, SourcingRequest
+from ordermesh.domain.sourcing.optimiser import Budget, Need, Problem, Solution, Source, runner_up, solve
+from ordermesh.domain.sourcing.rules import (
+    Eligibility,
+    ItemFacts,
+    OrderFacts,
+    Rule,
+    RuleSet,
+    Strategy,
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    """How an order would travel from one candidate: distance, zone, dates and the lateness they imply."""
+
+    distance_km: float | None
+    zone: str | None
+    transit_days: int
+    ships_on: date
+    arrives_on: date
+    promised_on: date | None
+    days_late: int
+
+
+@dataclass
+class _Elimination:
+    location: str
+    rule: str
+    reason: str
+    lines: list[str] | None = None  # None: the whole order
+
+
+class SourcingEngine:
+    """Plans orders under one rule set (and, optionally, opportunity costs of stock)."""
+
+    def __init__(
+        self,
+        rule_set: RuleSet,
+        *,
+        rule_set_ref: Mapping[str, Any] | None = None,
+        opportunity: Mapping[tuple[str, str], float] | None = None,
+        explain: bool = True,
+    ) -> None:
+        self.rules = rule_set
+        self.ref = dict(rule_set_ref or {"name": rule_set.name})
+        self.opportunity = opportunity or {}
+        self.explain = explain
+
+    def plan(self, request: SourcingRequest, candidates: Sequence[Candidate]) -> AllocationPlan:
+        now = request.now or datetime.now(UTC)
+        facts = _facts(request)
+        rule = self.rules.order_rule(facts)
+        locations = rule.locations.over(self.rules.default_locations) if rule else self.rules.default_locations
+        strategy = (
+            (rule.strategy or Strategy()).over(self.rules.default_strategy) if rule else self.rules.default_strategy
+        )
+        rule_name = rule.name if rule else "default"
+        pickup = request.method == DeliveryMethod.PICKUP
+        card = self.rules.costs.rate_card(request.service_level)
+        eliminated: list[_Elimination] = []
+        routes: dict[str, Route] = {}
+        eligible: list[Candidate] = []
+        for candidate in candidates:
+            route = self._route(request, candidate, card, now, pickup=pickup)
+            routes[candidate.location] = route
+            reason = self._order_elimination(request, candidate, route, locations, rule_name, now, pickup=pickup)
+            if reason is not None:
+                eliminated.append(reason)
+            else:
+                eligible.append(candidate)
+        allowed = self._line_eligibility(request, facts, eligible, routes, locations, eliminated)
+        problem = self._problem(request, strategy, locations, eligible, allowed, routes, card, pickup=pickup)
+        budget = Budget(seconds=(strategy.time_budget_ms or 50.0) / 1000.0)
+        solution = solve(problem, budget)
+        allocations, backordered = _allocations(request, problem, solution)
+        explanation = None
+        if self.explain:
+            second = runner_up(problem, solution, budget) if solution.take else None
+            explanation = self._explanation(
+                request, rule_name, strategy, candidates, routes, eliminated, problem, solution, second, eligible, now
+            )
+        return AllocationPlan(
+            allocations, backordered, unfillable=strategy.unfillable or "backorder", explanation=explanation
+        )
+
+    # --- eligibility --------------------------------------------------------------------------------
+
+    def _route(
+        self, request: SourcingRequest, candidate: Candidate, card: Any, now: datetime, *, pickup: bool
+    ) -> Route:
+        local = now.astimezone(_zone(candidate.timezone))
+        ships_on = local.date()
+        if candidate.cutoff is not None and local.time() > candidate.cutoff:
+            ships_on += timedelta(days=1)
+        ships_on += timedelta(days=candidate.processing_days)
+        distance = None
+        if request.destination is not None and candidate.point is not None:
+            distance = request.destination.distance_km(candidate.point)
+        if pickup:
+            zone_name, transit = None, 0
+        else:
+            _, zone = card.zone_for(distance)
+            zone_name, transit = zone.name, zone.transit_days
+        arrives_on = ships_on + timedelta(days=transit)
+        promised = None
+        late = 0
+        if not pickup:
+            placed = (request.placed_at or now).astimezone(_zone(candidate.timezone)).date()
+            promised = placed + timedelta(days=self.rules.costs.promise(request.service_level))
+            late = max(0, (arrives_on - promised).days)
+        return Route(distance, zone_name, transit, ships_on, arrives_on, promised, late)
+
+    def _order_elimination(
+        self,
+        request: SourcingRequest,
+        candidate: Candidate,
+        route: Route,
+        locations: Eligibility,
+        rule: str,
+        now: datetime,
+        *,
+        pickup: bool,
+    ) -> _Elimination | None:
+        code = candidate.location
+
+        def out(reason: str, by: str = rule) -> _Elimination:
+            return _Elimination(code, by, reason)
+
+        if code in request.excluded:
+            return out("rejected this order before", "re-routing")
+        if pickup and code != request.pickup_location:
+            return out(f"not the pickup store {request.pickup_location}", "pickup")
+        if locations.types is not None and candidate.type not in locations.types and not pickup:
+            return out(f"location type {candidate.type} not in {sorted(locations.types)}")
+        if locations.groups is not None and not (candidate.groups & locations.groups):
+            return out(f"in none of the groups {sorted(locations.groups)}")
+        if locations.tags is not None and not (candidate.tags & locations.tags):
+            return out(f"has none of the tags {sorted(locations.tags)}")
+        if locations.exclude is not None and code in locations.exclude:
+            return out("excluded by name")
+        if locations.dropship == "never" and candidate.type == LocationType.DROPSHIP_VENDOR:
+            return out("drop-ship not allowed")
+        if locations.max_distance_km is not None and not pickup:
+            if route.distance_km is None:
+                return out("distance unknown and a maximum distance applies")
+            if route.distance_km > locations.max_distance_km:
+                return out(f"{route.distance_km:.0f} km away, beyond {locations.max_distance_km:g} km")
+        if locations.respect_capacity and candidate.orders_left is not None and candidate.orders_left <= 0:
+            return out("daily order capacity reached", "capacity")
+        if locations.respect_capacity and candidate.units_left is not None and candidate.units_left <= 0:
+            return out("daily unit capacity reached", "capacity")
+        if locations.before_cutoff and candidate.cutoff is not None:
+            local = now.astimezone(_zone(candidate.timezone))
+            if local.time() > candidate.cutoff:
+                return out(f"past today's cut-off {candidate.cutoff.strftime('%H:%M')} ({candidate.timezone})")
+        return None
+
+    def _line_eligibility(
+        self,
+        request: SourcingRequest,
+        facts: OrderFacts,
+        eligible: Sequence[Candidate],
+        routes: Mapping[str, Route],
+        locations: Eligibility,
+        eliminated: list[_Elimination],
+    ) -> dict[int, set[str]]:
+        """Per line, the eligible locations its line rules and the drop-ship policy leave it."""
+        allowed: dict[int, set[str]] = {}
+        for index, line in enumerate(request.lines):
+            codes = {c.location for c in eligible}
+            for rule in self.rules.line_rules(facts, ItemFacts(line.sku, line.attributes)):
+                for candidate in eligible:
+                    if candidate.location not in codes:
+                        continue
+                    why = _line_rule_reason(rule, candidate, routes[candidate.location])
+                    if why is not None:
+                        codes.discard(candidate.location)
+                        _note(eliminated, candidate.location, rule.name, why, line.line_id)
+            if locations.dropship == "vendor_only_skus":
+                stocked_elsewhere = any(
+                    c.type != LocationType.DROPSHIP_VENDOR and c.location in codes and c.available.get(line.sku, 0) > 0
+                    for c in eligible
+                )
+                if stocked_elsewhere:
+                    for candidate in eligible:
+                        if candidate.type == LocationType.DROPSHIP_VENDOR and candidate.location in codes:
+                            codes.discard(candidate.location)
+                            _note(
+                                eliminated,
+                                candidate.location,
+                                "drop-ship",
+                                "SKU stocked by our own locations",
+                                line.line_id,
+                            )
+            allowed[index] = codes
+        return allowed
+
+    # --- costs ----------------------------------------------------------------------------------------
+
+    def _problem(
+        self,
+        request: SourcingRequest,
+        strategy: Strategy,
+        locations: Eligibility,
+        eligible: Sequence[Candidate],
+        allowed: Mapping[int, set[str]],
+        routes: Mapping[str, Route],
+        card: Any,
+        *,
+        pickup: bool,
+    ) -> Problem:
+        costs = self.rules.costs
+        w_ship, w_handle = strategy.weight("shipping"), strategy.weight("handling")
+        w_late, w_opp = strategy.weight("lateness"), strategy.weight("opportunity")
+        needs = tuple(
+            Need(
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_value=line.unit_price,
+                unit_weight=float(line.weight_grams),
+                unfilled_cost=costs.unfilled_per_unit,
+                alone=bool(line.attributes.get("ship_alone", False)) and not pickup,
+            )
+            for line in request.lines
+        )
+        sources: list[Source] = []
+        for candidate in eligible:
+            handling = costs.handling.get(candidate.type)
+            per_order = handling.per_order if handling else 0.0
+            per_unit = handling.per_unit if handling else 0.0
+            unit_cost: dict[int, float] = {}
+            for index, line in enumerate(request.lines):
+                if candidate.location not in allowed[index] or candidate.available.get(line.sku, 0) <= 0:
+                    continue
+                unit_cost[index] = w_handle * per_unit + w_opp * self._opportunity(candidate, line.sku)
+            if not unit_cost:
+                continue
+            route = routes[candidate.location]
+            tiers = (
+                ()
+                if pickup
+                else tuple((limit, w_ship * price) for limit, price in card.price_tiers(_zone_index(card, route.zone)))
+            )
+            sources.append(
+                Source(
+                    key=candidate.location,
+                    stock=candidate.available,
+                    unit_cost=unit_cost,
+                    package_cost=w_handle * per_order + w_late * costs.lateness_per_day * route.days_late,
+                    tiers=tiers,
+                    unit_capacity=candidate.units_left if locations.respect_capacity else None,
+                )
+            )
+        return Problem(
+            needs=needs,
+            sources=tuple(sources),
+            max_shipments=strategy.max_shipments,
+            complete=strategy.split == "ship_complete",
+            min_split_value=strategy.min_split_value or 0.0,
+            split_cost=strategy.weight("split") * costs.split_penalty,
+        )
+
+    def _opportunity(self, candidate: Candidate, sku: str) -> float:
+        cost = self.opportunity.get((candidate.location, sku), 0.0)
+        scarcity = self.rules.costs.scarcity
+        if scarcity.per_unit and candidate.available.get(sku, 0) <= scarcity.below_units:
+            cost += scarcity.per_unit
+        return cost
+
+    # --- explanation ----------------------------------------------------------------------------------
+
+    def _explanation(
+        self,
+        request: SourcingRequest,
+        rule_name: str,
+        strategy: Strategy,
+        candidates: Sequence[Candidate],
+        routes: Mapping[str, Route],
+        eliminated: Sequence[_Elimination],
+        problem: Problem,
+        solution: Solution,
+        second: Solution | None,
+        eligible: Sequence[Candidate],
+        now: datetime,
+    ) -> dict[str, Any]:
+        currency = self.rules.costs.currency
+        chosen = self._plan_view(request, problem, solution)
+        other = self._plan_view(request, problem, second) if second is not None else None
+        unfilled = {line.line_id: q for line, q in zip(request.lines, _unfilled(problem, solution), strict=True) if q}
+        return {
+            "decided_at": now.isoformat(),
+            "rule_set": self.ref,
+            "matched_rule": rule_name,
+            "line_rules": {
+                line.line_id: [
+                    r.name for r in self.rules.line_rules(_facts(request), ItemFacts(line.sku, line.attributes))
+                ]
+                for line in request.lines
+            },
+            "strategy": {
+                "weights": dict(strategy.weights or {}),
+                "max_shipments": strategy.max_shipments,
+                "split": strategy.split,
+                "min_split_value": strategy.min_split_value,
+                "unfillable": strategy.unfillable,
+                "time_budget_ms": strategy.time_budget_ms,
+            },
+            "currency": currency,
+            "candidates": [
+                {
+                    "location": c.location,
+                    "type": c.type,
+                    "distance_km": _round(routes[c.location].distance_km),
+                    "zone": routes[c.location].zone,
+                    "ships_on": routes[c.location].ships_on.isoformat(),
+                    "arrives_on": routes[c.location].arrives_on.isoformat(),
+                    "promised_on": _iso(routes[c.location].promised_on),
+                    "days_late": routes[c.location].days_late,
+                    "available": {sku: c.available.get(sku, 0) for sku in request.skus},
+                    "eligible": c in eligible,
+                }
+                for c in sorted(candidates, key=lambda c: (routes[c.location].distance_km or math.inf, c.location))
+            ],
+            "eliminated": [
+                {"location": e.location, "rule": e.rule, "reason": e.reason, "lines": e.lines} for e in eliminated
+            ],
+            "chosen": chosen,
+            "runner_up": other,
+            "unfilled": unfilled,
+            "summary": _summary(chosen, other, unfilled, len(eligible), len(candidates), currency, strategy),
+        }
+
+    def _plan_view(self, request: SourcingRequest, problem: Problem, solution: Solution) -> dict[str, Any]:
+        shipments: dict[str, dict[str, Any]] = {}
+        for n, s, units in solution.take:
+            source = problem.sources[s]
+            entry = shipments.setdefault(source.key, {"location": source.key, "lines": {}})
+            line_id = request.lines[n].line_id
+            entry["lines"][line_id] = entry["lines"].get(line_id, 0) + units
+        breakdown = solution.breakdown
+        components = dict.fromkeys(("shipping", "handling_and_lateness", "unit_costs", "split", "unfilled"), 0.0)
+        for shipment in breakdown.shipments:
+            components["shipping"] += shipment.shipping
+            components["handling_and_lateness"] += shipment.package
+            components["unit_costs"] += shipment.unit_costs
+            entry = shipments[shipment.source]
+            entry["packages"] = entry.get("packages", 0) + 1
+            entry["cost"] = round(entry.get("cost", 0.0) + shipment.total, 4)
+            entry["weight_grams"] = round(entry.get("weight_grams", 0.0) + shipment.weight, 1)
+        components["split"] = breakdown.split
+        components["unfilled"] = breakdown.unfilled
+        return {
+            "method": solution.method,
+            "optimal": solution.optimal,
+            "cost": round(solution.cost, 4),
+            "breakdown": {k: round(v, 4) for k, v in components.items()},
+            "shipments": [shipments[key] for key in sorted(shipments)],
+        }
+
+
+def _facts(request: SourcingRequest) -> OrderFacts:
+    return OrderFacts(
+        channel=request.channel,
+        delivery_method=request.method.value,
+        service_level=request.service_level,
+        country=request.country,
+        region=request.region,
+        order_value=request.order_value,
+        customer_tags=request.customer_tags,
+    )
+
+
+def _line_rule_reason(rule: Rule, candidate: Candidate, route: Route) -> str | None:
+    narrow = rule.locations
+    if narrow.types is not None and candidate.type not in narrow.types:
+        return f"location type {candidate.type} not in {sorted(narrow.types)}"
+    if narrow.groups is not None and not (candidate.groups & narrow.groups):
+        return f"in none of the groups {sorted(narrow.groups)}"
+    if narrow.tags is not None and not (candidate.tags & narrow.tags):
+        return f"has none of the tags {sorted(narrow.tags)}"
+    if narrow.exclude is not None and candidate.location in narrow.exclude:
+        return "excluded by name"
+    if narrow.dropship == "never" and candidate.type == LocationType.DROPSHIP_VENDOR:
+        return "drop-ship not allowed"
+    if narrow.max_distance_km is not None and (route.distance_km is None or route.distance_km > narrow.max_distance_km):
+        return f"beyond {narrow.max_distance_km:g} km"
+    return None
+
+
+def _note(eliminated: list[_Elimination], location: str, rule: str, reason: str, line_id: str) -> None:
+    for entry in eliminated:
+        if entry.location == location and entry.rule == rule and entry.reason == reason and entry.lines is not None:
+            entry.lines.append(line_id)
+            return
+    eliminated.append(_Elimination(location, rule, reason, [line_id]))
+
+
+def _zone_index(card: Any, zone: str | None) -> int:
+    for index, candidate in enumerate(card.zones):
+        if candidate.name == zone:
+            return index
+    return len(card.zones) - 1
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _unfilled(problem: Problem, solution: Solution) -> list[int]:
+    left = [need.quantity for need in problem.needs]
+    for n, _, units in solution.take:
+        left[n] -= units
+    return left
+
+
+def _allocations(
+    request: SourcingRequest, problem: Problem, solution: Solution
+) -> tuple[tuple[Allocation, ...], dict[str, int]]:
+    allocations = tuple(
+        Allocation(request.lines[n].line_id, problem.sources[s].key, units) for n, s, units in solution.take
+    )
+    backordered = {
+        line.line_id: left for line, left in zip(request.lines, _unfilled(problem, solution), strict=True) if left
+    }
+    return allocations, backordered
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _summary(
+    chosen: Mapping[str, Any],
+    other: Mapping[str, Any] | None,
+    unfilled: Mapping[str, int],
+    eligible: int,
+    considered: int,
+    currency: str,
+    strategy: Strategy,
+) -> str:
+    shipments = chosen["shipments"]
+    if not shipments:
+        text = f"Nothing allocated: none of {considered} locations could supply the order"
+        if eligible < considered:
+            text += f" ({considered - eligible} ruled out)"
+        return text + f"; {sum(unfilled.values())} units {strategy.unfillable or 'backorder'}."
+    where = ", ".join(s["location"] for s in shipments)
+    text = (
+        f"Ship from {where} ({sum(s.get('packages', 1) for s in shipments)} package(s), "
+        f"{chosen['cost']:.2f} {currency}"
+        f"{'' if chosen['optimal'] else ', best found within the time budget'}): "
+        f"chosen among {eligible} eligible of {considered} locations"
+    )
+    if other is not None and other["shipments"]:
+        alternative = ", ".join(s["location"] for s in other["shipments"])
+        text += f"; runner-up {alternative} at {other['cost']:.2f} {currency} (+{other['cost'] - chosen['cost']:.2f})"
+    if unfilled:
+        text += f"; {sum(unfilled.values())} units {strategy.unfillable or 'backorder'}"
+    return text + "."
