@@ -42,6 +42,8 @@ from ordermesh.services.ports import (
     ApiKeyRecord,
     ApiKeys,
     AuditLog,
+    CapacityLedger,
+    Decision,
     DuplicateKey,
     FulfillmentFilter,
     IdempotencyKeys,
@@ -55,6 +57,9 @@ from ordermesh.services.ports import (
     RelayClaim,
     RelayPositions,
     RetryableConflict,
+    RuleSetRecord,
+    RuleSets,
+    SourcingDecisions,
     StockRepository,
     StoredEvent,
 )
@@ -165,6 +170,9 @@ class _Tables:
     idempotency: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
     relays: dict[str, str | None] = field(default_factory=dict)
+    rule_sets: dict[str, RuleSetRecord] = field(default_factory=dict)
+    decisions: list[Decision] = field(default_factory=list)
+    capacity: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def next_id(self, table: str) -> int:
@@ -323,6 +331,14 @@ class FakeLocations:
 
     def get(self, code: str) -> Location | None:
         return self._s.tables.locations.get(code)
+
+    def save(self, location: Location) -> None:
+        tables = self._s.tables
+        if location.code in tables.locations:
+            tables.locations[location.code] = replace(location, address=replace(location.address, name=None))
+
+    def all(self) -> list[Location]:
+        return [loc for _, loc in sorted(self._s.tables.locations.items())]
 
     def page(self, *, after: str | None, limit: int) -> Page:
         key = _key(after)
@@ -705,6 +721,91 @@ class FakeApiKeys:
         return len(self._s.tables.api_keys)
 
 
+# -- sourcing ------------------------------------------------------------------------------------
+
+
+class FakeRuleSets:
+    def __init__(self, session: _Session) -> None:
+        self._s = session
+
+    def add(self, record: RuleSetRecord) -> None:
+        tables = self._s.tables
+        if any(r.name == record.name and r.version == record.version for r in tables.rule_sets.values()):
+            raise self._s.fail(DuplicateKey(f"{record.name} v{record.version}"))
+        tables.rule_sets[record.id] = replace(record, document=_json(record.document))
+
+    def get(self, rule_set_id: str, *, for_update: bool = False) -> RuleSetRecord | None:
+        return self._s.tables.rule_sets.get(rule_set_id)
+
+    def active(self) -> RuleSetRecord | None:
+        return next((r for r in self._s.tables.rule_sets.values() if r.status == "active"), None)
+
+    def last_version(self, name: str) -> int:
+        return max((r.version for r in self._s.tables.rule_sets.values() if r.name == name), default=0)
+
+    def last_archived_active(self) -> RuleSetRecord | None:
+        archived = [
+            r for r in self._s.tables.rule_sets.values() if r.status == "archived" and r.activated_at is not None
+        ]
+        return max(archived, key=lambda r: (r.archived_at, r.id), default=None)
+
+    def save(self, record: RuleSetRecord) -> None:
+        tables = self._s.tables
+        if record.status == "active" and any(
+            r.status == "active" and r.id != record.id for r in tables.rule_sets.values()
+        ):
+            raise self._s.fail(ConstraintViolation("two active rule sets"))
+        tables.rule_sets[record.id] = replace(record, document=_json(record.document))
+
+    def page(self, *, name: str | None, status: str | None, after: str | None, limit: int) -> Page:
+        key = _key(after)
+        rows = [
+            r
+            for rid, r in sorted(self._s.tables.rule_sets.items(), reverse=True)
+            if (name is None or r.name == name)
+            and (status is None or r.status == status)
+            and (key is None or rid < key)
+        ]
+        return _page(rows[: limit + 1], limit, lambda record: record.id)
+
+
+class FakeDecisions:
+    def __init__(self, session: _Session) -> None:
+        self._s = session
+
+    def add(self, decision: Decision) -> None:
+        self._s.tables.decisions.append(replace(decision, explanation=_json(decision.explanation)))
+
+    def for_order(self, order_id: str, *, limit: int) -> list[Decision]:
+        return [d for d in reversed(self._s.tables.decisions) if d.order_id == order_id][:limit]
+
+
+class FakeCapacity:
+    def __init__(self, session: _Session) -> None:
+        self._s = session
+
+    def used(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
+        usage = self._s.tables.capacity
+        return {key: usage[key] for key in keys if key in usage}
+
+    def consume(self, location: str, day: str, orders: int, units: int, limits: tuple[int | None, int | None]) -> bool:
+        usage = self._s.tables.capacity
+        used_orders, used_units = usage.get((location, day), (0, 0))
+        max_orders, max_units = limits
+        if (max_orders is not None and used_orders + orders > max_orders) or (
+            max_units is not None and used_units + units > max_units
+        ):
+            return False
+        usage[(location, day)] = (used_orders + orders, used_units + units)
+        return True
+
+    def release(self, location: str, day: str, orders: int, units: int) -> None:
+        usage = self._s.tables.capacity
+        if (location, day) in usage:
+            used_orders, used_units = usage[(location, day)]
+            usage[(location, day)] = (max(0, used_orders - orders), max(0, used_units - units))
+
+
 # -- the unit of work ----------------------------------------------------------------------------
 
 
@@ -720,6 +821,9 @@ class FakeUnitOfWork:
     idempotency: IdempotencyKeys
     api_keys: ApiKeys
     relays: RelayPositions
+    rule_sets: RuleSets
+    decisions: SourcingDecisions
+    capacity: CapacityLedger
 
     def __init__(self, database: FakeDatabase, *, ids: IdFactory, source: str, read_only: bool = False) -> None:
         self._session = _Session(database, read_only=read_only)
@@ -732,6 +836,9 @@ class FakeUnitOfWork:
         self.idempotency = FakeIdempotencyKeys(self._session)
         self.api_keys = FakeApiKeys(self._session)
         self.relays = FakeRelayPositions(self._session)
+        self.rule_sets = FakeRuleSets(self._session)
+        self.decisions = FakeDecisions(self._session)
+        self.capacity = FakeCapacity(self._session)
         self.committed = False
 
     @property

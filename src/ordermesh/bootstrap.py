@@ -11,7 +11,6 @@ from ordermesh.adapters.db.uow import SqlUnitOfWorkFactory
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
 from ordermesh.adapters.system import SystemClock, UlidIds
 from ordermesh.config import Settings
-from ordermesh.domain.sourcing import NearestFewestLocations
 from ordermesh.services.context import AppContext
 from ordermesh.services.relay import EventPublisher, LogPublisher
 
@@ -39,7 +38,6 @@ def build(settings: Settings | None = None) -> Runtime:
         clock=SystemClock(),
         ids=ids,
         geocoder=ZipCentroids(),
-        sourcing=NearestFewestLocations(),
         source_name=settings.source,
     )
     engines = (writer,) if reader is writer else (writer, reader)

@@ -20,6 +20,7 @@ from ordermesh.adapters.db.records_repo import (
     SqlOutbox,
     SqlRelayPositions,
 )
+from ordermesh.adapters.db.sourcing_repo import SqlCapacity, SqlDecisions, SqlRuleSets
 from ordermesh.adapters.db.stock_repo import SqlStock
 from ordermesh.adapters.db.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
@@ -39,6 +40,9 @@ IMPLEMENTATIONS: list[tuple[Any, Any, Any]] = [
     (ports.IdempotencyKeys, fakes.FakeIdempotencyKeys, SqlIdempotencyKeys),
     (ports.ApiKeys, fakes.FakeApiKeys, SqlApiKeys),
     (ports.RelayPositions, fakes.FakeRelayPositions, SqlRelayPositions),
+    (ports.RuleSets, fakes.FakeRuleSets, SqlRuleSets),
+    (ports.SourcingDecisions, fakes.FakeDecisions, SqlDecisions),
+    (ports.CapacityLedger, fakes.FakeCapacity, SqlCapacity),
     (ports.UnitOfWork, fakes.FakeUnitOfWork, SqlUnitOfWork),
     (ports.UnitOfWorkFactory, fakes.FakeUnitOfWorkFactory, SqlUnitOfWorkFactory),
     (ports.Clock, fakes.FakeClock, SystemClock),
@@ -93,6 +97,9 @@ def test_the_fake_unit_of_work_hands_out_a_repository_for_every_port() -> None:
         "idempotency": ports.IdempotencyKeys,
         "api_keys": ports.ApiKeys,
         "relays": ports.RelayPositions,
+        "rule_sets": ports.RuleSets,
+        "decisions": ports.SourcingDecisions,
+        "capacity": ports.CapacityLedger,
     }
 
     with factory() as uow:

@@ -83,8 +83,10 @@ def test_solve_finds_the_brute_force_optimum(problem: Problem) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(problems())
-def test_same_problem_same_answer(problem: Problem) -> None:
+def test_same_problem_same_answer_and_the_fallback_is_always_feasible(problem: Problem) -> None:
     assert solve(problem).take == solve(problem).take
+    rushed = solve(problem, Budget(seconds=1e-9, nodes=1))
+    assert violations(problem, rushed.take) == []
 
 
 def test_fast_path_takes_the_cheapest_source_covering_everything() -> None:

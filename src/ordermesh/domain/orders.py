@@ -56,6 +56,7 @@ class Customer:
     email: str | None = None
     name: str | None = None
     phone: str | None = None
+    tags: tuple[str, ...] = ()  # segments sourcing rules can match (vip, wholesale, ...)
 
 
 @dataclass(frozen=True)

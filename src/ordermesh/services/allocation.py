@@ -3,38 +3,59 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from ordermesh.domain.catalog import Capability
-from ordermesh.domain.fulfillment import UnitMove
+from ordermesh.domain.catalog import Capability, Location
+from ordermesh.domain.fulfillment import HOLDS_STOCK, UnitMove
 from ordermesh.domain.geo import GeoPoint
 from ordermesh.domain.inventory import Movement, MovementKind
 from ordermesh.domain.orders import Allocation, DeliveryMethod, Order
-from ordermesh.domain.sourcing import AllocationPlan, LineDemand, SourcingRequest
+from ordermesh.domain.sourcing import AllocationPlan, Candidate, LineDemand, SourcingPolicy, SourcingRequest
 from ordermesh.services.context import AppContext
-from ordermesh.services.ports import UnitOfWork
+from ordermesh.services.ports import Decision, UnitOfWork
 
 # A plan whose reservations lose a race with another order is re-planned on fresh stock this often.
 PLAN_ATTEMPTS = 4
 BACKORDER_PAGE = 100
 
 
-def source_order(uow: UnitOfWork, ctx: AppContext, order: Order) -> None:
-    """Reserve stock for every waiting unit of the order; what no location has is backordered."""
+def source_order(uow: UnitOfWork, ctx: AppContext, order: Order, *, trigger: str = "capture") -> None:
+    """Reserve stock for every waiting unit of the order; what no location has is backordered (or cancelled,
+    if the matched rule says so). The decision and its explanation are stored with the order."""
     lines = order.sourceable_lines()
     if not lines:
         return
+    now = ctx.clock.now()
+    items = ctx.sourcing_cache.items(uow, {line.sku for line in lines})
+    ship_to = order.ship_to
     request = SourcingRequest(
         order_id=order.id,
-        lines=tuple(LineDemand(line.id, line.sku, line.pending) for line in lines),
+        lines=tuple(
+            LineDemand(
+                line.id,
+                line.sku,
+                line.pending,
+                unit_price=float(line.unit_price),
+                weight_grams=(profile.weight_grams if (profile := items.get(line.sku)) else 0),
+                attributes=(profile.attributes if profile else {}),
+            )
+            for line in lines
+        ),
         method=order.delivery.method,
         destination=_destination(ctx, order),
         pickup_location=order.delivery.pickup_location,
         excluded=order.excluded_locations,
+        channel=order.channel,
+        service_level=order.delivery.service_level,
+        country=ship_to.country if ship_to else None,
+        region=ship_to.region if ship_to else None,
+        customer_tags=frozenset(order.customer.tags),
+        placed_at=order.placed_at,
+        now=now,
     )
-    plan = _reserve(uow, ctx, request)
-    now = ctx.clock.now()
+    plan = _reserve(uow, ctx, request, order)
     order.apply_sourcing(plan.allocations, new_fo_id=lambda: ctx.ids("fo"), now=now)
     sku_of = {line.id: line.sku for line in lines}
     uow.stock.record(
@@ -45,6 +66,11 @@ def source_order(uow: UnitOfWork, ctx: AppContext, order: Order) -> None:
             for a in plan.allocations
         ]
     )
+    if plan.explanation is not None:
+        rule_set = plan.explanation.get("rule_set") or {}
+        uow.decisions.add(Decision(order.id, trigger, rule_set.get("id"), now, dict(plan.explanation)))
+    if plan.backordered and plan.unfillable == "cancel":
+        order.cancel(dict(plan.backordered), "unfillable: no eligible location has the units", now)
 
 
 def _destination(ctx: AppContext, order: Order) -> GeoPoint | None:
@@ -54,18 +80,101 @@ def _destination(ctx: AppContext, order: Order) -> GeoPoint | None:
     return ship_to.point or ctx.geocoder.locate(ship_to.country, ship_to.postal_code)
 
 
-def _reserve(uow: UnitOfWork, ctx: AppContext, request: SourcingRequest) -> AllocationPlan:
-    """Take the plan's reservations in (location, sku) order; re-plan if another order got there first."""
+def _reserve(uow: UnitOfWork, ctx: AppContext, request: SourcingRequest, order: Order) -> AllocationPlan:
+    """Take the plan's capacity and reservations; re-plan if another order got there first.
+
+    Capacity is taken first (a conditional upsert per limited location), then stock in (location, sku)
+    order; if the stock is gone, the capacity taken for this attempt is given back before re-planning.
+    """
     capability = Capability.PICKUP if request.method == DeliveryMethod.PICKUP else Capability.SHIP
     only = request.pickup_location if request.method == DeliveryMethod.PICKUP else None
     sku_of = {line.line_id: line.sku for line in request.lines}
+    policy: SourcingPolicy = ctx.sourcing or ctx.sourcing_cache.engine(uow)
+    network = ctx.sourcing_cache.network(uow)
     for _ in range(PLAN_ATTEMPTS):
-        candidates = uow.stock.candidates(request.skus, capability, only=only)
-        plan = ctx.sourcing.plan(request, candidates)
+        candidates = _with_profiles(uow, network, uow.stock.candidates(request.skus, capability, only=only), request)
+        plan = policy.plan(request, candidates)
+        taken = _take_capacity(uow, network, plan, order, request)
+        if taken is None:
+            continue
         wanted = _per_stock_row(plan.allocations, sku_of)
         if uow.stock.reserve_all([(location, sku, quantity) for (location, sku), quantity in wanted.items()]):
             return plan
+        for location, day, orders, units in taken:
+            uow.capacity.release(location, day, orders, units)
     return AllocationPlan((), {line.line_id: line.quantity for line in request.lines})
+
+
+def _with_profiles(
+    uow: UnitOfWork, network: Mapping[str, Location], candidates: list[Candidate], request: SourcingRequest
+) -> list[Candidate]:
+    """The candidates with their locations' sourcing profiles and what is left of today's capacity."""
+    now = request.now
+    assert now is not None
+    days = {
+        c.location: network[c.location].profile.working_day(now).isoformat()
+        for c in candidates
+        if c.location in network and network[c.location].profile.limited
+    }
+    used = uow.capacity.used(list(days.items())) if days else {}
+    enriched: list[Candidate] = []
+    for candidate in candidates:
+        location = network.get(candidate.location)
+        if location is None:
+            enriched.append(candidate)
+            continue
+        profile = location.profile
+        orders_left = units_left = None
+        if candidate.location in days:
+            orders_used, units_used = used.get((candidate.location, days[candidate.location]), (0, 0))
+            if profile.daily_order_capacity is not None:
+                orders_left = max(0, profile.daily_order_capacity - orders_used)
+            if profile.daily_unit_capacity is not None:
+                units_left = max(0, profile.daily_unit_capacity - units_used)
+        enriched.append(
+            replace(
+                candidate,
+                type=location.type.value,
+                groups=profile.groups,
+                tags=profile.tags,
+                cutoff=profile.cutoff,
+                timezone=profile.timezone,
+                processing_days=profile.processing_days,
+                orders_left=orders_left,
+                units_left=units_left,
+            )
+        )
+    return enriched
+
+
+def _take_capacity(
+    uow: UnitOfWork, network: Mapping[str, Location], plan: AllocationPlan, order: Order, request: SourcingRequest
+) -> list[tuple[str, str, int, int]] | None:
+    """Consume the plan's capacity at limited locations; None (nothing kept) if one of them is full."""
+    now = request.now
+    assert now is not None
+    units_at: dict[str, int] = defaultdict(int)
+    for allocation in plan.allocations:
+        units_at[allocation.location] += allocation.quantity
+    taken: list[tuple[str, str, int, int]] = []
+    for location_code, units in sorted(units_at.items()):
+        location = network.get(location_code)
+        if location is None or not location.profile.limited:
+            continue
+        profile = location.profile
+        day = profile.working_day(now).isoformat()
+        new_fo = (
+            0
+            if any(fo.location == location_code and fo.status in HOLDS_STOCK for fo in order.fulfillment_orders)
+            else 1
+        )
+        limits = (profile.daily_order_capacity, profile.daily_unit_capacity)
+        if not uow.capacity.consume(location_code, day, new_fo, units, limits):
+            for taken_location, taken_day, orders, taken_units in taken:
+                uow.capacity.release(taken_location, taken_day, orders, taken_units)
+            return None
+        taken.append((location_code, day, new_fo, units))
+    return taken
 
 
 def _per_stock_row(allocations: tuple[Allocation, ...], sku_of: dict[str, str]) -> dict[tuple[str, str], int]:
@@ -100,13 +209,20 @@ def fill_backorders(
             order = uow.orders.get(order_id, for_update=True)
             if order is None:
                 continue
-            source_order(uow, ctx, order)
+            source_order(uow, ctx, order, trigger="backorder")
             save_order(uow, ctx, order)
             done += 1
 
 
 def release_units(
-    uow: UnitOfWork, ctx: AppContext, order: Order, moves: Sequence[UnitMove], *, reason: str, now: datetime
+    uow: UnitOfWork,
+    ctx: AppContext,
+    order: Order,
+    moves: Sequence[UnitMove],
+    *,
+    reason: str,
+    now: datetime,
+    trigger: str = "release",
 ) -> None:
     """Give the order's reserved units back, source its own waiting units again, then let older orders take the rest.
 
@@ -114,12 +230,32 @@ def release_units(
     """
     for move in sorted(moves, key=lambda m: (m.location, m.sku)):
         uow.stock.release(move.location, move.sku, move.quantity)
+    _release_capacity(uow, ctx, order, moves)
     uow.stock.record(
         [Movement(m.location, m.sku, MovementKind.RELEASE, 0, -m.quantity, reason, order.id, now) for m in moves]
     )
-    source_order(uow, ctx, order)
+    source_order(uow, ctx, order, trigger=trigger)
     for location, sku in sorted({(m.location, m.sku) for m in moves}):
         fill_backorders(uow, ctx, sku=sku, location=location, skip=order.id)
+
+
+def _release_capacity(uow: UnitOfWork, ctx: AppContext, order: Order, moves: Sequence[UnitMove]) -> None:
+    """Give back the capacity of released units (and of the order's slot, if its fulfilment order is closed),
+    on the working day the fulfilment order was created for."""
+    network = ctx.sourcing_cache.network(uow)
+    units_at: dict[str, int] = defaultdict(int)
+    for move in moves:
+        units_at[move.location] += move.quantity
+    for location_code, units in sorted(units_at.items()):
+        location = network.get(location_code)
+        if location is None or not location.profile.limited:
+            continue
+        at_location = [fo for fo in order.fulfillment_orders if fo.location == location_code]
+        if not at_location:
+            continue
+        fo = max(at_location, key=lambda f: f.created_at)
+        day = location.profile.working_day(fo.created_at).isoformat()
+        uow.capacity.release(location_code, day, 0 if fo.status in HOLDS_STOCK else 1, units)
 
 
 def save_order(uow: UnitOfWork, ctx: AppContext, order: Order) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ordermesh.domain.sourcing import SourcingPolicy
+from ordermesh.services.caches import SourcingCache
 from ordermesh.services.ports import Clock, Geocoder, IdFactory, RetryableConflict, UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
@@ -22,8 +23,9 @@ class AppContext:
     clock: Clock
     ids: IdFactory
     geocoder: Geocoder
-    sourcing: SourcingPolicy
+    sourcing: SourcingPolicy | None = None  # None: the engine under the active rule set
     source_name: str = "/ordermesh"
+    sourcing_cache: SourcingCache = field(default_factory=SourcingCache)
 
     def transaction(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run `work` in one unit of work and commit; run it again when the database asks for a retry."""

@@ -96,6 +96,11 @@ class ItemRepository(Protocol):
 class LocationRepository(Protocol):
     def add(self, location: Location, now: datetime) -> None: ...
     def get(self, code: str) -> Location | None: ...
+    def save(self, location: Location) -> None:
+        """Store a changed location (its name, address, capabilities, active flag and sourcing profile)."""
+        ...
+
+    def all(self) -> list[Location]: ...
     def page(self, *, after: str | None, limit: int) -> Page: ...
 
 
@@ -220,6 +225,73 @@ class ApiKeys(Protocol):
     def count(self) -> int: ...
 
 
+@dataclass(frozen=True)
+class RuleSetRecord:
+    """One version of a sourcing rule set, as stored."""
+
+    id: str
+    name: str
+    version: int
+    status: str  # draft, active, archived
+    document: dict[str, Any]
+    created_at: datetime
+    created_by: str
+    note: str | None = None
+    activated_at: datetime | None = None
+    archived_at: datetime | None = None
+
+
+class RuleSets(Protocol):
+    def add(self, record: RuleSetRecord) -> None:
+        """Store a new version; DuplicateKey if (name, version) exists."""
+        ...
+
+    def get(self, rule_set_id: str, *, for_update: bool = False) -> RuleSetRecord | None: ...
+    def active(self) -> RuleSetRecord | None: ...
+    def last_version(self, name: str) -> int:
+        """The highest version of the name (0 when there is none)."""
+        ...
+
+    def last_archived_active(self) -> RuleSetRecord | None:
+        """The most recently archived version that was active (the one a roll back restores)."""
+        ...
+
+    def save(self, record: RuleSetRecord) -> None: ...
+    def page(self, *, name: str | None, status: str | None, after: str | None, limit: int) -> Page: ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    order_id: str
+    trigger: str  # capture, backorder, rejection, release, reoptimisation
+    rule_set_id: str | None
+    decided_at: datetime
+    explanation: dict[str, Any]
+
+
+class SourcingDecisions(Protocol):
+    def add(self, decision: Decision) -> None: ...
+    def for_order(self, order_id: str, *, limit: int) -> list[Decision]:
+        """The order's decisions, newest first."""
+        ...
+
+
+class CapacityLedger(Protocol):
+    """Units and orders each location has taken on per local working day."""
+
+    def used(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, int]]:
+        """(orders, units) used per (location, day); absent keys have used nothing."""
+        ...
+
+    def consume(self, location: str, day: str, orders: int, units: int, limits: tuple[int | None, int | None]) -> bool:
+        """Add the usage if it stays within the (orders, units) limits; False (and nothing added) otherwise."""
+        ...
+
+    def release(self, location: str, day: str, orders: int, units: int) -> None:
+        """Give usage back (never below zero)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     items: ItemRepository
     locations: LocationRepository
@@ -230,6 +302,9 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyKeys
     api_keys: ApiKeys
     relays: RelayPositions
+    rule_sets: RuleSets
+    decisions: SourcingDecisions
+    capacity: CapacityLedger
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ordermesh.adapters.db.paging import decode_cursor, keyset_page
 from ordermesh.adapters.db.tables import items, locations
-from ordermesh.domain.catalog import Address, Capability, Item, Location, LocationType
+from ordermesh.domain.catalog import Address, Capability, Item, Location, LocationType, SourcingProfile
 from ordermesh.services.ports import DuplicateKey, Page
 
 _KNOWN = select(items.c.sku).where(items.c.sku.in_(bindparam("skus", expanding=True)))
@@ -81,30 +81,25 @@ class SqlLocations:
         self.conn = conn
 
     def add(self, location: Location, now: datetime) -> None:
-        a = location.address
         try:
             self.conn.execute(
                 insert(locations).values(
                     code=location.code,
-                    name=location.name,
                     type=location.type.value,
-                    line1=a.line1,
-                    line2=a.line2,
-                    city=a.city,
-                    region=a.region,
-                    postal_code=a.postal_code,
-                    country=a.country,
-                    lat=a.lat,
-                    lon=a.lon,
-                    can_ship=Capability.SHIP in location.capabilities,
-                    can_pickup=Capability.PICKUP in location.capabilities,
-                    can_return=Capability.RETURNS in location.capabilities,
-                    active=location.active,
                     created_at=now,
+                    **_location_values(location),
                 )
             )
         except IntegrityError as exc:
             raise DuplicateKey(location.code) from exc
+
+    def save(self, location: Location) -> None:
+        self.conn.execute(
+            update(locations).where(locations.c.code == location.code).values(**_location_values(location))
+        )
+
+    def all(self) -> list[Location]:
+        return [location_from_row(r._mapping) for r in self.conn.execute(select(locations).order_by(locations.c.code))]
 
     def get(self, code: str) -> Location | None:
         row = self.conn.execute(select(locations).where(locations.c.code == code)).first()
@@ -121,6 +116,32 @@ class SqlLocations:
 
 def _item(row: Any) -> Item:
     return Item(row["sku"], row["name"], row["weight_grams"], dict(row["attributes"] or {}))
+
+
+def _location_values(location: Location) -> dict[str, Any]:
+    a, p = location.address, location.profile
+    return {
+        "name": location.name,
+        "line1": a.line1,
+        "line2": a.line2,
+        "city": a.city,
+        "region": a.region,
+        "postal_code": a.postal_code,
+        "country": a.country,
+        "lat": a.lat,
+        "lon": a.lon,
+        "can_ship": Capability.SHIP in location.capabilities,
+        "can_pickup": Capability.PICKUP in location.capabilities,
+        "can_return": Capability.RETURNS in location.capabilities,
+        "active": location.active,
+        "groups": sorted(p.groups),
+        "tags": sorted(p.tags),
+        "timezone": p.timezone,
+        "cutoff": p.cutoff.strftime("%H:%M") if p.cutoff else None,
+        "processing_days": p.processing_days,
+        "daily_order_capacity": p.daily_order_capacity,
+        "daily_unit_capacity": p.daily_unit_capacity,
+    }
 
 
 def location_from_row(row: Any) -> Location:
@@ -143,8 +164,23 @@ def location_from_row(row: Any) -> Location:
         lat=row["lat"],
         lon=row["lon"],
     )
+    profile = SourcingProfile(
+        groups=frozenset(row["groups"] or ()),
+        tags=frozenset(row["tags"] or ()),
+        timezone=row["timezone"] or "UTC",
+        cutoff=time.fromisoformat(row["cutoff"]) if row["cutoff"] else None,
+        processing_days=row["processing_days"] or 0,
+        daily_order_capacity=row["daily_order_capacity"],
+        daily_unit_capacity=row["daily_unit_capacity"],
+    )
     return Location(
-        row["code"], row["name"], LocationType(row["type"]), address, frozenset(capabilities), bool(row["active"])
+        row["code"],
+        row["name"],
+        LocationType(row["type"]),
+        address,
+        frozenset(capabilities),
+        bool(row["active"]),
+        profile,
     )
 
 

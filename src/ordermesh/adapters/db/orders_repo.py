@@ -426,7 +426,7 @@ def _order(h: Any, lines: list[OrderLine], fos: list[FulfillmentOrder]) -> Order
         channel=h["channel"],
         external_id=h["external_id"],
         currency=h["currency"],
-        customer=Customer(**h["customer"]),
+        customer=Customer(**{**h["customer"], "tags": tuple(h["customer"].get("tags") or ())}),
         ship_to=Address(**h["ship_to"]) if h["ship_to"] else None,
         delivery=Delivery(DeliveryMethod(h["delivery_method"]), h["pickup_location"], h["service_level"]),
         lines=lines,

@@ -46,6 +46,11 @@ _APPEND = text(
         SELECT pg_current_xact_id()::text::bigint, r.event_id, r.type, r.source, r.subject, r.time, r.data
         FROM json_populate_recordset(NULL::outbox, CAST(:events AS json)) WITH ORDINALITY AS r
         ORDER BY r.ordinality
+    ), decisions AS (
+        INSERT INTO sourcing_decisions (order_id, trigger, rule_set_id, decided_at, explanation)
+        SELECT r.order_id, r.trigger, r.rule_set_id, r.decided_at, r.explanation
+        FROM json_populate_recordset(NULL::sourcing_decisions, CAST(:decisions AS json)) WITH ORDINALITY AS r
+        ORDER BY r.ordinality
     )
     INSERT INTO audit_log (at, actor_id, actor_name, action, entity, entity_id, before, after)
     SELECT r.at, r.actor_id, r.actor_name, r.action, r.entity, r.entity_id, r.before, r.after
@@ -82,13 +87,21 @@ class AppendBuffer:
         self.movements: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
         self.audit: list[dict[str, Any]] = []
+        self.decisions: list[dict[str, Any]] = []
 
     def flush(self) -> None:
-        if not (self.movements or self.events or self.audit):
+        if not (self.movements or self.events or self.audit or self.decisions):
             return
         self.conn.execute(
-            _APPEND, {"movements": dumps(self.movements), "events": dumps(self.events), "audit": dumps(self.audit)}
+            _APPEND,
+            {
+                "movements": dumps(self.movements),
+                "events": dumps(self.events),
+                "audit": dumps(self.audit),
+                "decisions": dumps(self.decisions),
+            },
         )
         self.movements.clear()
         self.events.clear()
         self.audit.clear()
+        self.decisions.clear()

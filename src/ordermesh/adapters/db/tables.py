@@ -101,6 +101,25 @@ locations = Table(
     Column("can_return", Boolean, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("created_at", TS, nullable=False),
+    # The sourcing profile: groups and tags for rules, the working day, the daily capacity.
+    Column("groups", JSON, nullable=False, server_default="[]"),
+    Column("tags", JSON, nullable=False, server_default="[]"),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    Column("cutoff", String(5)),
+    Column("processing_days", Integer, nullable=False, server_default="0"),
+    Column("daily_order_capacity", Integer),
+    Column("daily_unit_capacity", Integer),
+)
+
+# Capacity a location has used per local working day; a conditional upsert consumes it atomically.
+location_capacity = Table(
+    "location_capacity",
+    metadata,
+    Column("location_code", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("orders", Integer, nullable=False),
+    Column("units", Integer, nullable=False),
+    CheckConstraint("orders >= 0 AND units >= 0", name="usage_not_negative"),
 )
 
 stock = Table(
@@ -282,4 +301,41 @@ idempotency_keys = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("resource_id", String(40), nullable=False),
     Column("created_at", TS, nullable=False),
+)
+
+# Sourcing rule sets: versions of a data document; at most one is active.
+sourcing_rule_sets = Table(
+    "sourcing_rule_sets",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(20), nullable=False),  # draft, active, archived
+    Column("document", JSON, nullable=False),
+    Column("note", String(500)),
+    Column("created_at", TS, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("activated_at", TS),
+    Column("archived_at", TS),
+    UniqueConstraint("name", "version", name="uq_sourcing_rule_sets_name_version"),
+    Index(
+        "uq_sourcing_rule_sets_one_active",
+        "status",
+        unique=True,
+        postgresql_where=text("status = 'active'"),
+        sqlite_where=text("status = 'active'"),
+    ),
+)
+
+# Every sourcing decision with its explanation (candidates, eliminations, costs, runner-up).
+sourcing_decisions = Table(
+    "sourcing_decisions",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("order_id", String(40), nullable=False),
+    Column("trigger", String(30), nullable=False),
+    Column("rule_set_id", String(40)),
+    Column("decided_at", TS, nullable=False),
+    Column("explanation", JSON, nullable=False),
+    Index("ix_sourcing_decisions_order", "order_id", "id"),
 )

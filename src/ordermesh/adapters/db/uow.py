@@ -18,10 +18,12 @@ from ordermesh.adapters.db.records_repo import (
     SqlOutbox,
     SqlRelayPositions,
 )
+from ordermesh.adapters.db.sourcing_repo import SqlCapacity, SqlDecisions, SqlRuleSets
 from ordermesh.adapters.db.stock_repo import SqlStock
 from ordermesh.services.ports import (
     ApiKeys,
     AuditLog,
+    CapacityLedger,
     IdempotencyKeys,
     IdFactory,
     ItemRepository,
@@ -30,6 +32,8 @@ from ordermesh.services.ports import (
     Outbox,
     RelayPositions,
     RetryableConflict,
+    RuleSets,
+    SourcingDecisions,
     StockRepository,
 )
 
@@ -47,6 +51,9 @@ class SqlUnitOfWork:
     idempotency: IdempotencyKeys
     api_keys: ApiKeys
     relays: RelayPositions
+    rule_sets: RuleSets
+    decisions: SourcingDecisions
+    capacity: CapacityLedger
 
     def __init__(
         self,
@@ -92,6 +99,9 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyKeys(conn)
         self.api_keys = SqlApiKeys(conn)
         self.relays = SqlRelayPositions(conn)
+        self.rule_sets = SqlRuleSets(conn)
+        self.decisions = SqlDecisions(conn, self._buffer)
+        self.capacity = SqlCapacity(conn)
         return self
 
     def __exit__(

@@ -11,7 +11,7 @@ Cost of a plan:
 - `split_cost` per shipment beyond the first;
 - `unfilled_cost` per unit no source supplies.
 Constraints: stock per (source, SKU) shared by the needs of that SKU, remaining unit capacity per
-source, at most `max_shipments`, `complete` (everything from one shipment or nothing), and a minimum
+source, at most `max_shipments`, `complete` (everything from one source or nothing), and a minimum
 value per shipment when the order is split.
 """
 
@@ -193,7 +193,7 @@ def violations(problem: Problem, take: Take) -> list[str]:
     breakdown = evaluate(problem, take)
     if problem.max_shipments is not None and breakdown.shipment_count > problem.max_shipments:
         wrong.append("too many shipments")
-    if problem.complete and breakdown.unfilled_units and take:
+    if problem.complete and take and (breakdown.unfilled_units or len(units_at) > 1):
         wrong.append("incomplete")
     if breakdown.shipment_count > 1 and any(s.value < problem.min_split_value - 1e-9 for s in breakdown.shipments):
         wrong.append("split shipment below the minimum value")
@@ -383,7 +383,7 @@ def _greedy(problem: Problem) -> Solution:
             if cap[s] is not None:
                 cap[s] = (cap[s] or 0) - units
     plan = tuple(sorted(take))
-    if problem.complete and any(left):
+    if problem.complete and (any(left) or len(opened) > 1):
         plan = ()
     candidate = _solution(problem, plan, "greedy", optimal=False)
     if candidate.breakdown.shipment_count > 1 and any(
@@ -529,7 +529,10 @@ def _milp(
         for n in range(len(problem.needs)):
             quantity = float(problem.needs[n].quantity)
             m.row(-INF, quantity, [(u[n], 1.0), (first, quantity)])
-        m.row(-INF, 1, shipments)
+        used = {s: m.var(0.0, 0, 1) for s in sources_used}
+        for (n, s), var in x.items():
+            m.row(-INF, 0, [(var, 1.0), (used[s], -float(problem.needs[n].quantity))])
+        m.row(-INF, 1, [(var, 1.0) for var in used.values()])
     if problem.min_split_value > 0 and len(shipments) > 1:
         big = float(len(shipments) + sum(problem.needs[n].quantity for n, _ in alone_vars))
         split = m.var(0.0, 0, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
@@ -29,6 +29,7 @@ class CustomerIn(Input):
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     name: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
+    tags: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(default_factory=list, max_length=50)
 
 
 class DeliveryIn(Input):
@@ -98,7 +99,7 @@ class OrderIn(Input):
             channel=self.channel,
             external_id=self.external_id,
             currency=self.currency,
-            customer=Customer(**self.customer.model_dump()),
+            customer=Customer(**{**self.customer.model_dump(), "tags": tuple(self.customer.tags)}),
             ship_to=Address(**self.ship_to.model_dump()) if self.ship_to else None,
             delivery=Delivery(self.delivery.method, self.delivery.pickup_location, self.delivery.service_level),
             lines=tuple(NewLine(li.external_id, li.sku, li.quantity, li.unit_price) for li in self.lines),
@@ -153,6 +154,7 @@ class CustomerOut(BaseModel):
     email: str | None
     name: str | None
     phone: str | None
+    tags: list[str] = []
 
 
 class DeliveryOut(BaseModel):
@@ -281,7 +283,12 @@ class OrderOut(BaseModel):
             status=order.status,
             hold_reason=order.hold_reason,
             currency=order.currency,
-            customer=CustomerOut(email=order.customer.email, name=order.customer.name, phone=order.customer.phone),
+            customer=CustomerOut(
+                email=order.customer.email,
+                name=order.customer.name,
+                phone=order.customer.phone,
+                tags=list(order.customer.tags),
+            ),
             ship_to=AddressOut(**vars(ship_to)) if ship_to else None,
             delivery=DeliveryOut(
                 method=order.delivery.method,

@@ -1,0 +1,200 @@
+"""Sourcing rule sets: drafts validated on save, one active version, archived history, diff and roll back."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from ordermesh.domain.access import Principal
+from ordermesh.domain.errors import IllegalTransition, InvalidInput, NotFound
+from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
+from ordermesh.domain.sourcing.rules import RuleSet, parse_rule_set
+from ordermesh.services.caches import BUILT_IN, rule_set_ref
+from ordermesh.services.context import AppContext
+from ordermesh.services.ports import Page, RuleSetRecord, UnitOfWork
+
+DRAFT, ACTIVE, ARCHIVED = "draft", "active", "archived"
+
+
+# --- rule-set commands -----------------------------------------------------------------------------------
+
+
+def validate_document(uow: UnitOfWork, document: Any) -> RuleSet:
+    """Parse the document against the vocabulary and this network's locations; RuleSetInvalid names every problem."""
+    known_locations = [location.code for location in uow.locations.all()]
+    return parse_rule_set(document, known_locations=known_locations)
+
+
+def create_rule_set(ctx: AppContext, actor: Principal, document: Any, note: str | None) -> RuleSetRecord:
+    """Store a validated document as the next draft version of its rule set's name."""
+
+    def work(uow: UnitOfWork) -> RuleSetRecord:
+        parsed = validate_document(uow, document)
+        now = ctx.clock.now()
+        record = RuleSetRecord(
+            id=ctx.ids("rs"),
+            name=parsed.name,
+            version=uow.rule_sets.last_version(parsed.name) + 1,
+            status=DRAFT,
+            document=document,
+            created_at=now,
+            created_by=actor.name,
+            note=note,
+        )
+        uow.rule_sets.add(record)
+        uow.audit.record(
+            actor=actor,
+            action="rule_set.created",
+            entity="rule_set",
+            entity_id=record.id,
+            before=None,
+            after=summary(record),
+            at=now,
+        )
+        return record
+
+    return ctx.transaction(work)
+
+
+def update_draft(ctx: AppContext, actor: Principal, rule_set_id: str, document: Any, note: str | None) -> RuleSetRecord:
+    """Replace a draft's document (active and archived versions never change)."""
+
+    def work(uow: UnitOfWork) -> RuleSetRecord:
+        record = _get(uow, rule_set_id, for_update=True)
+        if record.status != DRAFT:
+            raise IllegalTransition("rule set", rule_set_id, record.status, "edit (only drafts change)")
+        parsed = validate_document(uow, document)
+        if parsed.name != record.name:
+            raise InvalidInput(
+                f"a draft keeps its name '{record.name}'; create a new rule set for '{parsed.name}'", field=("name",)
+            )
+        changed = replace(record, document=document, note=note if note is not None else record.note)
+        uow.rule_sets.save(changed)
+        uow.audit.record(
+            actor=actor,
+            action="rule_set.updated",
+            entity="rule_set",
+            entity_id=record.id,
+            before=summary(record),
+            after=summary(changed),
+            at=ctx.clock.now(),
+        )
+        return changed
+
+    return ctx.transaction(work)
+
+
+def activate(ctx: AppContext, actor: Principal, rule_set_id: str) -> RuleSetRecord:
+    """Make a version the active one; the previously active version is archived. Audited."""
+
+    def work(uow: UnitOfWork) -> RuleSetRecord:
+        record = _get(uow, rule_set_id, for_update=True)
+        if record.status == ACTIVE:
+            return record
+        validate_document(uow, record.document)  # locations may have changed since it was saved
+        return _switch(uow, ctx, actor, record, action="rule_set.activated")
+
+    activated = ctx.transaction(work)
+    ctx.sourcing_cache.drop_rules()
+    return activated
+
+
+def roll_back(ctx: AppContext, actor: Principal) -> RuleSetRecord:
+    """Re-activate the version that was active before the current one."""
+
+    def work(uow: UnitOfWork) -> RuleSetRecord:
+        previous = uow.rule_sets.last_archived_active()
+        if previous is None:
+            raise IllegalTransition("rule set", "active", "the first version ever activated", "roll back")
+        return _switch(uow, ctx, actor, previous, action="rule_set.rolled_back")
+
+    restored = ctx.transaction(work)
+    ctx.sourcing_cache.drop_rules()
+    return restored
+
+
+def _switch(uow: UnitOfWork, ctx: AppContext, actor: Principal, record: RuleSetRecord, *, action: str) -> RuleSetRecord:
+    now = ctx.clock.now()
+    current = uow.rule_sets.active()
+    if current is not None:
+        uow.rule_sets.save(replace(current, status=ARCHIVED, archived_at=now))
+    activated = replace(record, status=ACTIVE, activated_at=now, archived_at=None)
+    uow.rule_sets.save(activated)
+    uow.audit.record(
+        actor=actor,
+        action=action,
+        entity="rule_set",
+        entity_id=record.id,
+        before=summary(current) if current else None,
+        after=summary(activated),
+        at=now,
+    )
+    return activated
+
+
+def get_rule_set(ctx: AppContext, rule_set_id: str) -> RuleSetRecord:
+    return ctx.read(lambda uow: _get(uow, rule_set_id))
+
+
+def active_rule_set(ctx: AppContext) -> RuleSetRecord | None:
+    return ctx.read(lambda uow: uow.rule_sets.active())
+
+
+def list_rule_sets(ctx: AppContext, *, name: str | None, status: str | None, after: str | None, limit: int) -> Page:
+    return ctx.read(lambda uow: uow.rule_sets.page(name=name, status=status, after=after, limit=limit))
+
+
+def diff_rule_sets(ctx: AppContext, rule_set_id: str, against: str | None) -> dict[str, Any]:
+    """What changes from `against` (default: the active version, or the built-in default) to this version."""
+
+    def work(uow: UnitOfWork) -> dict[str, Any]:
+        record = _get(uow, rule_set_id)
+        if against is not None:
+            base = _get(uow, against)
+            base_ref, base_doc = rule_set_ref(base), base.document
+        else:
+            active = uow.rule_sets.active()
+            base_ref, base_doc = (rule_set_ref(active), active.document) if active else (BUILT_IN, DEFAULT_RULE_SET)
+        return {"from": base_ref, "to": rule_set_ref(record), "changes": diff_documents(base_doc, record.document)}
+
+    return ctx.read(work)
+
+
+def _get(uow: UnitOfWork, rule_set_id: str, *, for_update: bool = False) -> RuleSetRecord:
+    record = uow.rule_sets.get(rule_set_id, for_update=for_update)
+    if record is None:
+        raise NotFound("rule set", rule_set_id)
+    return record
+
+
+def summary(record: RuleSetRecord) -> dict[str, Any]:
+    return {"id": record.id, "name": record.name, "version": record.version, "status": record.status}
+
+
+def diff_documents(before: Any, after: Any, path: str = "") -> list[dict[str, Any]]:
+    """Every changed leaf with its path (`rules[1].strategy.split`), in document order."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        changes: list[dict[str, Any]] = []
+        for key in list(before) + [k for k in after if k not in before]:
+            where = f"{path}.{key}" if path else str(key)
+            if key not in after:
+                changes.append({"path": where, "change": "removed", "before": before[key]})
+            elif key not in before:
+                changes.append({"path": where, "change": "added", "after": after[key]})
+            else:
+                changes += diff_documents(before[key], after[key], where)
+        return changes
+    if isinstance(before, list) and isinstance(after, list):
+        changes = []
+        for index in range(max(len(before), len(after))):
+            where = f"{path}[{index}]"
+            if index >= len(after):
+                changes.append({"path": where, "change": "removed", "before": before[index]})
+            elif index >= len(before):
+                changes.append({"path": where, "change": "added", "after": after[index]})
+            else:
+                changes += diff_documents(before[index], after[index], where)
+        return changes
+    if before == after and type(before) is type(after):
+        return []
+    return [{"path": path, "change": "changed", "before": before, "after": after}]
