@@ -32,6 +32,15 @@ class Settings(BaseSettings):
     source: str = Field(default="/ordermesh", description="CloudEvents `source` of every event")
     log_level: str = "info"
     log_events: bool = Field(default=False, description="Relay every event to the log (debugging)")
+    release_delay_seconds: float = Field(
+        default=900, ge=0, description="How long new fulfilment work stays open to re-optimisation before release"
+    )
+    reoptimise_every_seconds: float = Field(
+        default=300, ge=0, description="How often the worker re-optimises unreleased work (0: never)"
+    )
+    reoptimise_min_saving: float = Field(
+        default=0.50, ge=0, description="Least saving (rule-set currency) for which re-optimisation moves an order"
+    )
 
     @field_validator("bootstrap_admin_key")
     @classmethod

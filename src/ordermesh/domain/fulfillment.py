@@ -107,6 +107,17 @@ class FulfillmentOrder:
         self.updated_at = now
         return released
 
+    def withdraw(self, reason: str, now: datetime) -> list[UnitMove]:
+        """Take back work the location has not accepted yet (re-optimisation); the location is not excluded."""
+        self._require({FulfillmentStatus.OPEN}, "withdraw")
+        released = self._take_all_open()
+        for fl in self.lines:
+            fl.cancelled += fl.open
+        self.status = FulfillmentStatus.CANCELLED
+        self.reason = reason
+        self.updated_at = now
+        return released
+
     def ship(self, quantities: dict[str, int] | None, shipment: Shipment) -> list[UnitMove]:
         """Record a (possibly partial) shipment; return what left the location."""
         self._require(ACTIVE | {FulfillmentStatus.PARTIALLY_SHIPPED}, "ship")

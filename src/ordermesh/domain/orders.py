@@ -357,6 +357,18 @@ class Order:
         self._fo_event(fo, "rejected")
         return released
 
+    def withdraw_fulfillment(self, fo_id: str, reason: str, now: datetime) -> list[UnitMove]:
+        """Take not-yet-accepted work back to source it again (re-optimisation); the units wait for a location."""
+        fo = self._fo_for_action(fo_id, "withdraw")
+        released = fo.withdraw(reason, now)
+        for move in released:
+            line = self.line(move.order_line_id)
+            line.allocated -= move.quantity
+            line.unallocated += move.quantity
+        self.updated_at = now
+        self._fo_event(fo, "cancelled", reason=reason)
+        return released
+
     def ship_fulfillment(self, fo_id: str, quantities: dict[str, int] | None, shipment: Shipment) -> list[UnitMove]:
         fo = self._fo_for_action(fo_id, "ship")
         if self.delivery.method == DeliveryMethod.PICKUP:

@@ -28,9 +28,31 @@ def source_order(uow: UnitOfWork, ctx: AppContext, order: Order, *, trigger: str
     if not lines:
         return
     now = ctx.clock.now()
+    request = sourcing_request(uow, ctx, order, now)
+    plan = _reserve(uow, ctx, request, order)
+    order.apply_sourcing(plan.allocations, new_fo_id=lambda: ctx.ids("fo"), now=now)
+    sku_of = {line.id: line.sku for line in lines}
+    uow.stock.record(
+        [
+            Movement(
+                a.location, sku_of[a.line_id], MovementKind.RESERVATION, 0, a.quantity, "order allocated", order.id, now
+            )
+            for a in plan.allocations
+        ]
+    )
+    if plan.explanation is not None:
+        rule_set = plan.explanation.get("rule_set") or {}
+        uow.decisions.add(Decision(order.id, trigger, rule_set.get("id"), now, dict(plan.explanation)))
+    if plan.backordered and plan.unfillable == "cancel":
+        order.cancel(dict(plan.backordered), "unfillable: no eligible location has the units", now)
+
+
+def sourcing_request(uow: UnitOfWork, ctx: AppContext, order: Order, now: datetime) -> SourcingRequest:
+    """What the engine needs to know about the order's waiting units."""
+    lines = order.sourceable_lines()
     items = ctx.sourcing_cache.items(uow, {line.sku for line in lines})
     ship_to = order.ship_to
-    request = SourcingRequest(
+    return SourcingRequest(
         order_id=order.id,
         lines=tuple(
             LineDemand(
@@ -55,22 +77,14 @@ def source_order(uow: UnitOfWork, ctx: AppContext, order: Order, *, trigger: str
         placed_at=order.placed_at,
         now=now,
     )
-    plan = _reserve(uow, ctx, request, order)
-    order.apply_sourcing(plan.allocations, new_fo_id=lambda: ctx.ids("fo"), now=now)
-    sku_of = {line.id: line.sku for line in lines}
-    uow.stock.record(
-        [
-            Movement(
-                a.location, sku_of[a.line_id], MovementKind.RESERVATION, 0, a.quantity, "order allocated", order.id, now
-            )
-            for a in plan.allocations
-        ]
-    )
-    if plan.explanation is not None:
-        rule_set = plan.explanation.get("rule_set") or {}
-        uow.decisions.add(Decision(order.id, trigger, rule_set.get("id"), now, dict(plan.explanation)))
-    if plan.backordered and plan.unfillable == "cancel":
-        order.cancel(dict(plan.backordered), "unfillable: no eligible location has the units", now)
+
+
+def candidates_for(uow: UnitOfWork, ctx: AppContext, request: SourcingRequest) -> list[Candidate]:
+    """Locations able to serve the request, with their stock, sourcing profile and remaining capacity."""
+    capability = Capability.PICKUP if request.method == DeliveryMethod.PICKUP else Capability.SHIP
+    only = request.pickup_location if request.method == DeliveryMethod.PICKUP else None
+    network = ctx.sourcing_cache.network(uow)
+    return _with_profiles(uow, network, uow.stock.candidates(request.skus, capability, only=only), request)
 
 
 def _destination(ctx: AppContext, order: Order) -> GeoPoint | None:
@@ -86,13 +100,11 @@ def _reserve(uow: UnitOfWork, ctx: AppContext, request: SourcingRequest, order: 
     Capacity is taken first (a conditional upsert per limited location), then stock in (location, sku)
     order; if the stock is gone, the capacity taken for this attempt is given back before re-planning.
     """
-    capability = Capability.PICKUP if request.method == DeliveryMethod.PICKUP else Capability.SHIP
-    only = request.pickup_location if request.method == DeliveryMethod.PICKUP else None
     sku_of = {line.line_id: line.sku for line in request.lines}
     policy: SourcingPolicy = ctx.sourcing or ctx.sourcing_cache.engine(uow)
     network = ctx.sourcing_cache.network(uow)
     for _ in range(PLAN_ATTEMPTS):
-        candidates = _with_profiles(uow, network, uow.stock.candidates(request.skus, capability, only=only), request)
+        candidates = candidates_for(uow, ctx, request)
         plan = policy.plan(request, candidates)
         taken = _take_capacity(uow, network, plan, order, request)
         if taken is None:
@@ -228,12 +240,24 @@ def release_units(
 
     A rejected location stays excluded for this order, so its freed units can only go to other orders.
     """
+    give_back(uow, ctx, order, moves, reason=reason, now=now)
+    resource(uow, ctx, order, moves, trigger=trigger)
+
+
+def give_back(
+    uow: UnitOfWork, ctx: AppContext, order: Order, moves: Sequence[UnitMove], *, reason: str, now: datetime
+) -> None:
+    """Release the moved units' reservations and capacity, with their ledger rows."""
     for move in sorted(moves, key=lambda m: (m.location, m.sku)):
         uow.stock.release(move.location, move.sku, move.quantity)
     _release_capacity(uow, ctx, order, moves)
     uow.stock.record(
         [Movement(m.location, m.sku, MovementKind.RELEASE, 0, -m.quantity, reason, order.id, now) for m in moves]
     )
+
+
+def resource(uow: UnitOfWork, ctx: AppContext, order: Order, moves: Sequence[UnitMove], *, trigger: str) -> None:
+    """Source the order's waiting units again, then let older orders take what it freed and did not take back."""
     source_order(uow, ctx, order, trigger=trigger)
     for location, sku in sorted({(m.location, m.sku) for m in moves}):
         fill_backorders(uow, ctx, sku=sku, location=location, skip=order.id)

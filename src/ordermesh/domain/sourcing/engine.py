@@ -19,7 +19,17 @@ from zoneinfo import ZoneInfo
 from ordermesh.domain.catalog import LocationType
 from ordermesh.domain.orders import Allocation, DeliveryMethod
 from ordermesh.domain.sourcing.model import AllocationPlan, Candidate, SourcingRequest
-from ordermesh.domain.sourcing.optimiser import Budget, Need, Problem, Solution, Source, runner_up, solve
+from ordermesh.domain.sourcing.optimiser import (
+    Budget,
+    Need,
+    Problem,
+    Solution,
+    Source,
+    evaluate,
+    runner_up,
+    solve,
+    violations,
+)
 from ordermesh.domain.sourcing.rules import (
     Eligibility,
     ItemFacts,
@@ -51,6 +61,17 @@ class _Elimination:
     lines: list[str] | None = None  # None: the whole order
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    now: datetime
+    rule_name: str
+    strategy: Strategy
+    routes: dict[str, Route]
+    eliminated: list[_Elimination]
+    eligible: list[Candidate]
+    problem: Problem
+
+
 class SourcingEngine:
     """Plans orders under one rule set (and, optionally, opportunity costs of stock)."""
 
@@ -68,6 +89,53 @@ class SourcingEngine:
         self.explain = explain
 
     def plan(self, request: SourcingRequest, candidates: Sequence[Candidate]) -> AllocationPlan:
+        ready = self._prepare(request, candidates)
+        problem, strategy = ready.problem, ready.strategy
+        budget = Budget(seconds=(strategy.time_budget_ms or 50.0) / 1000.0)
+        solution = solve(problem, budget)
+        allocations, backordered = _allocations(request, problem, solution)
+        explanation = None
+        if self.explain:
+            second = runner_up(problem, solution, budget) if solution.take else None
+            explanation = self._explanation(
+                request,
+                ready.rule_name,
+                strategy,
+                candidates,
+                ready.routes,
+                ready.eliminated,
+                problem,
+                solution,
+                second,
+                ready.eligible,
+                ready.now,
+            )
+        return AllocationPlan(
+            allocations, backordered, unfillable=strategy.unfillable or "backorder", explanation=explanation
+        )
+
+    def cost_of(
+        self, request: SourcingRequest, candidates: Sequence[Candidate], allocations: Sequence[Allocation]
+    ) -> float | None:
+        """What an existing assignment costs under these rules (None if the rules no longer allow it)."""
+        problem = self._prepare(request, candidates).problem
+        need_of = {line.line_id: index for index, line in enumerate(request.lines)}
+        source_of = {source.key: index for index, source in enumerate(problem.sources)}
+        take: list[tuple[int, int, int]] = []
+        for allocation in allocations:
+            n, s = need_of.get(allocation.line_id), source_of.get(allocation.location)
+            if n is None or s is None or n not in problem.sources[s].unit_cost:
+                return None
+            take.append((n, s, allocation.quantity))
+        merged: dict[tuple[int, int], int] = {}
+        for n, s, units in take:
+            merged[(n, s)] = merged.get((n, s), 0) + units
+        assignment = tuple(sorted((n, s, u) for (n, s), u in merged.items()))
+        if violations(problem, assignment):
+            return None
+        return evaluate(problem, assignment).total
+
+    def _prepare(self, request: SourcingRequest, candidates: Sequence[Candidate]) -> _Prepared:
         now = request.now or datetime.now(UTC)
         facts = _facts(request)
         rule = self.rules.order_rule(facts)
@@ -91,18 +159,7 @@ class SourcingEngine:
                 eligible.append(candidate)
         allowed = self._line_eligibility(request, facts, eligible, routes, locations, eliminated)
         problem = self._problem(request, strategy, locations, eligible, allowed, routes, card, pickup=pickup)
-        budget = Budget(seconds=(strategy.time_budget_ms or 50.0) / 1000.0)
-        solution = solve(problem, budget)
-        allocations, backordered = _allocations(request, problem, solution)
-        explanation = None
-        if self.explain:
-            second = runner_up(problem, solution, budget) if solution.take else None
-            explanation = self._explanation(
-                request, rule_name, strategy, candidates, routes, eliminated, problem, solution, second, eligible, now
-            )
-        return AllocationPlan(
-            allocations, backordered, unfillable=strategy.unfillable or "backorder", explanation=explanation
-        )
+        return _Prepared(now, rule_name, strategy, routes, eliminated, eligible, problem)
 
     # --- eligibility --------------------------------------------------------------------------------
 

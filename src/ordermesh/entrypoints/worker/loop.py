@@ -1,14 +1,26 @@
-"""The worker: relay outbox events to publishers, and re-try backorders now and then."""
+"""The worker: relay outbox events to publishers, re-try backorders and re-optimise unreleased work now and then."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
 
+from ordermesh.domain.access import SYSTEM
 from ordermesh.services.context import AppContext
 from ordermesh.services.relay import RELAY_BATCH, EventPublisher, relay_once, sweep_backorders
+from ordermesh.services.reoptimise import reoptimise
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReoptimiseSchedule:
+    every_seconds: float = 300.0  # 0: never
+    release_delay: timedelta = timedelta(minutes=15)
+    min_saving: float = 0.50
 
 
 class Worker:
@@ -21,15 +33,18 @@ class Worker:
         *,
         poll_seconds: float = 0.5,
         sweep_seconds: float = 60.0,
+        reoptimisation: ReoptimiseSchedule | None = None,
     ) -> None:
         self.ctx = ctx
         self.publishers = publishers
         self.poll_seconds = poll_seconds
         self.sweep_seconds = sweep_seconds
+        self.reoptimisation = reoptimisation or ReoptimiseSchedule()
         self.stopping = threading.Event()
 
     def run(self) -> None:
         since_sweep = 0.0
+        last_reoptimised = time.monotonic()
         while not self.stopping.is_set():
             try:
                 # Without publishers there is nobody to relay to: the feed serves the events.
@@ -38,6 +53,14 @@ class Worker:
                 if since_sweep >= self.sweep_seconds:
                     since_sweep = 0.0
                     sweep_backorders(self.ctx)
+                schedule = self.reoptimisation
+                if schedule.every_seconds and time.monotonic() - last_reoptimised >= schedule.every_seconds:
+                    last_reoptimised = time.monotonic()
+                    report = reoptimise(
+                        self.ctx, release_delay=schedule.release_delay, min_saving=schedule.min_saving, actor=SYSTEM
+                    )
+                    if report.moved:
+                        log.info("re-optimised %d orders, saving %.2f", len(report.moved), report.saving)
             except Exception:  # a failing round must not end the worker; it is logged and retried
                 log.exception("worker round failed")
                 relayed = 0
