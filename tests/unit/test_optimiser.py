@@ -72,7 +72,7 @@ def problems(draw: st.DrawFn) -> Problem:
     )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_solve_finds_the_brute_force_optimum(problem: Problem) -> None:
     solution = solve(problem, Budget(seconds=5, nodes=100_000))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Mapping
+from dataclasses import asdict, fields, replace
+from typing import Any
 
 from ordermesh.domain.access import Principal
-from ordermesh.domain.catalog import Item, Location
-from ordermesh.domain.errors import AlreadyExists
+from ordermesh.domain.catalog import Item, Location, SourcingProfile
+from ordermesh.domain.errors import AlreadyExists, InvalidInput, NotFound
 from ordermesh.domain.events import Event
 from ordermesh.services.allocation import save_order, source_order
 from ordermesh.services.commands import CreateItem, CreateLocation
@@ -58,9 +60,21 @@ def _resolve_unknown_sku(uow: UnitOfWork, ctx: AppContext, sku: str) -> None:
         save_order(uow, ctx, order)
 
 
-def create_location(ctx: AppContext, *, command: CreateLocation, actor: Principal) -> Location:
-    """Add a location to the network. Raises AlreadyExists when the code is taken."""
-    location = Location(command.code, command.name, command.type, command.address, command.capabilities)
+def create_location(
+    ctx: AppContext, *, command: CreateLocation, actor: Principal, profile: SourcingProfile | None = None
+) -> Location:
+    """Add a location to the network (with its sourcing profile, or the default one).
+
+    Raises AlreadyExists when the code is taken.
+    """
+    location = Location(
+        command.code,
+        command.name,
+        command.type,
+        command.address,
+        command.capabilities,
+        profile=profile or SourcingProfile(),
+    )
 
     def work(uow: UnitOfWork) -> Location:
         if uow.locations.get(location.code) is not None:
@@ -81,9 +95,47 @@ def create_location(ctx: AppContext, *, command: CreateLocation, actor: Principa
         return location
 
     try:
-        return ctx.transaction(work)
+        created = ctx.transaction(work)
     except DuplicateKey:
         raise AlreadyExists("location", location.code) from None
+    # Sourcing in this process sees the new location (its type and profile) from the next order on.
+    ctx.sourcing_cache.drop_network()
+    return created
+
+
+_PROFILE_FIELDS = frozenset(f.name for f in fields(SourcingProfile))
+
+
+def change_sourcing_profile(ctx: AppContext, *, code: str, changes: Mapping[str, Any], actor: Principal) -> Location:
+    """Replace the given fields of a location's sourcing profile (groups, tags, working day, capacity). Audited.
+
+    Sourcing in this process uses the new profile from the next order on; other processes within seconds.
+    Raises NotFound for an unknown location, InvalidInput for a field the profile does not have.
+    """
+    unknown = sorted(set(changes) - _PROFILE_FIELDS)
+    if unknown:
+        raise InvalidInput(f"a sourcing profile has no field '{unknown[0]}'", field=(unknown[0],))
+
+    def work(uow: UnitOfWork) -> Location:
+        location = uow.locations.get(code)
+        if location is None:
+            raise NotFound("location", code)
+        changed = replace(location, profile=replace(location.profile, **changes))
+        uow.locations.save(changed)
+        uow.audit.record(
+            actor=actor,
+            action="location.update_sourcing",
+            entity="location",
+            entity_id=code,
+            before=profile_data(location.profile),
+            after=profile_data(changed.profile),
+            at=ctx.clock.now(),
+        )
+        return changed
+
+    changed = ctx.transaction(work)
+    ctx.sourcing_cache.drop_network()
+    return changed
 
 
 def location_data(location: Location) -> dict[str, object]:
@@ -94,4 +146,17 @@ def location_data(location: Location) -> dict[str, object]:
         "address": asdict(location.address),
         "capabilities": sorted(c.value for c in location.capabilities),
         "active": location.active,
+        "sourcing": profile_data(location.profile),
+    }
+
+
+def profile_data(profile: SourcingProfile) -> dict[str, object]:
+    return {
+        "groups": sorted(profile.groups),
+        "tags": sorted(profile.tags),
+        "timezone": profile.timezone,
+        "cutoff": profile.cutoff.strftime("%H:%M") if profile.cutoff else None,
+        "processing_days": profile.processing_days,
+        "daily_order_capacity": profile.daily_order_capacity,
+        "daily_unit_capacity": profile.daily_unit_capacity,
     }

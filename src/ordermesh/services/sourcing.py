@@ -6,14 +6,15 @@ from dataclasses import replace
 from typing import Any
 
 from ordermesh.domain.access import Principal
-from ordermesh.domain.errors import IllegalTransition, InvalidInput, NotFound
+from ordermesh.domain.errors import ConcurrentUpdate, IllegalTransition, InvalidInput, NotFound
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
 from ordermesh.domain.sourcing.rules import RuleSet, parse_rule_set
 from ordermesh.services.caches import BUILT_IN, rule_set_ref
 from ordermesh.services.context import AppContext
-from ordermesh.services.ports import Page, RuleSetRecord, UnitOfWork
+from ordermesh.services.ports import DuplicateKey, Page, RuleSetRecord, UnitOfWork
 
 DRAFT, ACTIVE, ARCHIVED = "draft", "active", "archived"
+CREATE_ATTEMPTS = 5
 
 
 # --- rule-set commands -----------------------------------------------------------------------------------
@@ -53,7 +54,16 @@ def create_rule_set(ctx: AppContext, actor: Principal, document: Any, note: str 
         )
         return record
 
-    return ctx.transaction(work)
+    for _ in range(CREATE_ATTEMPTS):
+        try:
+            return ctx.transaction(work)
+        except DuplicateKey:
+            continue  # another draft of the same name took this version number first: take the next one
+    raise ConcurrentUpdate(f"rule set '{_name(document)}' is being changed by others; try again")
+
+
+def _name(document: Any) -> str:
+    return str(document.get("name")) if isinstance(document, dict) else "?"
 
 
 def update_draft(ctx: AppContext, actor: Principal, rule_set_id: str, document: Any, note: str | None) -> RuleSetRecord:

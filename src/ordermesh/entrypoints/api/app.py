@@ -16,9 +16,9 @@ from ordermesh.bootstrap import Runtime, build
 from ordermesh.config import Settings
 from ordermesh.entrypoints.api import problems
 from ordermesh.entrypoints.api.limits import BodySizeLimit
-from ordermesh.entrypoints.api.routers import catalog, events, fulfillment, health, inventory, orders
+from ordermesh.entrypoints.api.routers import catalog, events, fulfillment, health, inventory, orders, sourcing
 from ordermesh.entrypoints.api.security import KeyCache
-from ordermesh.entrypoints.worker.loop import Worker
+from ordermesh.entrypoints.worker.loop import ReoptimiseSchedule, Worker
 from ordermesh.services.access import ensure_bootstrap_key
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         if settings.bootstrap_admin_key and ensure_bootstrap_key(runtime.context, settings.bootstrap_admin_key):
             log.info("created the bootstrap admin API key")
-        worker = Worker(runtime.context, runtime.publishers) if settings.embedded_worker else None
+        schedule = ReoptimiseSchedule.from_settings(settings)
+        worker = (
+            Worker(runtime.context, runtime.publishers, reoptimisation=schedule) if settings.embedded_worker else None
+        )
         if worker:
             worker.start_in_thread()
         try:
@@ -73,7 +76,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.context = runtime.context
     app.state.keys = KeyCache()
     problems.install(app)
-    for module in (health, catalog, inventory, orders, fulfillment, events):
+    for error, handler in sourcing.EXCEPTION_HANDLERS:
+        app.add_exception_handler(error, handler)
+    for module in (health, catalog, inventory, orders, fulfillment, events, sourcing):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -1,28 +1,51 @@
-"""`ordermesh`: serve the API, run the worker, migrate, load demo data, issue API keys."""
+"""`ordermesh`: serve the API, run the worker, migrate, load demo data, issue API keys, manage sourcing rules."""
 
 from __future__ import annotations
 
+import getpass
+import json
 import logging
 import signal
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+import yaml  # type: ignore[import-untyped]  # no stubs in the dev dependencies (types-PyYAML)
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from ordermesh.adapters.db.migrate import is_empty, upgrade
 from ordermesh.bootstrap import build
 from ordermesh.config import Settings
-from ordermesh.domain.access import Role
+from ordermesh.domain.access import Principal, Role
+from ordermesh.domain.errors import DomainError
+from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
+from ordermesh.domain.sourcing.rules import RuleSetInvalid
+from ordermesh.entrypoints.api.schemas.sourcing import MalformedDocument, load_document
 from ordermesh.entrypoints.cli import serving
-from ordermesh.entrypoints.worker.loop import Worker
+from ordermesh.entrypoints.worker.loop import ReoptimiseSchedule, Worker
+from ordermesh.services import sourcing
 from ordermesh.services.access import create_api_key
+from ordermesh.services.context import AppContext
+from ordermesh.services.ports import RuleSetRecord
 
 app = typer.Typer(help="Ordermesh — an API-first order management system.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 apikey_app = typer.Typer(help="API keys.", no_args_is_help=True)
+rules_app = typer.Typer(
+    help="Sourcing rule sets: validate, create, compare, activate, roll back. "
+    "Running API processes pick up an activation within seconds.",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(rules_app, name="rules")
 console = Console(stderr=True)
+out = Console(highlight=False)  # what a command answers goes to stdout, progress and errors to stderr
 
 
 def _logging(level: str) -> None:
@@ -58,7 +81,7 @@ def worker() -> None:
     settings = Settings()
     _logging(settings.log_level)
     runtime = build(settings)
-    loop = Worker(runtime.context, runtime.publishers)
+    loop = Worker(runtime.context, runtime.publishers, reoptimisation=ReoptimiseSchedule.from_settings(settings))
     signal.signal(signal.SIGTERM, lambda *_: loop.stop())
     console.print("worker running; Ctrl+C to stop")
     try:
@@ -106,6 +129,181 @@ def apikey_create(
         runtime.close()
     console.print(f"created key {record.id} ({record.role}) — store it now, it is not shown again:")
     typer.echo(plain)
+
+
+# --- sourcing rule sets ------------------------------------------------------------------------------------
+
+RuleSetFile = Annotated[
+    Path,
+    typer.Argument(
+        help="A rule-set document: .json is read as JSON, anything else as YAML", exists=True, dir_okay=False
+    ),
+]
+
+
+def _cli_actor() -> Principal:
+    """Who the audit log names for a change made from the command line."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown user"
+    return Principal("cli", f"cli ({user})", Role.ADMIN)
+
+
+@contextmanager
+def _rule_sets() -> Iterator[AppContext]:
+    """The services on the configured database; domain errors end the command with exit code 1."""
+    settings = Settings()
+    upgrade(settings.database_url)
+    runtime = build(settings)
+    try:
+        yield runtime.context
+    except RuleSetInvalid as exc:
+        for path, message in exc.problems:
+            typer.echo(f"{path or '(document)'}: {message}")
+        console.print(f"{len(exc.problems)} problem(s)", style="red")
+        raise typer.Exit(1) from None
+    except DomainError as exc:
+        console.print(Text(f"error: {exc.detail}"), style="red")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+
+
+def _document(path: Path) -> Any:
+    try:
+        return load_document(path.read_bytes(), "json" if path.suffix.lower() == ".json" else "yaml")
+    except MalformedDocument as exc:
+        console.print(Text(f"{path}: {str(exc).replace('the body', 'the file')}"), style="red")
+        raise typer.Exit(1) from None
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def _label(record: RuleSetRecord) -> str:
+    return f"{record.name} v{record.version} ({record.id})"
+
+
+@rules_app.command("validate")
+def rules_validate(file: RuleSetFile) -> None:
+    """Check a document against the vocabulary and this network's locations; print every problem (exit code 1)."""
+    document = _document(file)
+    with _rule_sets() as ctx:
+        parsed = ctx.read(lambda uow: sourcing.validate_document(uow, document))
+    names = ", ".join(rule.name for rule in parsed.rules) or "none"
+    levels = ", ".join(card.service_level for card in parsed.costs.rate_cards)
+    typer.echo(f"valid: {parsed.name}, {len(parsed.rules)} rule(s): {names}; rate cards for {levels}")
+
+
+@rules_app.command("create")
+def rules_create(
+    file: RuleSetFile, note: Annotated[str | None, typer.Option(help="Why this version exists")] = None
+) -> None:
+    """Store a document as the next draft version of its name and print the new id."""
+    document = _document(file)
+    with _rule_sets() as ctx:
+        record = sourcing.create_rule_set(ctx, _cli_actor(), document, note)
+    console.print(Text(f"created draft {_label(record)}"))
+    typer.echo(record.id)
+
+
+@rules_app.command("list")
+def rules_list(
+    name: Annotated[str | None, typer.Option(help="Only versions of this rule set")] = None,
+    status: Annotated[str | None, typer.Option(help="draft, active or archived")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+) -> None:
+    """Rule-set versions, newest first."""
+    if status is not None and status not in (sourcing.DRAFT, sourcing.ACTIVE, sourcing.ARCHIVED):
+        raise typer.BadParameter("one of draft, active, archived", param_hint="--status")
+    with _rule_sets() as ctx:
+        page = sourcing.list_rule_sets(ctx, name=name, status=status, after=None, limit=limit)
+        active = sourcing.active_rule_set(ctx)
+    table = Table("id", "name", "version", "status", "created", "by", "note")
+    for record in page.rows:
+        style = "bold green" if record.status == sourcing.ACTIVE else None
+        cells = (record.id, record.name, str(record.version), record.status, _when(record.created_at))
+        table.add_row(*(Text(cell) for cell in (*cells, record.created_by, record.note or "")), style=style)
+    out.print(table)
+    if active is None:
+        typer.echo("active: the built-in default (no rule set activated yet)")
+    if page.next_cursor:
+        console.print(f"more than {limit}; use --limit")
+
+
+@rules_app.command("show")
+def rules_show(
+    rule_set_id: Annotated[str, typer.Argument(help="A rule-set id, or 'active'")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the document as JSON instead of YAML")] = False,
+) -> None:
+    """A version's status and history (on stderr), then its document (on stdout, ready to edit and create)."""
+    with _rule_sets() as ctx:
+        record = sourcing.active_rule_set(ctx) if rule_set_id == "active" else sourcing.get_rule_set(ctx, rule_set_id)
+    if record is None:
+        facts = [("name", "default"), ("status", "active (built in: no rule set activated yet)")]
+        document: dict[str, Any] = DEFAULT_RULE_SET
+    else:
+        facts = [
+            ("id", record.id),
+            ("name", record.name),
+            ("version", str(record.version)),
+            ("status", record.status),
+            ("created", f"{_when(record.created_at)} by {record.created_by}"),
+            ("activated", _when(record.activated_at)),
+            ("archived", _when(record.archived_at)),
+            ("note", record.note or ""),
+        ]
+        document = record.document
+    table = Table(show_header=False, box=None)
+    for key, value in facts:
+        if value:
+            table.add_row(Text(key, style="bold"), Text(value))
+    console.print(table)
+    text = json.dumps(document, indent=2) if as_json else yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    typer.echo(text.rstrip())
+
+
+@rules_app.command("diff")
+def rules_diff(
+    rule_set_id: Annotated[str, typer.Argument(help="The version to compare")],
+    against: Annotated[str | None, typer.Option(help="The version to compare with (default: the active one)")] = None,
+) -> None:
+    """Every changed path from another version (default: the active one, or the built-in default) to this one."""
+    with _rule_sets() as ctx:
+        result = sourcing.diff_rule_sets(ctx, rule_set_id, against)
+    base, target = result["from"], result["to"]
+    base_name = "the built-in default" if base.get("built_in") else f"{base['name']} v{base['version']} ({base['id']})"
+    typer.echo(f"from {base_name} to {target['name']} v{target['version']} ({target['id']})")
+    if not result["changes"]:
+        typer.echo("no changes")
+        return
+    table = Table("path", "change", "before", "after")
+    for change in result["changes"]:
+        values = (_compact(change, "before"), _compact(change, "after"))
+        table.add_row(Text(change["path"]), Text(change["change"]), *(Text(value) for value in values))
+    out.print(table)
+
+
+def _compact(change: dict[str, Any], side: str) -> str:
+    return json.dumps(change[side], separators=(",", ":")) if side in change else ""
+
+
+@rules_app.command("activate")
+def rules_activate(rule_set_id: str) -> None:
+    """Make a version the one new orders are sourced under; the active one is archived."""
+    with _rule_sets() as ctx:
+        record = sourcing.activate(ctx, _cli_actor(), rule_set_id)
+    typer.echo(f"active: {_label(record)}")
+
+
+@rules_app.command("rollback")
+def rules_rollback() -> None:
+    """Re-activate the version that was active before the current one."""
+    with _rule_sets() as ctx:
+        record = sourcing.roll_back(ctx, _cli_actor())
+    typer.echo(f"rolled back; active: {_label(record)}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from ordermesh.config import Settings
 from ordermesh.domain.access import SYSTEM
 from ordermesh.services.context import AppContext
 from ordermesh.services.relay import RELAY_BATCH, EventPublisher, relay_once, sweep_backorders
@@ -21,6 +22,14 @@ class ReoptimiseSchedule:
     every_seconds: float = 300.0  # 0: never
     release_delay: timedelta = timedelta(minutes=15)
     min_saving: float = 0.50
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReoptimiseSchedule:
+        return cls(
+            every_seconds=settings.reoptimise_every_seconds,
+            release_delay=timedelta(seconds=settings.release_delay_seconds),
+            min_saving=settings.reoptimise_min_saving,
+        )
 
 
 class Worker:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from ordermesh.domain.errors import NotFound
-from ordermesh.entrypoints.api.schemas.catalog import ItemIn, ItemOut, LocationIn, LocationOut
+from ordermesh.entrypoints.api.schemas.catalog import ItemIn, ItemOut, LocationIn, LocationOut, SourcingProfileIn
 from ordermesh.entrypoints.api.schemas.common import PageOut
 from ordermesh.entrypoints.api.security import CatalogManager, Ctx, Reader
 from ordermesh.services import catalog
@@ -39,7 +39,7 @@ def get_item(sku: str, ctx: Ctx, _: Reader) -> ItemOut:
 
 @router.post("/locations", status_code=201)
 def create_location(body: LocationIn, ctx: Ctx, actor: CatalogManager, response: Response) -> LocationOut:
-    location = catalog.create_location(ctx, command=body.command(), actor=actor)
+    location = catalog.create_location(ctx, command=body.command(), actor=actor, profile=body.profile())
     response.headers["Location"] = f"/v1/locations/{location.code}"
     return LocationOut.of(location)
 
@@ -56,3 +56,9 @@ def get_location(code: str, ctx: Ctx, _: Reader) -> LocationOut:
     if location is None:
         raise NotFound("location", code)
     return LocationOut.of(location)
+
+
+@router.patch("/locations/{code}/sourcing")
+def change_sourcing_profile(code: str, body: SourcingProfileIn, ctx: Ctx, actor: CatalogManager) -> LocationOut:
+    """Change how sourcing sees a location: only the fields sent change (null capacity: unlimited)."""
+    return LocationOut.of(catalog.change_sourcing_profile(ctx, code=code, changes=body.changes(), actor=actor))

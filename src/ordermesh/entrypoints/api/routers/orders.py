@@ -6,12 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
+from ordermesh.domain.errors import NotFound
 from ordermesh.domain.orders import OrderStatus
 from ordermesh.entrypoints.api.schemas.common import PageOut
 from ordermesh.entrypoints.api.schemas.orders import CancelIn, HoldIn, OrderIn, OrderOut
+from ordermesh.entrypoints.api.schemas.sourcing import DecisionOut, OrderSourcingOut
 from ordermesh.entrypoints.api.security import Capturer, Ctx, OrderManager, Reader
 from ordermesh.services import orders, queries
-from ordermesh.services.ports import OrderFilter
+from ordermesh.services.ports import Decision, OrderFilter, UnitOfWork
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)]
@@ -48,6 +50,23 @@ def list_orders(
 @router.get("/{order_id}")
 def get_order(order_id: str, ctx: Ctx, _: Reader) -> OrderOut:
     return OrderOut.of(queries.get_order(ctx, order_id))
+
+
+@router.get("/{order_id}/sourcing")
+def sourcing_decisions(
+    order_id: str, ctx: Ctx, _: Reader, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> OrderSourcingOut:
+    """Why the order's units went where they did: its stored sourcing decisions, newest first."""
+
+    def decisions(uow: UnitOfWork) -> list[Decision] | None:
+        if uow.orders.get(order_id) is None:
+            return None
+        return uow.decisions.for_order(order_id, limit=limit)
+
+    found = ctx.read(decisions)
+    if found is None:
+        raise NotFound("order", order_id)
+    return OrderSourcingOut(order_id=order_id, decisions=[DecisionOut.of(d) for d in found])
 
 
 @router.post("/{order_id}/hold")

@@ -1,0 +1,109 @@
+"""Decision speed of the sourcing engine in memory: orders of 1 to 10 lines over 50 and 500 candidate locations.
+
+Each decision is a full `SourcingEngine.plan` under the built-in default rule set, explanation and runner-up
+included, on a synthetic US network (locations spread over the lower 48, stock drawn per SKU so that some
+orders fit one location and others must split). Reports decisions/s and latency percentiles per setup.
+
+    .venv/bin/python benchmarks/sourcing/decisions.py --candidates 50,500 --orders 2000 --seed 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+
+from ordermesh.domain.geo import GeoPoint
+from ordermesh.domain.orders import DeliveryMethod
+from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
+from ordermesh.domain.sourcing.engine import SourcingEngine
+from ordermesh.domain.sourcing.model import Candidate, LineDemand, SourcingRequest
+from ordermesh.domain.sourcing.rules import parse_rule_set
+
+NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+TYPES = ("warehouse",) * 3 + ("store",) * 6 + ("3pl",)
+
+
+def network(rng: random.Random, size: int, skus: list[str]) -> list[Candidate]:
+    """`size` locations; each stocks a random third of the SKUs."""
+    found = []
+    for index in range(size):
+        point = GeoPoint(rng.uniform(26.0, 48.0), rng.uniform(-122.0, -71.0))
+        stocked = rng.sample(skus, k=len(skus) // 3)
+        available = {sku: rng.randint(1, 12) for sku in stocked}
+        found.append(Candidate(f"L{index:04}", point, available, type=rng.choice(TYPES), timezone="America/New_York"))
+    return found
+
+
+def order(rng: random.Random, number: int, skus: list[str]) -> SourcingRequest:
+    size = rng.randint(1, 10)
+    lines = tuple(
+        LineDemand(f"l{i}", sku, rng.randint(1, 3), unit_price=rng.uniform(5, 80), weight_grams=rng.randint(100, 1500))
+        for i, sku in enumerate(rng.sample(skus, k=size))
+    )
+    destination = GeoPoint(rng.uniform(26.0, 48.0), rng.uniform(-122.0, -71.0))
+    return SourcingRequest(
+        f"ord_{number}", lines, DeliveryMethod.SHIP, destination, country="US", placed_at=NOW, now=NOW
+    )
+
+
+def run(candidates: int, orders: int, seed: int, explain: bool) -> dict[str, float]:
+    rng = random.Random(seed)
+    skus = [f"SKU{i:04}" for i in range(200)]
+    places = network(rng, candidates, skus)
+    requests = [order(rng, n, skus) for n in range(orders)]
+    engine = SourcingEngine(parse_rule_set(DEFAULT_RULE_SET), explain=explain)
+    for request in requests[:20]:  # warm up (imports, solver instance)
+        engine.plan(request, [c for c in places if any(c.available.get(s, 0) for s in request.skus)])
+    latencies: list[float] = []
+    methods: dict[str, int] = {}
+    started = time.perf_counter()
+    for request in requests:
+        t0 = time.perf_counter()
+        # the database hands the engine only locations holding at least one of the order's SKUs
+        usable = [c for c in places if any(c.available.get(s, 0) for s in request.skus)]
+        plan = engine.plan(request, usable)
+        latencies.append(time.perf_counter() - t0)
+        if plan.explanation is not None:
+            method = plan.explanation["chosen"]["method"]
+            methods[method] = methods.get(method, 0) + 1
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "candidates": candidates,
+        "orders": orders,
+        "per_second": orders / elapsed,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "max_ms": latencies[-1] * 1000,
+        "mean_ms": statistics.fmean(latencies) * 1000,
+        **{f"method_{k}": v for k, v in sorted(methods.items())},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--candidates", default="50,500")
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-explain", action="store_true", help="skip explanations and the runner-up")
+    args = parser.parse_args()
+    print(f"python {platform.python_version()}, {platform.machine()}, seed {args.seed}", file=sys.stderr)
+    print("| candidates | orders | decisions/s | p50 ms | p99 ms | max ms | plans by method |")
+    print("|---|---|---|---|---|---|---|")
+    for size in (int(v) for v in args.candidates.split(",")):
+        r = run(size, args.orders, args.seed, explain=not args.no_explain)
+        methods = ", ".join(f"{k[7:]} {int(v)}" for k, v in r.items() if k.startswith("method_"))
+        print(
+            f"| {size} | {args.orders} | {r['per_second']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+            f"{r['max_ms']:.1f} | {methods} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
