@@ -39,6 +39,9 @@ from ordermesh.domain.sourcing.rules import (
     Strategy,
 )
 
+# A deterministic engine stops on nodes, not time; this is only a guard against a runaway model.
+DETERMINISTIC_SECONDS = 30.0
+
 
 @dataclass(frozen=True)
 class Route:
@@ -82,16 +85,20 @@ class SourcingEngine:
         rule_set_ref: Mapping[str, Any] | None = None,
         opportunity: Mapping[tuple[str, str], float] | None = None,
         explain: bool = True,
+        deterministic: bool = False,
     ) -> None:
+        """`deterministic`: bound the exact search by its node count only, never by the clock, so the same
+        orders give the same plans on any machine (the sandbox); decisions may then take longer."""
         self.rules = rule_set
         self.ref = dict(rule_set_ref or {"name": rule_set.name})
         self.opportunity = opportunity or {}
         self.explain = explain
+        self.deterministic = deterministic
 
     def plan(self, request: SourcingRequest, candidates: Sequence[Candidate]) -> AllocationPlan:
         ready = self._prepare(request, candidates)
         problem, strategy = ready.problem, ready.strategy
-        budget = Budget(seconds=(strategy.time_budget_ms or 50.0) / 1000.0)
+        budget = self._budget(strategy)
         solution = solve(problem, budget)
         allocations, backordered = _allocations(request, problem, solution)
         explanation = None
@@ -113,6 +120,11 @@ class SourcingEngine:
         return AllocationPlan(
             allocations, backordered, unfillable=strategy.unfillable or "backorder", explanation=explanation
         )
+
+    def _budget(self, strategy: Strategy) -> Budget:
+        if self.deterministic:
+            return Budget(seconds=DETERMINISTIC_SECONDS, nodes=Budget().nodes)
+        return Budget(seconds=(strategy.time_budget_ms or 50.0) / 1000.0)
 
     def cost_of(
         self, request: SourcingRequest, candidates: Sequence[Candidate], allocations: Sequence[Allocation]
