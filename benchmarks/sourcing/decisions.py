@@ -1,10 +1,16 @@
 """Decision speed of the sourcing engine in memory: orders of 1 to 10 lines over 50 and 500 candidate locations.
 
 Each decision is a full `SourcingEngine.plan` under the built-in default rule set, explanation and runner-up
-included, on a synthetic US network (locations spread over the lower 48, stock drawn per SKU so that some
-orders fit one location and others must split). Reports decisions/s and latency percentiles per setup.
+included, on a synthetic US network (locations spread over the lower 48). Two networks:
 
-    .venv/bin/python benchmarks/sourcing/decisions.py --candidates 50,500 --orders 2000 --seed 7
+- `retail`: one location in ten is a warehouse carrying 95% of the SKUs in depth, one in ten a 3PL carrying
+  60%, the rest stores carrying 30% a few units deep — most orders fit one warehouse, some split;
+- `sparse`: every location carries a random third of the SKUs, so most multi-line orders must split over
+  several locations (a set-cover problem: the hard case for the exact search).
+
+Reports decisions/s and latency percentiles per setup.
+
+    .venv/bin/python benchmarks/sourcing/decisions.py --candidates 50,500 --orders 2000 --networks retail,sparse
 """
 
 from __future__ import annotations
@@ -28,14 +34,22 @@ NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 TYPES = ("warehouse",) * 3 + ("store",) * 6 + ("3pl",)
 
 
-def network(rng: random.Random, size: int, skus: list[str]) -> list[Candidate]:
-    """`size` locations; each stocks a random third of the SKUs."""
+def network(rng: random.Random, size: int, skus: list[str], kind: str = "retail") -> list[Candidate]:
+    """`size` locations of the given kind of network (see the module docstring)."""
     found = []
     for index in range(size):
         point = GeoPoint(rng.uniform(26.0, 48.0), rng.uniform(-122.0, -71.0))
-        stocked = rng.sample(skus, k=len(skus) // 3)
-        available = {sku: rng.randint(1, 12) for sku in stocked}
-        found.append(Candidate(f"L{index:04}", point, available, type=rng.choice(TYPES), timezone="America/New_York"))
+        if kind == "sparse":
+            location_type = rng.choice(TYPES)
+            stocked = rng.sample(skus, k=len(skus) // 3)
+            available = {sku: rng.randint(1, 12) for sku in stocked}
+        else:
+            location_type = "warehouse" if index % 10 == 0 else "3pl" if index % 10 == 1 else "store"
+            share, depth = {"warehouse": (0.95, 200), "3pl": (0.6, 50), "store": (0.3, 4)}[location_type]
+            stocked = rng.sample(skus, k=int(len(skus) * share))
+            available = {sku: rng.randint(1, depth) for sku in stocked}
+        code = f"L{index:04}"
+        found.append(Candidate(code, point, available, type=location_type, timezone="America/New_York"))
     return found
 
 
@@ -51,10 +65,10 @@ def order(rng: random.Random, number: int, skus: list[str]) -> SourcingRequest:
     )
 
 
-def run(candidates: int, orders: int, seed: int, explain: bool) -> dict[str, float]:
+def run(candidates: int, orders: int, seed: int, explain: bool, kind: str) -> dict[str, float]:
     rng = random.Random(seed)
     skus = [f"SKU{i:04}" for i in range(200)]
-    places = network(rng, candidates, skus)
+    places = network(rng, candidates, skus, kind)
     requests = [order(rng, n, skus) for n in range(orders)]
     engine = SourcingEngine(parse_rule_set(DEFAULT_RULE_SET), explain=explain)
     for request in requests[:20]:  # warm up (imports, solver instance)
@@ -90,19 +104,21 @@ def main() -> None:
     parser.add_argument("--candidates", default="50,500")
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--networks", default="retail,sparse")
     parser.add_argument("--no-explain", action="store_true", help="skip explanations and the runner-up")
     args = parser.parse_args()
     print(f"python {platform.python_version()}, {platform.machine()}, seed {args.seed}", file=sys.stderr)
-    print("| candidates | orders | decisions/s | p50 ms | p99 ms | max ms | plans by method |")
-    print("|---|---|---|---|---|---|---|")
-    for size in (int(v) for v in args.candidates.split(",")):
-        r = run(size, args.orders, args.seed, explain=not args.no_explain)
-        methods = ", ".join(f"{k[7:]} {int(v)}" for k, v in r.items() if k.startswith("method_"))
-        print(
-            f"| {size} | {args.orders} | {r['per_second']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-            f"{r['max_ms']:.1f} | {methods} |",
-            flush=True,
-        )
+    print("| network | candidates | orders | decisions/s | p50 ms | p99 ms | max ms | plans by method |")
+    print("|---|---|---|---|---|---|---|---|")
+    for kind in args.networks.split(","):
+        for size in (int(v) for v in args.candidates.split(",")):
+            r = run(size, args.orders, args.seed, explain=not args.no_explain, kind=kind)
+            methods = ", ".join(f"{k[7:]} {int(v)}" for k, v in r.items() if k.startswith("method_"))
+            print(
+                f"| {kind} | {size} | {args.orders} | {r['per_second']:.0f} | {r['p50_ms']:.2f} | "
+                f"{r['p99_ms']:.2f} | {r['max_ms']:.1f} | {methods} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

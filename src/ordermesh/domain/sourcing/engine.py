@@ -103,7 +103,7 @@ class SourcingEngine:
         allocations, backordered = _allocations(request, problem, solution)
         explanation = None
         if self.explain:
-            second = runner_up(problem, solution, budget) if solution.take else None
+            second = runner_up(problem, solution) if solution.take else None
             explanation = self._explanation(
                 request,
                 ready.rule_name,
@@ -161,7 +161,9 @@ class SourcingEngine:
         eliminated: list[_Elimination] = []
         routes: dict[str, Route] = {}
         eligible: list[Candidate] = []
-        for candidate in candidates:
+        # Plans must not depend on the order the candidates come in: equally cheap plans are told apart
+        # by their locations' codes.
+        for candidate in sorted(candidates, key=lambda c: c.location):
             route = self._route(request, candidate, card, now, pickup=pickup)
             routes[candidate.location] = route
             reason = self._order_elimination(request, candidate, route, locations, rule_name, now, pickup=pickup)
@@ -373,6 +375,7 @@ class SourcingEngine:
         eligible: Sequence[Candidate],
         now: datetime,
     ) -> dict[str, Any]:
+        eligible_codes = {c.location for c in eligible}
         currency = self.rules.costs.currency
         chosen = self._plan_view(request, problem, solution)
         other = self._plan_view(request, problem, second) if second is not None else None
@@ -407,7 +410,7 @@ class SourcingEngine:
                     "promised_on": _iso(routes[c.location].promised_on),
                     "days_late": routes[c.location].days_late,
                     "available": {sku: c.available.get(sku, 0) for sku in request.skus},
-                    "eligible": c in eligible,
+                    "eligible": c.location in eligible_codes,
                 }
                 for c in sorted(candidates, key=lambda c: (routes[c.location].distance_km or math.inf, c.location))
             ],

@@ -17,17 +17,20 @@ value per shipment when the order is split.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import highspy
 import numpy as np
 
 INF = math.inf
+MONEY_GAP = 0.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +71,22 @@ class Problem:
 
     def usable(self, n: int, s: int) -> int:
         """Units of need n that source s could supply on its own."""
-        source = self.sources[s]
-        if n not in source.unit_cost:
-            return 0
-        return min(self.needs[n].quantity, source.stock.get(self.needs[n].sku, 0))
+        return self._usable[s][n]
+
+    @cached_property
+    def singles(self) -> list[Solution]:
+        """Every source that supplies the whole order on its own, as a plan (computed once)."""
+        return _full_singles(self)
+
+    @cached_property
+    def _usable(self) -> list[list[int]]:
+        return [
+            [
+                min(need.quantity, source.stock.get(need.sku, 0)) if n in source.unit_cost else 0
+                for n, need in enumerate(self.needs)
+            ]
+            for source in self.sources
+        ]
 
 
 Take = tuple[tuple[int, int, int], ...]  # (need index, source index, units), sorted
@@ -112,7 +127,7 @@ class Breakdown:
 class Solution:
     take: Take
     breakdown: Breakdown
-    method: str  # "single" (fast path), "milp", "greedy", "none"
+    method: str  # "single" (fast path), "bound" (no source can beat the incumbent), "milp", "greedy", "none"
     optimal: bool
 
     @property
@@ -214,36 +229,166 @@ def solve(problem: Problem, budget: Budget = Budget()) -> Solution:
         return _solution(problem, (), "none", optimal=True)
     single = _best_single(problem)
     alone = any(need.alone for need in problem.needs)
-    if single is not None and not alone and single.cost <= _lower_bound_other(problem, single) + 1e-9:
+    views = (_Bounds(problem, sloped=False), _Bounds(problem, sloped=True))
+    if single is not None and not alone and single.cost <= _lower_bound_other(problem, views) + 1e-9:
         return single
     greedy = _greedy(problem)
-    milp = _milp(problem, budget, incumbent=greedy)
-    if milp is not None and milp.optimal:
+    incumbent = min((x for x in (greedy, single) if x is not None), key=lambda x: (round(x.cost, 6), _rank(x.method)))
+    keep = _worth_keeping(problem, incumbent.cost, views)
+    if not keep:  # no source can take part in a cheaper plan: the incumbent is optimal
+        return Solution(incumbent.take, incumbent.breakdown, "bound", optimal=True)
+    reduced, original = _restricted(problem, keep)
+    milp = _milp(reduced, budget)
+    if milp is not None:
+        take = tuple(sorted((n, original[s], units) for n, s, units in milp.take))
+        milp = _solution(problem, take, "milp", optimal=milp.optimal)
+    if milp is not None and milp.cost < incumbent.cost - 1e-9:
         return milp
-    found = [s for s in (milp, greedy, single) if s is not None]
-    best = min(found, key=lambda s: (round(s.cost, 6), _rank(s.method)))
-    return Solution(best.take, best.breakdown, best.method, optimal=False)
+    if milp is not None and milp.optimal:  # the exact search proved the incumbent optimal
+        return Solution(incumbent.take, incumbent.breakdown, "milp", optimal=True)
+    return Solution(incumbent.take, incumbent.breakdown, incumbent.method, optimal=False)
 
 
-def runner_up(problem: Problem, chosen: Solution, budget: Budget = Budget()) -> Solution | None:
-    """The best plan that ships from a different set of sources than the chosen one (None if there is none)."""
+def _worth_keeping(problem: Problem, incumbent: float, views: tuple[_Bounds, _Bounds]) -> list[int]:
+    """Sources that could take part in a plan cheaper than the incumbent (for the others, their own
+    shipment plus the least the rest of the order costs already reaches it)."""
+    if any(need.alone for need in problem.needs):
+        return [s for s in range(len(problem.sources)) if any(problem.usable(n, s) for n in range(len(problem.needs)))]
+    keep: list[int] = []
+    for s in views[0].usable:
+        least = max(min(b.only(s), b.fixed[s] + b.other_fixed(s) + problem.split_cost + b.rest) for b in views)
+        if least < incumbent - 1e-9:
+            keep.append(s)
+    return keep
+
+
+class _Bounds:
+    """Lower bounds on plans: each shipment from s costs at least `fixed[s]` (its package cost plus the
+    intercept of a line under its tier prices) and each unit of need n from s at least its unit cost plus
+    the line's slope times its weight; a unit left unfilled costs its unfilled cost."""
+
+    def __init__(self, problem: Problem, *, sloped: bool) -> None:
+        self.problem = problem
+        needs = problem.needs
+        total = sum(need.quantity * need.unit_weight for need in needs)
+        self.usable: list[int] = []
+        self.fixed: dict[int, float] = {}
+        self.unit: dict[int, list[float]] = {}  # per source: per need, least cost of one unit (inf: not eligible)
+        for s, src in enumerate(problem.sources):
+            served = [n for n in range(len(needs)) if problem.usable(n, s)]
+            if not served:
+                continue
+            lightest = min(needs[n].unit_weight for n in served)
+            heaviest = sum(needs[n].unit_weight * problem.usable(n, s) for n in served)
+            if sloped:
+                intercept, slope = _line_under(src.tiers, lightest, max(heaviest, lightest), min(total, heaviest))
+            else:  # every shipment weighs at least its lightest unit
+                intercept, slope = src.tier_price(lightest), 0.0
+            self.usable.append(s)
+            self.fixed[s] = src.package_cost + intercept
+            self.unit[s] = [
+                src.unit_cost[n] + slope * needs[n].unit_weight if n in served else INF for n in range(len(needs))
+            ]
+        self.best = [
+            min(min((self.unit[s][n] for s in self.usable), default=INF), need.unfilled_cost)
+            for n, need in enumerate(needs)
+        ]
+        self.rest = sum(need.quantity * b for need, b in zip(needs, self.best, strict=True))
+        self._cheapest = sorted((f, t) for t, f in self.fixed.items())[:2]
+        self._two = [f for f, _ in self._cheapest]
+
+    def only(self, s: int) -> float:
+        """Least cost of a plan shipping from s alone (possibly leaving units unfilled)."""
+        needs = self.problem.needs
+        return self.fixed[s] + sum(
+            need.quantity * min(c, need.unfilled_cost) for need, c in zip(needs, self.unit[s], strict=True)
+        )
+
+    def only_partial(self, s: int) -> float:
+        """Least cost of a plan shipping from s alone that leaves at least one unit unfilled."""
+        needs = self.problem.needs
+        own = self.unit[s]
+        cost = self.only(s)
+        if all(c <= need.unfilled_cost for c, need in zip(own, needs, strict=True)):
+            cost += min(need.unfilled_cost - c for need, c in zip(needs, own, strict=True))
+        return cost
+
+    def other_fixed(self, s: int) -> float:
+        """The least fixed cost of a shipment from another source than s."""
+        for value, t in self._cheapest:
+            if t != s:
+                return value
+        return INF
+
+    def split(self) -> float:
+        """Least cost of a plan with two or more shipments."""
+        if len(self._two) < 2:
+            return INF
+        return self.rest + self._two[0] + self._two[1] + self.problem.split_cost
+
+
+def _line_under(
+    tiers: tuple[tuple[float, float], ...], lightest: float, heaviest: float, at: float
+) -> tuple[float, float]:
+    """(intercept, slope >= 0) of a line under the tier prices for weights in [lightest, heaviest], touching
+    their lower convex hull near `at`. Within a tier the price is flat, so the line only has to pass under
+    each tier's heaviest point."""
+    if not tiers:
+        return 0.0, 0.0
+    corners: list[tuple[float, float]] = []
+    low = 0.0
+    for limit, price in tiers:
+        if limit >= lightest and low < heaviest:
+            corners.append((min(limit, heaviest), price))
+        low = limit
+    if len(corners) < 2:
+        return (corners[0][1] if corners else tiers[-1][1]), 0.0
+    hull: list[tuple[float, float]] = []
+    for point in corners:  # lower convex hull, left to right
+        while len(hull) >= 2 and _cross(hull[-2], hull[-1], point) <= 0:
+            hull.pop()
+        hull.append(point)
+    for (x1, y1), (x2, y2) in itertools.pairwise(hull):
+        if at <= x2 or (x2, y2) == hull[-1]:
+            slope = max(0.0, (y2 - y1) / (x2 - x1)) if x2 > x1 else 0.0
+            return y1 - slope * x1, slope
+    return hull[0][1], 0.0
+
+
+def _cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+
+def _restricted(problem: Problem, keep: list[int]) -> tuple[Problem, dict[int, int]]:
+    sources = tuple(problem.sources[s] for s in keep)
+    return replace(problem, sources=sources), dict(enumerate(keep))
+
+
+def runner_up(problem: Problem, chosen: Solution) -> Solution | None:
+    """The best alternative found that ships from another set of sources (None if nothing else ships).
+
+    Candidates: every other whole-order source, and the greedy plan without each chosen source in turn.
+    It is what a person compares the choice with, found in a fraction of a millisecond; it is not proven
+    to be the second-best plan overall.
+    """
     chosen_set = {s for _, s, _ in chosen.take}
     if not chosen_set:
         return None
-    alternatives: list[Solution] = []
-    singles = [s for s in _full_singles(problem) if {src for _, src, _ in s.take} != chosen_set]
-    if singles:
-        alternatives.append(min(singles, key=lambda s: (round(s.cost, 6), s.take)))
-    milp = _milp(problem, budget, incumbent=None, exclude=chosen_set)
-    if milp is not None:
-        alternatives.append(milp)
-    empty = _solution(problem, (), "none", optimal=True)
-    alternatives.append(empty)
-    return min(alternatives, key=lambda s: (round(s.cost, 6), _rank(s.method)))
+    alternatives = [s for s in problem.singles if {src for _, src, _ in s.take} != chosen_set]
+    for left_out in sorted(chosen_set):
+        keep = [s for s in range(len(problem.sources)) if s != left_out]
+        reduced, original = _restricted(problem, keep)
+        greedy = _greedy(reduced)
+        take = tuple(sorted((n, original[s], units) for n, s, units in greedy.take))
+        if take and {s for _, s, _ in take} != chosen_set:
+            alternatives.append(_solution(problem, take, "greedy", optimal=False))
+    if not alternatives:
+        return None
+    return min(alternatives, key=lambda s: (round(s.cost, 6), _rank(s.method), s.take))
 
 
 def _rank(method: str) -> int:
-    return {"single": 0, "milp": 1, "greedy": 2, "none": 3}[method]
+    return {"single": 0, "bound": 1, "milp": 1, "greedy": 2, "none": 3}[method]
 
 
 def _solution(problem: Problem, take: Take, method: str, *, optimal: bool) -> Solution:
@@ -282,59 +427,23 @@ def _covers(problem: Problem, s: int) -> bool:
 
 
 def _best_single(problem: Problem) -> Solution | None:
-    singles = _full_singles(problem)
+    singles = problem.singles
     if not singles:
         return None
     return min(singles, key=lambda s: (round(s.cost, 9), s.take))
 
 
-def _lower_bound_other(problem: Problem, single: Solution) -> float:
-    """A lower bound on the cost of every plan other than `single` (a whole order from one source).
+def _lower_bound_other(problem: Problem, views: tuple[_Bounds, _Bounds]) -> float:
+    """A lower bound on every plan other than the cheapest whole order from one source (`single`).
 
-    Another plan (a) splits over two or more sources, (b) ships from one other source, (c) ships only
-    part of the order from the same source, or (d) ships nothing. Each unit costs at least the cheapest
-    of its eligible unit costs and its unfilled cost; each shipment at least its package cost plus its
-    lightest tier. If `single` costs no more than this bound, it is optimal.
+    Another plan (a) splits over two or more shipments, (b) ships from one source alone — the whole
+    order from another source costs at least `single`, so it leaves at least one unit unfilled — or
+    (c) ships nothing. If `single` costs no more than this bound, it is optimal.
     """
-
-    def floor(src: Source) -> float:
-        return src.package_cost + (src.tiers[0][1] if src.tiers else 0.0)
-
-    needs = problem.needs
-    chosen = problem.sources[single.take[0][1]]
-    bound = sum(need.quantity * need.unfilled_cost for need in needs)  # (d)
-    cheapest = [
-        min(min((src.unit_cost[n] for src in problem.sources if n in src.unit_cost), default=INF), need.unfilled_cost)
-        for n, need in enumerate(needs)
-    ]
-    floors = sorted(
-        floor(src) for s, src in enumerate(problem.sources) if any(problem.usable(n, s) for n in range(len(needs)))
-    )
-    if len(floors) >= 2:  # (a)
-        bound = min(
-            bound,
-            sum(q.quantity * c for q, c in zip(needs, cheapest, strict=True))
-            + floors[0]
-            + floors[1]
-            + problem.split_cost,
-        )
-    for src in problem.sources:
-        if src is chosen:
-            continue
-        units = sum(need.quantity * min(src.unit_cost.get(n, INF), need.unfilled_cost) for n, need in enumerate(needs))
-        bound = min(bound, floor(src) + units)  # (b)
-    own = [chosen.unit_cost[n] for n in range(len(needs))]
-    if all(c <= need.unfilled_cost for c, need in zip(own, needs, strict=True)):
-        # (c): dropping units never saves unit cost; at least one unit pays its unfilled cost instead
-        units = sum(need.quantity * c for need, c in zip(needs, own, strict=True))
-        bound = min(
-            bound, floor(chosen) + units + min(need.unfilled_cost - c for need, c in zip(needs, own, strict=True))
-        )
-    else:
-        bound = min(
-            bound, floor(chosen) + sum(n.quantity * min(c, n.unfilled_cost) for n, c in zip(needs, own, strict=True))
-        )
-    return bound
+    bound = sum(need.quantity * need.unfilled_cost for need in problem.needs)  # (c)
+    for s in views[0].usable:
+        bound = min(bound, max(b.only_partial(s) for b in views))  # (b)
+    return min(bound, max(b.split() for b in views))  # (a); each view is a valid bound: take the larger
 
 
 # --- greedy -----------------------------------------------------------------------------------------
@@ -427,7 +536,9 @@ def _highs() -> Any:
         solver.setOptionValue("output_flag", False)
         solver.setOptionValue("threads", 1)
         solver.setOptionValue("random_seed", 0)
-        solver.setOptionValue("mip_rel_gap", 1e-9)
+        # Proven optimal to within half a cent (or 0.01%): money is rounded to cents anyway.
+        solver.setOptionValue("mip_abs_gap", MONEY_GAP)
+        solver.setOptionValue("mip_rel_gap", 1e-4)
         _local.highs = solver
     else:
         solver.clearModel()
@@ -455,9 +566,7 @@ class _Model:
             self.rows.append((lower, upper, terms))
 
 
-def _milp(
-    problem: Problem, budget: Budget, *, incumbent: Solution | None, exclude: set[int] | None = None
-) -> Solution | None:
+def _milp(problem: Problem, budget: Budget) -> Solution | None:
     """Solve the MILP; None if it has no feasible solution or the budget found none."""
     started = time.perf_counter()
     m = _Model()
@@ -552,10 +661,6 @@ def _milp(
         for n, s in alone_vars:
             if problem.needs[n].unit_value < problem.min_split_value:
                 m.row(-INF, 1, [(x[(n, s)], 1.0), (split, 1.0)])
-    if exclude is not None:
-        # a different set of opened sources: at least one chosen source closed or another opened
-        terms = [(y[s], -1.0 if s in exclude else 1.0) for s in y]
-        m.row(1 - len([s for s in exclude if s in y]), INF, terms)
     solver = _highs()
     remaining = budget.seconds - (time.perf_counter() - started)
     if remaining <= 0:
@@ -564,8 +669,7 @@ def _milp(
     solver.setOptionValue("time_limit", max(remaining, 1e-3))
     solver.setOptionValue("mip_max_nodes", budget.nodes)
     # No warm start from the greedy plan: handing HiGHS an incumbent made it stop at that incumbent on some
-    # small problems (found by the brute-force property test), so the greedy plan is only a fallback.
-    del incumbent
+    # small problems (found by the brute-force property test); the incumbent is compared afterwards instead.
     solver.run()
     status = solver.getModelStatus()
     if solver.getInfo().primal_solution_status != 2:  # no feasible point
