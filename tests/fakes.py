@@ -35,7 +35,7 @@ from ordermesh.domain.catalog import Capability, Item, Location
 from ordermesh.domain.events import Event
 from ordermesh.domain.fulfillment import FulfillmentOrder
 from ordermesh.domain.geo import GeoPoint
-from ordermesh.domain.inventory import Movement, StockChange, StockLevel
+from ordermesh.domain.inventory import Movement, MovementKind, StockChange, StockLevel
 from ordermesh.domain.orders import Order
 from ordermesh.domain.sourcing import Candidate
 from ordermesh.services.ports import (
@@ -57,8 +57,11 @@ from ordermesh.services.ports import (
     RelayClaim,
     RelayPositions,
     RetryableConflict,
+    RuleSetActivation,
     RuleSetRecord,
     RuleSets,
+    SimulationRun,
+    SimulationRuns,
     SourcingDecisions,
     StockRepository,
     StoredEvent,
@@ -171,8 +174,10 @@ class _Tables:
     api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
     relays: dict[str, str | None] = field(default_factory=dict)
     rule_sets: dict[str, RuleSetRecord] = field(default_factory=dict)
+    activations: list[RuleSetActivation] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     capacity: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    simulations: dict[str, SimulationRun] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def next_id(self, table: str) -> int:
@@ -329,7 +334,7 @@ class FakeLocations:
             location, address=replace(location.address, name=None), capabilities=frozenset(location.capabilities)
         )
 
-    def get(self, code: str) -> Location | None:
+    def get(self, code: str, *, for_update: bool = False) -> Location | None:
         return self._s.tables.locations.get(code)
 
     def save(self, location: Location) -> None:
@@ -492,6 +497,24 @@ class FakeStock:
             if sku in wanted and code in tables.locations
         ]
 
+    def changes_since(self, since: datetime) -> dict[tuple[str, str], tuple[int, int]]:
+        sums: dict[tuple[str, str], tuple[int, int]] = {}
+        for _, m in self._s.tables.movements:
+            if m.at > since:
+                on_hand, reserved = sums.get((m.location, m.sku), (0, 0))
+                sums[(m.location, m.sku)] = (on_hand + m.on_hand_delta, reserved + m.reserved_delta)
+        return sums
+
+    def movements_between(
+        self, start: datetime, end: datetime | None, *, kinds: Sequence[MovementKind]
+    ) -> list[Movement]:
+        rows = [
+            (m.at, row_id, m)
+            for row_id, m in self._s.tables.movements
+            if m.at > start and (end is None or m.at <= end) and m.kind in kinds
+        ]
+        return [m for _, _, m in sorted(rows, key=lambda row: (row[0], row[1]))]
+
 
 # -- orders --------------------------------------------------------------------------------------
 
@@ -606,6 +629,17 @@ class FakeOrders:
             if ln.backordered > 0 and (wanted is None or ln.sku in wanted)
         }
         return sorted(skus)[:limit]
+
+    def placed_between(
+        self, start: datetime, end: datetime, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Order]:
+        rows = sorted(
+            (row for row in self._s.tables.orders.values() if start <= row.order.placed_at < end),
+            key=lambda row: (row.order.placed_at, row.order.id),
+        )
+        if after is not None:
+            rows = [row for row in rows if (row.order.placed_at, row.order.id) > after]
+        return [self._load(row) for row in rows[:limit]]
 
 
 # -- records -------------------------------------------------------------------------------------
@@ -737,25 +771,32 @@ class FakeRuleSets:
     def get(self, rule_set_id: str, *, for_update: bool = False) -> RuleSetRecord | None:
         return self._s.tables.rule_sets.get(rule_set_id)
 
-    def active(self) -> RuleSetRecord | None:
+    def active(self, *, for_update: bool = False) -> RuleSetRecord | None:
         return next((r for r in self._s.tables.rule_sets.values() if r.status == "active"), None)
 
     def last_version(self, name: str) -> int:
         return max((r.version for r in self._s.tables.rule_sets.values() if r.name == name), default=0)
-
-    def last_archived_active(self) -> RuleSetRecord | None:
-        archived = [
-            r for r in self._s.tables.rule_sets.values() if r.status == "archived" and r.activated_at is not None
-        ]
-        return max(archived, key=lambda r: (r.archived_at, r.id), default=None)
 
     def save(self, record: RuleSetRecord) -> None:
         tables = self._s.tables
         if record.status == "active" and any(
             r.status == "active" and r.id != record.id for r in tables.rule_sets.values()
         ):
-            raise self._s.fail(ConstraintViolation("two active rule sets"))
+            raise self._s.fail(DuplicateKey(f"active rule set ({record.name} v{record.version})"))
         tables.rule_sets[record.id] = replace(record, document=_json(record.document))
+
+    def add_activation(self, rule_set_id: str, at: datetime) -> None:
+        tables = self._s.tables
+        tables.activations.append(RuleSetActivation(tables.next_id("activations"), rule_set_id, at))
+
+    def standing_activations(self, *, limit: int) -> list[RuleSetActivation]:
+        return [a for a in reversed(self._s.tables.activations) if a.rolled_back_at is None][:limit]
+
+    def roll_back_activation(self, activation_id: int, at: datetime) -> None:
+        activations = self._s.tables.activations
+        for index, activation in enumerate(activations):
+            if activation.id == activation_id:
+                activations[index] = replace(activation, rolled_back_at=at)
 
     def page(self, *, name: str | None, status: str | None, after: str | None, limit: int) -> Page:
         key = _key(after)
@@ -806,6 +847,30 @@ class FakeCapacity:
             usage[(location, day)] = (max(0, used_orders - orders), max(0, used_units - units))
 
 
+class FakeSimulationRuns:
+    def __init__(self, session: _Session) -> None:
+        self._s = session
+
+    def add(self, run: SimulationRun) -> None:
+        self._s.tables.simulations[run.id] = replace(run, parameters=_json(run.parameters))
+
+    def get(self, run_id: str) -> SimulationRun | None:
+        return self._s.tables.simulations.get(run_id)
+
+    def save(self, run: SimulationRun) -> None:
+        stored = self._s.tables.simulations.get(run.id)
+        if stored is not None:
+            result = _json(run.result) if run.result is not None else None
+            self._s.tables.simulations[run.id] = replace(
+                stored, status=run.status, result=result, finished_at=run.finished_at, error=run.error
+            )
+
+    def page(self, *, after: str | None, limit: int) -> Page:
+        key = _key(after)
+        rows = [r for rid, r in sorted(self._s.tables.simulations.items(), reverse=True) if key is None or rid < key]
+        return _page(rows[: limit + 1], limit, lambda run: run.id)
+
+
 # -- the unit of work ----------------------------------------------------------------------------
 
 
@@ -824,6 +889,7 @@ class FakeUnitOfWork:
     rule_sets: RuleSets
     decisions: SourcingDecisions
     capacity: CapacityLedger
+    simulations: SimulationRuns
 
     def __init__(self, database: FakeDatabase, *, ids: IdFactory, source: str, read_only: bool = False) -> None:
         self._session = _Session(database, read_only=read_only)
@@ -839,6 +905,7 @@ class FakeUnitOfWork:
         self.rule_sets = FakeRuleSets(self._session)
         self.decisions = FakeDecisions(self._session)
         self.capacity = FakeCapacity(self._session)
+        self.simulations = FakeSimulationRuns(self._session)
         self.committed = False
 
     @property

@@ -20,6 +20,7 @@ from ordermesh.adapters.db.records_repo import (
     SqlOutbox,
     SqlRelayPositions,
 )
+from ordermesh.adapters.db.simulation_repo import SqlSimulationRuns
 from ordermesh.adapters.db.sourcing_repo import SqlCapacity, SqlDecisions, SqlRuleSets
 from ordermesh.adapters.db.stock_repo import SqlStock
 from ordermesh.adapters.db.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
@@ -43,6 +44,7 @@ IMPLEMENTATIONS: list[tuple[Any, Any, Any]] = [
     (ports.RuleSets, fakes.FakeRuleSets, SqlRuleSets),
     (ports.SourcingDecisions, fakes.FakeDecisions, SqlDecisions),
     (ports.CapacityLedger, fakes.FakeCapacity, SqlCapacity),
+    (ports.SimulationRuns, fakes.FakeSimulationRuns, SqlSimulationRuns),
     (ports.UnitOfWork, fakes.FakeUnitOfWork, SqlUnitOfWork),
     (ports.UnitOfWorkFactory, fakes.FakeUnitOfWorkFactory, SqlUnitOfWorkFactory),
     (ports.Clock, fakes.FakeClock, SystemClock),
@@ -100,6 +102,7 @@ def test_the_fake_unit_of_work_hands_out_a_repository_for_every_port() -> None:
         "rule_sets": ports.RuleSets,
         "decisions": ports.SourcingDecisions,
         "capacity": ports.CapacityLedger,
+        "simulations": ports.SimulationRuns,
     }
 
     with factory() as uow:

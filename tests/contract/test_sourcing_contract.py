@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from ordermesh.services.ports import Decision, DuplicateKey, RuleSetRecord, UnitOfWorkFactory
+from ordermesh.services.ports import Decision, DuplicateKey, RuleSetRecord, UnitOfWork, UnitOfWorkFactory
 from tests.contract.backends import FakeBackend, SqlBackend
 from tests.contract.builders import T0, committed, minutes, read
 
@@ -34,23 +34,47 @@ class RuleSetsContract:
         with pytest.raises(DuplicateKey):
             committed(uow_factory, lambda uow: uow.rule_sets.add(version("rs_2", 1)))
 
-    def test_activation_archives_and_the_last_archived_active_is_found(self, uow_factory: UnitOfWorkFactory) -> None:
+    def test_activation_archives_the_active_version_and_a_second_active_one_is_refused(
+        self, uow_factory: UnitOfWorkFactory
+    ) -> None:
         first = replace(version("rs_1", 1), status="active", activated_at=minutes(10))
         committed(uow_factory, lambda uow: uow.rule_sets.add(first))
         committed(uow_factory, lambda uow: uow.rule_sets.add(version("rs_2", 2)))
-        committed(uow_factory, lambda uow: uow.rule_sets.add(version("rs_3", 3, status="archived")))  # never active
-
+        committed(uow_factory, lambda uow: uow.rule_sets.add(version("rs_3", 3)))
         archived = replace(first, status="archived", archived_at=minutes(20))
         second = replace(version("rs_2", 2), status="active", activated_at=minutes(20))
 
-        def switch(uow: object) -> None:
-            uow.rule_sets.save(archived)  # type: ignore[attr-defined]
-            uow.rule_sets.save(second)  # type: ignore[attr-defined]
+        def switch(uow: UnitOfWork) -> None:
+            uow.rule_sets.save(archived)
+            uow.rule_sets.save(second)
 
         committed(uow_factory, switch)
 
         assert read(uow_factory, lambda uow: uow.rule_sets.active()) == second
-        assert read(uow_factory, lambda uow: uow.rule_sets.last_archived_active()) == archived
+        assert committed(uow_factory, lambda uow: uow.rule_sets.active(for_update=True)) == second
+        assert read(uow_factory, lambda uow: uow.rule_sets.get("rs_1")) == archived
+        with pytest.raises(DuplicateKey):
+            committed(uow_factory, lambda uow: uow.rule_sets.save(replace(version("rs_3", 3), status="active")))
+        assert read(uow_factory, lambda uow: uow.rule_sets.active()) == second
+
+    def test_standing_activations_come_newest_first_without_the_rolled_back_ones(
+        self, uow_factory: UnitOfWorkFactory
+    ) -> None:
+        for number in range(1, 4):
+            committed(uow_factory, lambda uow, n=number: uow.rule_sets.add(version(f"rs_{n}", n)))
+        for number, rule_set_id in enumerate(("rs_1", "rs_2", "rs_1", "rs_3"), start=1):
+            committed(uow_factory, lambda uow, r=rule_set_id, n=number: uow.rule_sets.add_activation(r, minutes(n)))
+
+        newest = read(uow_factory, lambda uow: uow.rule_sets.standing_activations(limit=2))
+        committed(uow_factory, lambda uow: uow.rule_sets.roll_back_activation(newest[0].id, minutes(9)))
+        after = read(uow_factory, lambda uow: uow.rule_sets.standing_activations(limit=10))
+
+        assert [(a.rule_set_id, a.activated_at, a.rolled_back_at) for a in newest] == [
+            ("rs_3", minutes(4), None),
+            ("rs_1", minutes(3), None),
+        ]
+        assert [a.rule_set_id for a in after] == ["rs_1", "rs_2", "rs_1"]
+        assert read(uow_factory, lambda uow: uow.rule_sets.standing_activations(limit=0)) == []
 
     def test_pages_filter_by_status_newest_first(self, uow_factory: UnitOfWorkFactory) -> None:
         for number in range(1, 5):

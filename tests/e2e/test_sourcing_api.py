@@ -289,6 +289,10 @@ def test_activating_another_version_archives_the_active_one_and_roll_back_restor
 
     assert nothing_yet.status_code == 409
     assert nothing_yet.headers["content-type"] == PROBLEM
+    assert nothing_yet.json()["detail"] == (
+        "rule set history is empty (no version was ever activated; sourcing uses the built-in default); "
+        "cannot roll back"
+    )
     assert rolled_back.status_code == 200, rolled_back.text
     assert (rolled_back.json()["id"], rolled_back.json()["status"]) == (v1["id"], "active")
     assert network.get(f"{RULE_SETS}/{v2['id']}").json()["status"] == "archived"

@@ -8,7 +8,6 @@ import pytest
 
 from ordermesh.domain.catalog import Item
 from ordermesh.domain.geo import GeoPoint
-from ordermesh.domain.sourcing import NearestFewestLocations
 from ordermesh.services.context import AppContext
 from ordermesh.services.ports import DuplicateKey, RetryableConflict, UnitOfWork, UnitOfWorkFactory
 from tests.contract.builders import new_order
@@ -67,7 +66,7 @@ def test_a_commit_after_another_unit_of_work_committed_is_a_retryable_conflict()
 
 def test_an_app_context_runs_a_conflicting_transaction_again() -> None:
     factory = FakeUnitOfWorkFactory()
-    ctx = AppContext(factory, FakeClock(), SequentialIds(), FakeGeocoder(), NearestFewestLocations())
+    ctx = AppContext(factory, FakeClock(), SequentialIds(), FakeGeocoder())
     attempts: list[int] = []
 
     def work(uow: UnitOfWork) -> None:

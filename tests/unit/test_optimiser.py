@@ -43,7 +43,7 @@ def problems(draw: st.DrawFn) -> Problem:
             sku=draw(st.sampled_from(skus)),
             quantity=draw(st.integers(1, 3)),
             unit_value=float(draw(st.integers(0, 40))),
-            unit_weight=float(draw(st.sampled_from([100, 400, 900]))),
+            unit_weight=float(draw(st.sampled_from([0, 100, 400, 900, 2500]))),
             unfilled_cost=float(draw(st.integers(5, 60))),
             alone=draw(st.booleans()) and draw(st.booleans()),
         )

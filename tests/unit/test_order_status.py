@@ -11,12 +11,15 @@ from hypothesis import strategies as st
 from ordermesh.domain.errors import DomainError
 from ordermesh.domain.fulfillment import ACTIVE, HOLDS_STOCK, FulfillmentOrder, FulfillmentStatus, UnitMove
 from ordermesh.domain.orders import Order, OrderStatus
-from ordermesh.domain.sourcing import Candidate, LineDemand, NearestFewestLocations, SourcingRequest
+from ordermesh.domain.sourcing import Candidate, LineDemand, SourcingRequest
+from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
+from ordermesh.domain.sourcing.engine import SourcingEngine
+from ordermesh.domain.sourcing.rules import parse_rule_set
 from tests.unit.builders import CHICAGO, LATER, LOS_ANGELES, NEWARK, NYC, line, order, shipment, sourced
 
 S = FulfillmentStatus
 SKUS = ("TEE", "MUG", "CAP")
-POLICY = NearestFewestLocations()
+POLICY = SourcingEngine(parse_rule_set(DEFAULT_RULE_SET), explain=False, deterministic=True)
 
 # -- one status per bucket picture ---------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ordermesh.domain.access import SYSTEM
-from ordermesh.domain.catalog import Address, Capability, LocationType
+from ordermesh.domain.catalog import Address, Capability, LocationType, SourcingProfile
 from ordermesh.domain.errors import IdempotencyConflict, InvalidInput, QuantityConflict
 from ordermesh.domain.fulfillment import FulfillmentStatus
 from ordermesh.domain.geo import GeoPoint
@@ -26,7 +26,7 @@ from ordermesh.domain.orders import (
     OrderStatus,
     PaymentStatus,
 )
-from ordermesh.domain.sourcing import AllocationPlan, Candidate, NearestFewestLocations, SourcingPolicy, SourcingRequest
+from ordermesh.domain.sourcing import AllocationPlan, Candidate, SourcingPolicy, SourcingRequest
 from ordermesh.services import catalog, fulfillment, inventory, orders
 from ordermesh.services.commands import (
     AdjustStock,
@@ -53,14 +53,17 @@ POSTAL_CODES = {"10016": NYC, "60601": CHICAGO}
 
 
 def context(*, sourcing: SourcingPolicy | None = None) -> AppContext:
-    """An app context on fresh fakes: the clock stands at T0, ids are ord_000001, fo_000001, ..."""
+    """An app context on fresh fakes: the clock stands at T0, ids are ord_000001, fo_000001, ...
+
+    Without a policy, orders are sourced by the engine under the built-in default rule set.
+    """
     ids = SequentialIds()
     return AppContext(
         uow=FakeUnitOfWorkFactory(ids=ids, source="/test"),
         clock=FakeClock(T0),
         ids=ids,
         geocoder=FakeGeocoder(POSTAL_CODES),
-        sourcing=sourcing or NearestFewestLocations(),
+        sourcing=sourcing,
     )
 
 
@@ -503,6 +506,13 @@ SCENARIOS = {
         "location.create",
         ("ordermesh.location.created",),
     ),
+    "change_sourcing_profile": Scenario(
+        lambda ctx, s, p: catalog.change_sourcing_profile(
+            ctx, code="NWK", changes={"tags": frozenset({"bulky"})}, actor=SYSTEM
+        ),
+        "location.update_sourcing",
+        ("ordermesh.location.updated",),
+    ),
     "set_stock": Scenario(
         lambda ctx, s, p: inventory.set_stock(ctx, command=SetStock("NWK", "MUG", 4), actor=SYSTEM),
         "inventory.set",
@@ -574,6 +584,31 @@ SCENARIOS = {
         ("ordermesh.fulfillment_order.picked_up",),
     ),
 }
+
+
+def test_a_location_is_created_with_the_sourcing_profile_its_command_carries() -> None:
+    ctx = context()
+    profile = SourcingProfile(groups=frozenset({"east"}), timezone="America/New_York", daily_order_capacity=40)
+    command = CreateLocation(
+        "NWK", "Newark", LocationType.WAREHOUSE, Address(country="US"), frozenset({Capability.SHIP}), profile
+    )
+
+    created = catalog.create_location(ctx, command=command, actor=SYSTEM)
+
+    assert created.profile == profile
+    stored = ctx.read(lambda uow: uow.locations.get("NWK"))
+    assert stored is not None and stored.profile == profile
+    assert events(ctx)[-1].data["sourcing"]["groups"] == ["east"]
+
+
+def test_a_changed_sourcing_profile_is_announced_with_the_whole_location() -> None:
+    ctx = network(("NWK", NEWARK))
+
+    catalog.change_sourcing_profile(ctx, code="NWK", changes={"daily_unit_capacity": 300}, actor=SYSTEM)
+
+    last = events(ctx)[-1]
+    assert (last.type, last.subject) == ("ordermesh.location.updated", "NWK")
+    assert last.data["code"] == "NWK" and last.data["sourcing"]["daily_unit_capacity"] == 300
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS.values(), ids=SCENARIOS.keys())

@@ -40,4 +40,5 @@ EVENT_TYPES: tuple[str, ...] = (
     "ordermesh.inventory.changed",
     "ordermesh.item.created",
     "ordermesh.location.created",
+    "ordermesh.location.updated",
 )

@@ -60,10 +60,8 @@ def _resolve_unknown_sku(uow: UnitOfWork, ctx: AppContext, sku: str) -> None:
         save_order(uow, ctx, order)
 
 
-def create_location(
-    ctx: AppContext, *, command: CreateLocation, actor: Principal, profile: SourcingProfile | None = None
-) -> Location:
-    """Add a location to the network (with its sourcing profile, or the default one).
+def create_location(ctx: AppContext, *, command: CreateLocation, actor: Principal) -> Location:
+    """Add a location to the network with the command's sourcing profile.
 
     Raises AlreadyExists when the code is taken.
     """
@@ -73,7 +71,7 @@ def create_location(
         command.type,
         command.address,
         command.capabilities,
-        profile=profile or SourcingProfile(),
+        profile=command.profile,
     )
 
     def work(uow: UnitOfWork) -> Location:
@@ -117,11 +115,15 @@ def change_sourcing_profile(ctx: AppContext, *, code: str, changes: Mapping[str,
         raise InvalidInput(f"a sourcing profile has no field '{unknown[0]}'", field=(unknown[0],))
 
     def work(uow: UnitOfWork) -> Location:
-        location = uow.locations.get(code)
+        # Locked, so concurrent changes of different fields apply one after the other instead of the
+        # later one writing back the profile as it read it before the earlier one committed.
+        location = uow.locations.get(code, for_update=True)
         if location is None:
             raise NotFound("location", code)
         changed = replace(location, profile=replace(location.profile, **changes))
         uow.locations.save(changed)
+        now = ctx.clock.now()
+        uow.outbox.add([Event("ordermesh.location.updated", code, location_data(changed))], now)
         uow.audit.record(
             actor=actor,
             action="location.update_sourcing",
@@ -129,7 +131,7 @@ def change_sourcing_profile(ctx: AppContext, *, code: str, changes: Mapping[str,
             entity_id=code,
             before=profile_data(location.profile),
             after=profile_data(changed.profile),
-            at=ctx.clock.now(),
+            at=now,
         )
         return changed
 

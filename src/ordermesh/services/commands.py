@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ordermesh.domain.catalog import Address, Capability, LocationType
+from ordermesh.domain.catalog import Address, Capability, LocationType, SourcingProfile
 from ordermesh.domain.orders import Customer, Delivery, PaymentStatus
 
 
@@ -26,6 +26,7 @@ class CreateLocation:
     type: LocationType
     address: Address
     capabilities: frozenset[Capability]
+    profile: SourcingProfile = field(default_factory=SourcingProfile)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from ordermesh.domain.access import Principal, Role
 from ordermesh.domain.catalog import Capability, Item, Location
 from ordermesh.domain.events import Event
 from ordermesh.domain.geo import GeoPoint
-from ordermesh.domain.inventory import Movement, StockChange, StockLevel
+from ordermesh.domain.inventory import Movement, MovementKind, StockChange, StockLevel
 from ordermesh.domain.orders import Order
 from ordermesh.domain.sourcing import Candidate
 
@@ -95,7 +95,10 @@ class ItemRepository(Protocol):
 
 class LocationRepository(Protocol):
     def add(self, location: Location, now: datetime) -> None: ...
-    def get(self, code: str) -> Location | None: ...
+    def get(self, code: str, *, for_update: bool = False) -> Location | None:
+        """The location; `for_update` locks its row until the unit of work ends (PostgreSQL)."""
+        ...
+
     def save(self, location: Location) -> None:
         """Store a changed location (its name, address, capabilities, active flag and sourcing profile)."""
         ...
@@ -150,6 +153,16 @@ class StockRepository(Protocol):
 
     def by_skus(self, skus: Sequence[str]) -> list[tuple[StockLevel, Location]]: ...
 
+    def changes_since(self, since: datetime) -> dict[tuple[str, str], tuple[int, int]]:
+        """(on-hand, reserved) deltas summed per (location, sku) over the ledger entries after `since`."""
+        ...
+
+    def movements_between(
+        self, start: datetime, end: datetime | None, *, kinds: Sequence[MovementKind]
+    ) -> list[Movement]:
+        """Ledger entries of these kinds with start < at <= end (no end: up to now), by (at, id)."""
+        ...
+
 
 class OrderRepository(Protocol):
     def add(self, order: Order) -> None:
@@ -167,6 +180,12 @@ class OrderRepository(Protocol):
         ...
 
     def with_exception_for(self, sku: str) -> list[str]: ...
+    def placed_between(
+        self, start: datetime, end: datetime, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Order]:
+        """Orders with start <= placed_at < end, by (placed_at, id), after the given (placed_at, id)."""
+        ...
+
     def backordered_skus(self, *, limit: int, among: Sequence[str] | None = None) -> list[str]:
         """SKUs some order waits for (backordered units), optionally only among the given ones."""
         ...
@@ -241,22 +260,46 @@ class RuleSetRecord:
     archived_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class RuleSetActivation:
+    """One activation of a rule-set version; a roll back marks the newest standing one rolled back."""
+
+    id: int
+    rule_set_id: str
+    activated_at: datetime
+    rolled_back_at: datetime | None = None
+
+
 class RuleSets(Protocol):
     def add(self, record: RuleSetRecord) -> None:
         """Store a new version; DuplicateKey if (name, version) exists."""
         ...
 
     def get(self, rule_set_id: str, *, for_update: bool = False) -> RuleSetRecord | None: ...
-    def active(self) -> RuleSetRecord | None: ...
+    def active(self, *, for_update: bool = False) -> RuleSetRecord | None:
+        """The active version; `for_update` locks its row until the unit of work ends (PostgreSQL)."""
+        ...
+
     def last_version(self, name: str) -> int:
         """The highest version of the name (0 when there is none)."""
         ...
 
-    def last_archived_active(self) -> RuleSetRecord | None:
-        """The most recently archived version that was active (the one a roll back restores)."""
+    def save(self, record: RuleSetRecord) -> None:
+        """Store a changed version; DuplicateKey if it would be a second active one."""
         ...
 
-    def save(self, record: RuleSetRecord) -> None: ...
+    def add_activation(self, rule_set_id: str, at: datetime) -> None:
+        """Append an activation of the version to the history."""
+        ...
+
+    def standing_activations(self, *, limit: int) -> list[RuleSetActivation]:
+        """Activations not rolled back, newest first: the active version's, then the one a roll back restores."""
+        ...
+
+    def roll_back_activation(self, activation_id: int, at: datetime) -> None:
+        """Mark an activation rolled back."""
+        ...
+
     def page(self, *, name: str | None, status: str | None, after: str | None, limit: int) -> Page: ...
 
 
@@ -292,6 +335,32 @@ class CapacityLedger(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SimulationRun:
+    """One sandbox run: its parameters, where it stands (queued, running, done, failed) and its KPIs."""
+
+    id: str
+    status: str
+    parameters: dict[str, Any]
+    created_at: datetime
+    created_by: str
+    result: dict[str, Any] | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+
+
+class SimulationRuns(Protocol):
+    def add(self, run: SimulationRun) -> None: ...
+    def get(self, run_id: str) -> SimulationRun | None: ...
+    def save(self, run: SimulationRun) -> None:
+        """Store the run's status, result, finish time and error."""
+        ...
+
+    def page(self, *, after: str | None, limit: int) -> Page:
+        """Runs, newest first (parameters and results included)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     items: ItemRepository
     locations: LocationRepository
@@ -305,6 +374,7 @@ class UnitOfWork(Protocol):
     rule_sets: RuleSets
     decisions: SourcingDecisions
     capacity: CapacityLedger
+    simulations: SimulationRuns
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

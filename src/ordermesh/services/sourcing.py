@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from ordermesh.domain.access import Principal
@@ -11,10 +13,15 @@ from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
 from ordermesh.domain.sourcing.rules import RuleSet, parse_rule_set
 from ordermesh.services.caches import BUILT_IN, rule_set_ref
 from ordermesh.services.context import AppContext
-from ordermesh.services.ports import DuplicateKey, Page, RuleSetRecord, UnitOfWork
+from ordermesh.services.ports import DuplicateKey, Page, RuleSetActivation, RuleSetRecord, UnitOfWork
 
 DRAFT, ACTIVE, ARCHIVED = "draft", "active", "archived"
 CREATE_ATTEMPTS = 5
+SWITCH_ATTEMPTS = 5
+
+
+class _ActiveChanged(Exception):
+    """Another transaction changed the active version while this one waited for its lock."""
 
 
 # --- rule-set commands -----------------------------------------------------------------------------------
@@ -95,37 +102,85 @@ def update_draft(ctx: AppContext, actor: Principal, rule_set_id: str, document: 
 
 
 def activate(ctx: AppContext, actor: Principal, rule_set_id: str) -> RuleSetRecord:
-    """Make a version the active one; the previously active version is archived. Audited."""
+    """Make a version the active one; the previously active version is archived. Audited.
+
+    Raises NotFound, RuleSetInvalid (its locations changed since it was saved), and ConcurrentUpdate
+    when other activations keep changing the active version under it.
+    """
 
     def work(uow: UnitOfWork) -> RuleSetRecord:
+        current, _ = _lock_active(uow)
         record = _get(uow, rule_set_id, for_update=True)
         if record.status == ACTIVE:
             return record
         validate_document(uow, record.document)  # locations may have changed since it was saved
-        return _switch(uow, ctx, actor, record, action="rule_set.activated")
+        now = ctx.clock.now()
+        uow.rule_sets.add_activation(record.id, now)
+        return _switch(uow, actor, current, record, action="rule_set.activated", now=now)
 
-    activated = ctx.transaction(work)
+    activated = _switching(ctx, work)
     ctx.sourcing_cache.drop_rules()
     return activated
 
 
 def roll_back(ctx: AppContext, actor: Principal) -> RuleSetRecord:
-    """Re-activate the version that was active before the current one."""
+    """Re-activate the version activated before the current one; rolling back again goes one further back.
+
+    Raises IllegalTransition when nothing was ever activated or the active version is the first one.
+    """
 
     def work(uow: UnitOfWork) -> RuleSetRecord:
-        previous = uow.rule_sets.last_archived_active()
-        if previous is None:
-            raise IllegalTransition("rule set", "active", "the first version ever activated", "roll back")
-        return _switch(uow, ctx, actor, previous, action="rule_set.rolled_back")
+        current, standing = _lock_active(uow)
+        if current is None:
+            raise IllegalTransition(
+                "rule set",
+                "history",
+                "empty (no version was ever activated; sourcing uses the built-in default)",
+                "roll back",
+            )
+        if len(standing) < 2:
+            raise IllegalTransition("rule set", _label(current), "the first version ever activated", "roll back")
+        newest, previous = standing
+        record = _get(uow, previous.rule_set_id, for_update=True)
+        now = ctx.clock.now()
+        uow.rule_sets.roll_back_activation(newest.id, now)
+        return _switch(uow, actor, current, record, action="rule_set.rolled_back", now=now)
 
-    restored = ctx.transaction(work)
+    restored = _switching(ctx, work)
     ctx.sourcing_cache.drop_rules()
     return restored
 
 
-def _switch(uow: UnitOfWork, ctx: AppContext, actor: Principal, record: RuleSetRecord, *, action: str) -> RuleSetRecord:
-    now = ctx.clock.now()
-    current = uow.rule_sets.active()
+def _lock_active(uow: UnitOfWork) -> tuple[RuleSetRecord | None, list[RuleSetActivation]]:
+    """Lock the active version's row (always before the row of the version to activate, so that activations
+    and roll backs queue in one order instead of deadlocking); return it with the two newest standing activations.
+    """
+    current = uow.rule_sets.active(for_update=True)
+    standing = uow.rule_sets.standing_activations(limit=2)
+    if current is None and standing:
+        raise _ActiveChanged  # the row we waited for was archived by the transaction that held it
+    return current, standing
+
+
+def _switching(ctx: AppContext, work: Callable[[UnitOfWork], RuleSetRecord]) -> RuleSetRecord:
+    """Run an activation or roll back; when another one changed the active version first, run it again."""
+    for _ in range(SWITCH_ATTEMPTS):
+        try:
+            return ctx.transaction(work)
+        except (DuplicateKey, _ActiveChanged):
+            continue  # a second active version was refused by the one-active index, or our lock came too late
+    raise ConcurrentUpdate("the active rule set is being changed by others; try again")
+
+
+def _switch(
+    uow: UnitOfWork,
+    actor: Principal,
+    current: RuleSetRecord | None,
+    record: RuleSetRecord,
+    *,
+    action: str,
+    now: datetime,
+) -> RuleSetRecord:
     if current is not None:
         uow.rule_sets.save(replace(current, status=ARCHIVED, archived_at=now))
     activated = replace(record, status=ACTIVE, activated_at=now, archived_at=None)
@@ -140,6 +195,10 @@ def _switch(uow: UnitOfWork, ctx: AppContext, actor: Principal, record: RuleSetR
         at=now,
     )
     return activated
+
+
+def _label(record: RuleSetRecord) -> str:
+    return f"'{record.name}' v{record.version} ({record.id})"
 
 
 def get_rule_set(ctx: AppContext, rule_set_id: str) -> RuleSetRecord:

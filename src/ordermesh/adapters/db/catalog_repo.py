@@ -101,8 +101,11 @@ class SqlLocations:
     def all(self) -> list[Location]:
         return [location_from_row(r._mapping) for r in self.conn.execute(select(locations).order_by(locations.c.code))]
 
-    def get(self, code: str) -> Location | None:
-        row = self.conn.execute(select(locations).where(locations.c.code == code)).first()
+    def get(self, code: str, *, for_update: bool = False) -> Location | None:
+        query = select(locations).where(locations.c.code == code)
+        if for_update and self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
         return location_from_row(row._mapping) if row else None
 
     def page(self, *, after: str | None, limit: int) -> Page:

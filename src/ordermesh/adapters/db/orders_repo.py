@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ordermesh.adapters.db.errors import is_unique_violation
@@ -278,6 +279,22 @@ class SqlOrders:
             .order_by(order_lines.c.order_id)
         )
         return list(self.conn.scalars(query))
+
+    def placed_between(
+        self, start: datetime, end: datetime, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Order]:
+        query = (
+            select(orders)
+            .where(orders.c.placed_at >= start, orders.c.placed_at < end)
+            .order_by(orders.c.placed_at, orders.c.id)
+            .limit(limit)
+        )
+        if after is not None:
+            placed_at, order_id = after
+            query = query.where(
+                or_(orders.c.placed_at > placed_at, and_(orders.c.placed_at == placed_at, orders.c.id > order_id))
+            )
+        return self._assemble([r._mapping for r in self.conn.execute(query)])
 
     def _assemble(self, headers: Sequence[Any]) -> list[Order]:
         """Build whole aggregates for some header rows with one query per child table."""

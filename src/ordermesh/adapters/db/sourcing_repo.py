@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, tuple_, update
@@ -12,8 +13,13 @@ from sqlalchemy.exc import IntegrityError
 
 from ordermesh.adapters.db.paging import decode_cursor, keyset_page
 from ordermesh.adapters.db.pg_bulk import AppendBuffer
-from ordermesh.adapters.db.tables import location_capacity, sourcing_decisions, sourcing_rule_sets
-from ordermesh.services.ports import Decision, DuplicateKey, Page, RuleSetRecord
+from ordermesh.adapters.db.tables import (
+    location_capacity,
+    sourcing_decisions,
+    sourcing_rule_set_activations,
+    sourcing_rule_sets,
+)
+from ordermesh.services.ports import Decision, DuplicateKey, Page, RuleSetActivation, RuleSetRecord
 
 
 class SqlRuleSets:
@@ -33,28 +39,38 @@ class SqlRuleSets:
         row = self.conn.execute(query).first()
         return _record(row._mapping) if row else None
 
-    def active(self) -> RuleSetRecord | None:
-        row = self.conn.execute(select(sourcing_rule_sets).where(sourcing_rule_sets.c.status == "active")).first()
+    def active(self, *, for_update: bool = False) -> RuleSetRecord | None:
+        query = select(sourcing_rule_sets).where(sourcing_rule_sets.c.status == "active")
+        if for_update and self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.conn.execute(query).first()
         return _record(row._mapping) if row else None
 
     def last_version(self, name: str) -> int:
         query = select(func.max(sourcing_rule_sets.c.version)).where(sourcing_rule_sets.c.name == name)
         return int(self.conn.scalar(query) or 0)
 
-    def last_archived_active(self) -> RuleSetRecord | None:
-        query = (
-            select(sourcing_rule_sets)
-            .where(sourcing_rule_sets.c.status == "archived", sourcing_rule_sets.c.activated_at.is_not(None))
-            .order_by(sourcing_rule_sets.c.archived_at.desc(), sourcing_rule_sets.c.id.desc())
-            .limit(1)
-        )
-        row = self.conn.execute(query).first()
-        return _record(row._mapping) if row else None
-
     def save(self, record: RuleSetRecord) -> None:
-        self.conn.execute(
-            update(sourcing_rule_sets).where(sourcing_rule_sets.c.id == record.id).values(**_values(record))
-        )
+        try:
+            self.conn.execute(
+                update(sourcing_rule_sets).where(sourcing_rule_sets.c.id == record.id).values(**_values(record))
+            )
+        except IntegrityError as exc:  # the one-active index: another transaction activated a version first
+            raise DuplicateKey(f"active rule set ({record.name} v{record.version})") from exc
+
+    def add_activation(self, rule_set_id: str, at: datetime) -> None:
+        self.conn.execute(insert(sourcing_rule_set_activations).values(rule_set_id=rule_set_id, activated_at=at))
+
+    def standing_activations(self, *, limit: int) -> list[RuleSetActivation]:
+        t = sourcing_rule_set_activations
+        query = select(t).where(t.c.rolled_back_at.is_(None)).order_by(t.c.id.desc()).limit(limit)
+        return [
+            RuleSetActivation(r.id, r.rule_set_id, r.activated_at, r.rolled_back_at) for r in self.conn.execute(query)
+        ]
+
+    def roll_back_activation(self, activation_id: int, at: datetime) -> None:
+        t = sourcing_rule_set_activations
+        self.conn.execute(update(t).where(t.c.id == activation_id).values(rolled_back_at=at))
 
     def page(self, *, name: str | None, status: str | None, after: str | None, limit: int) -> Page:
         query = select(sourcing_rule_sets).order_by(sourcing_rule_sets.c.id.desc()).limit(limit + 1)

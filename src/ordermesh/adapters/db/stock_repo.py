@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, case, insert, or_, select, text, update
+from sqlalchemy import Connection, Select, and_, bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ordermesh.adapters.db.catalog_repo import location_from_row
@@ -267,6 +267,32 @@ class SqlStock:
             .order_by(stock.c.sku, stock.c.location_code)
         )
         return [(_level(r._mapping), location_from_row(r._mapping)) for r in self.conn.execute(query)]
+
+    def changes_since(self, since: datetime) -> dict[tuple[str, str], tuple[int, int]]:
+        if self.buffer is not None:
+            self.buffer.flush()
+        m = stock_movements.c
+        query = (
+            select(m.location_code, m.sku, func.sum(m.on_hand_delta), func.sum(m.reserved_delta))
+            .where(m.at > since)
+            .group_by(m.location_code, m.sku)
+        )
+        return {(loc, sku): (int(on_hand), int(reserved)) for loc, sku, on_hand, reserved in self.conn.execute(query)}
+
+    def movements_between(
+        self, start: datetime, end: datetime | None, *, kinds: Sequence[MovementKind]
+    ) -> list[Movement]:
+        if self.buffer is not None:
+            self.buffer.flush()
+        m = stock_movements.c
+        query = (
+            select(stock_movements)
+            .where(m.at > start, m.kind.in_([kind.value for kind in kinds]))
+            .order_by(m.at, m.id)
+        )
+        if end is not None:
+            query = query.where(m.at <= end)
+        return [_movement(r._mapping) for r in self.conn.execute(query)]
 
 
 def _row_values(level: StockLevel) -> dict[str, Any]:

@@ -327,6 +327,17 @@ sourcing_rule_sets = Table(
     ),
 )
 
+# Every activation of a rule-set version, oldest first. A roll back marks the newest standing activation
+# rolled back and re-activates the version of the one before it, so each roll back goes one further back.
+sourcing_rule_set_activations = Table(
+    "sourcing_rule_set_activations",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("rule_set_id", String(40), ForeignKey("sourcing_rule_sets.id"), nullable=False),
+    Column("activated_at", TS, nullable=False),
+    Column("rolled_back_at", TS),
+)
+
 # Every sourcing decision with its explanation (candidates, eliminations, costs, runner-up).
 sourcing_decisions = Table(
     "sourcing_decisions",
@@ -339,3 +350,20 @@ sourcing_decisions = Table(
     Column("explanation", JSON, nullable=False),
     Index("ix_sourcing_decisions_order", "order_id", "id"),
 )
+
+# Sourcing sandbox runs: parameters in, KPIs out; the state lives here so any process can answer for a run.
+sourcing_simulations = Table(
+    "sourcing_simulations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("status", String(20), nullable=False),  # queued, running, done, failed
+    Column("parameters", JSON, nullable=False),
+    Column("result", JSON),
+    Column("created_at", TS, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("finished_at", TS),
+    Column("error", String(2000)),
+)
+# The sandbox reads orders by placed_at and the ledger by time.
+Index("ix_orders_placed_at", orders.c.placed_at, orders.c.id)
+Index("ix_stock_movements_at", stock_movements.c.at)

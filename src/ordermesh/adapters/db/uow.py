@@ -18,6 +18,7 @@ from ordermesh.adapters.db.records_repo import (
     SqlOutbox,
     SqlRelayPositions,
 )
+from ordermesh.adapters.db.simulation_repo import SqlSimulationRuns
 from ordermesh.adapters.db.sourcing_repo import SqlCapacity, SqlDecisions, SqlRuleSets
 from ordermesh.adapters.db.stock_repo import SqlStock
 from ordermesh.services.ports import (
@@ -33,6 +34,7 @@ from ordermesh.services.ports import (
     RelayPositions,
     RetryableConflict,
     RuleSets,
+    SimulationRuns,
     SourcingDecisions,
     StockRepository,
 )
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
     rule_sets: RuleSets
     decisions: SourcingDecisions
     capacity: CapacityLedger
+    simulations: SimulationRuns
 
     def __init__(
         self,
@@ -102,6 +105,7 @@ class SqlUnitOfWork:
         self.rule_sets = SqlRuleSets(conn)
         self.decisions = SqlDecisions(conn, self._buffer)
         self.capacity = SqlCapacity(conn)
+        self.simulations = SqlSimulationRuns(conn)
         return self
 
     def __exit__(

@@ -4,9 +4,8 @@ from ordermesh.domain.sourcing.model import (
     AllocationPlan,
     Candidate,
     LineDemand,
-    NearestFewestLocations,
     SourcingPolicy,
     SourcingRequest,
 )
 
-__all__ = ["AllocationPlan", "Candidate", "LineDemand", "NearestFewestLocations", "SourcingPolicy", "SourcingRequest"]
+__all__ = ["AllocationPlan", "Candidate", "LineDemand", "SourcingPolicy", "SourcingRequest"]

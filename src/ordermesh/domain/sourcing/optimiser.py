@@ -341,8 +341,8 @@ def _line_under(
         if limit >= lightest and low < heaviest:
             corners.append((min(limit, heaviest), price))
         low = limit
-    if len(corners) < 2:
-        return (corners[0][1] if corners else tiers[-1][1]), 0.0
+    if len(corners) < 2:  # one tier spans every weight the shipment can have: its price, flat
+        return _price(tiers, lightest), 0.0
     hull: list[tuple[float, float]] = []
     for point in corners:  # lower convex hull, left to right
         while len(hull) >= 2 and _cross(hull[-2], hull[-1], point) <= 0:
@@ -353,6 +353,13 @@ def _line_under(
             slope = max(0.0, (y2 - y1) / (x2 - x1)) if x2 > x1 else 0.0
             return y1 - slope * x1, slope
     return hull[0][1], 0.0
+
+
+def _price(tiers: tuple[tuple[float, float], ...], weight: float) -> float:
+    for limit, price in tiers:
+        if weight <= limit:
+            return price
+    return tiers[-1][1]
 
 
 def _cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:

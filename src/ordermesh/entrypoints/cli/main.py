@@ -8,13 +8,16 @@ import logging
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml  # type: ignore[import-untyped]  # no stubs in the dev dependencies (types-PyYAML)
+import yaml
+from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
@@ -25,13 +28,16 @@ from ordermesh.domain.access import Principal, Role
 from ordermesh.domain.errors import DomainError
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
 from ordermesh.domain.sourcing.rules import RuleSetInvalid
-from ordermesh.entrypoints.api.schemas.sourcing import MalformedDocument, load_document
+from ordermesh.entrypoints.api.schemas.orders import OrderIn
+from ordermesh.entrypoints.api.schemas.sourcing import MalformedDocument, PlacedRange, load_document
 from ordermesh.entrypoints.cli import serving
 from ordermesh.entrypoints.worker.loop import ReoptimiseSchedule, Worker
-from ordermesh.services import sourcing
+from ordermesh.services import simulation, sourcing
 from ordermesh.services.access import create_api_key
+from ordermesh.services.commands import CaptureOrder
 from ordermesh.services.context import AppContext
 from ordermesh.services.ports import RuleSetRecord
+from ordermesh.services.simulation import SimulationSpec
 
 app = typer.Typer(help="Ordermesh — an API-first order management system.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -304,6 +310,128 @@ def rules_rollback() -> None:
     with _rule_sets() as ctx:
         record = sourcing.roll_back(ctx, _cli_actor())
     typer.echo(f"rolled back; active: {_label(record)}")
+
+
+# --- the sourcing sandbox ----------------------------------------------------------------------------------
+
+
+@app.command()
+def simulate(
+    start: Annotated[str | None, typer.Option("--from", help="First day (or RFC 3339 time) of placed_at")] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last day (inclusive), or an RFC 3339 time (exclusive)")
+    ] = None,
+    rule_set: Annotated[str | None, typer.Option("--rule-set", help="The draft: a stored rule set's id")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Or the draft as a document (.json, else YAML)", exists=True)
+    ] = None,
+    orders: Annotated[
+        Path | None,
+        typer.Option("--orders", help="Replay these orders instead (JSON lines, capture API shape)", exists=True),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole run as JSON")] = False,
+) -> None:
+    """Replay past orders under a draft rule set and the active one, on a copy of the stock; print their KPIs."""
+    if (rule_set is None) == (file is None):
+        raise typer.BadParameter("give exactly one of --rule-set and --file", param_hint="--rule-set")
+    spec = SimulationSpec(
+        *_placed_range(start, end, uploaded=orders is not None),
+        orders=_uploaded_orders(orders) if orders else None,
+        draft_id=rule_set,
+        draft_document=_document(file) if file else None,
+    )
+    with _rule_sets() as ctx, Progress(console=console, transient=True) as bar:
+        task = bar.add_task("replaying", total=None)
+        run = simulation.simulate(
+            ctx, _cli_actor(), spec, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
+    if as_json:
+        typer.echo(json.dumps(asdict(run), default=str, indent=2))
+    if run.status != simulation.DONE or run.result is None:
+        console.print(Text(f"simulation {run.id} failed: {run.error}"), style="red")
+        raise typer.Exit(1)
+    if not as_json:
+        _print_kpis(run.id, run.result)
+
+
+def _placed_range(start: str | None, end: str | None, *, uploaded: bool) -> tuple[datetime | None, datetime | None]:
+    if uploaded:
+        if start or end:
+            raise typer.BadParameter("--orders replays those orders: leave out --from and --to", param_hint="--from")
+        return None, None
+    if not start or not end:
+        raise typer.BadParameter("give --from and --to (or --orders)", param_hint="--from")
+    try:
+        return PlacedRange.model_validate({"from": start, "to": end}).bounds()
+    except ValidationError as exc:
+        raise typer.BadParameter(
+            "a date (2026-11-01) or an RFC 3339 time with its zone", param_hint="--from/--to"
+        ) from exc
+
+
+def _uploaded_orders(path: Path) -> tuple[CaptureOrder, ...]:
+    commands: list[CaptureOrder] = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            commands.append(OrderIn.model_validate_json(line).command())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            console.print(Text(f"{path}:{number}: {where}: {first['msg']}"), style="red")
+            raise typer.Exit(1) from None
+    return tuple(commands)
+
+
+_KPIS = (
+    ("orders replayed", "orders_replayed"),
+    ("cost", ("cost", "total")),
+    ("cost per order", ("cost", "per_order")),
+    ("split rate", "split_rate"),
+    ("mean distance per unit (km)", "mean_distance_km"),
+    ("on-time rate", "on_time_rate"),
+    ("store unit share", "store_unit_share"),
+    ("units allocated", "units_allocated"),
+    ("unfillable units", "unfillable_units"),
+    ("shipments", "shipments"),
+    ("elapsed seconds", "elapsed_seconds"),
+)
+
+
+def _print_kpis(run_id: str, result: dict[str, Any]) -> None:
+    draft, active, diff = result["draft"], result["active"], result["difference"]
+    table = Table("KPI", f"draft: {_ref(draft)}", f"active: {_ref(active)}", "draft - active", title=run_id)
+    currencies = f" ({draft['currency']} / {active['currency']})"
+    for label, key in _KPIS:
+        values = [_kpi(side, key) for side in (draft, active, diff)]
+        table.add_row(label + (currencies if key[0] == "cost" else ""), *values)
+    out.print(table)
+    codes = sorted(set(draft["capacity"]) | set(active["capacity"]))
+    use = Table("location", "daily capacity (orders/units)", "draft orders/units", "active orders/units", "peak use")
+    for code in codes:
+        mine, theirs = draft["capacity"].get(code), active["capacity"].get(code)
+        known = mine or theirs
+        limits = f"{known['order_capacity'] or '-'}/{known['unit_capacity'] or '-'}"
+        peaks = " / ".join(_kpi(side, "peak_order_use") if side else "-" for side in (mine, theirs))
+        use.add_row(code, limits, _work(mine), _work(theirs), peaks)
+    out.print(use)
+
+
+def _ref(side: dict[str, Any]) -> str:
+    ref = side["rule_set"]
+    return "built-in default" if ref.get("built_in") else f"{ref['name']} v{ref['version'] or '-'}"
+
+
+def _kpi(side: dict[str, Any], key: str | tuple[str, str]) -> str:
+    value = side[key[0]][key[1]] if isinstance(key, tuple) else side[key]
+    if value is None:
+        return "-"
+    return f"{value:,.4g}" if isinstance(value, float) else f"{value:,}"
+
+
+def _work(side: dict[str, Any] | None) -> str:
+    return f"{side['orders']}/{side['units']}" if side else "-"
 
 
 if __name__ == "__main__":

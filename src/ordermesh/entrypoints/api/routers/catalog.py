@@ -39,7 +39,7 @@ def get_item(sku: str, ctx: Ctx, _: Reader) -> ItemOut:
 
 @router.post("/locations", status_code=201)
 def create_location(body: LocationIn, ctx: Ctx, actor: CatalogManager, response: Response) -> LocationOut:
-    location = catalog.create_location(ctx, command=body.command(), actor=actor, profile=body.profile())
+    location = catalog.create_location(ctx, command=body.command(), actor=actor)
     response.headers["Location"] = f"/v1/locations/{location.code}"
     return LocationOut.of(location)
 

@@ -1,4 +1,5 @@
-"""/v1/sourcing/rule-sets: draft, validate, compare, activate and roll back sourcing rule sets.
+"""/v1/sourcing/rule-sets: draft, validate, compare, activate and roll back sourcing rule sets;
+/v1/sourcing/simulations: replay past orders under a draft beside the active one (the sandbox).
 
 Rule sets change where every new order ships from, so changing them takes an operator or admin key
 (`manage_orders`): channel integrations may capture orders but not steer them. Every change is audited.
@@ -6,6 +7,8 @@ Rule sets change where every new order ships from, so changing them takes an ope
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -22,13 +25,15 @@ from ordermesh.entrypoints.api.schemas.sourcing import (
     RuleSetDetailOut,
     RuleSetOut,
     RuleSetSummary,
+    SimulationIn,
+    SimulationOut,
     ValidationOut,
     load_document,
     media_format,
     problem_location,
 )
 from ordermesh.entrypoints.api.security import Ctx, OrderManager, Reader
-from ordermesh.services import sourcing
+from ordermesh.services import simulation, sourcing
 
 router = APIRouter(prefix="/v1/sourcing/rule-sets", tags=["sourcing"])
 
@@ -158,3 +163,52 @@ async def malformed_document(request: Request, exc: Exception) -> JSONResponse:
 
 
 EXCEPTION_HANDLERS = ((RuleSetInvalid, invalid_rule_set), (MalformedDocument, malformed_document))
+
+
+# --- the sandbox: /v1/sourcing/simulations ---------------------------------------------------------------
+
+simulations = APIRouter(prefix="/v1/sourcing/simulations", tags=["sourcing"])
+# Runs go to a small pool of this process; their state is in the database, so any process can answer for them.
+SIMULATION_THREADS = 2
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(SIMULATION_THREADS, thread_name_prefix="simulation")
+        return _pool
+
+
+@simulations.post("", status_code=202, responses={422: {"description": "The offending field, by name"}})
+def start_simulation(body: SimulationIn, ctx: Ctx, actor: OrderManager, response: Response) -> SimulationOut:
+    """Queue a replay of past orders under a draft rule set and the active one; poll the Location for the KPIs.
+
+    Nothing real changes: orders, stock, capacity, decisions and events are only read.
+    """
+    spec = body.spec()
+    run = simulation.submit_simulation(ctx, actor, spec)
+    _executor().submit(simulation.run_simulation, ctx, run, orders=spec.orders, progress=None)
+    response.headers["Location"] = f"{simulations.prefix}/{run.id}"
+    return SimulationOut.of(run)
+
+
+@simulations.get("")
+def list_simulations(
+    ctx: Ctx, _: Reader, after: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 20
+) -> PageOut[SimulationOut]:
+    """Sandbox runs, newest first."""
+    page = simulation.list_simulations(ctx, after=after, limit=limit)
+    return PageOut[SimulationOut](data=[SimulationOut.of(run) for run in page.rows], next_cursor=page.next_cursor)
+
+
+@simulations.get("/{run_id}")
+def get_simulation(run_id: str, ctx: Ctx, _: Reader) -> SimulationOut:
+    """A run: queued, running, done (with the KPIs side by side) or failed (with the error)."""
+    return SimulationOut.of(simulation.get_simulation(ctx, run_id))
+
+
+# The app includes this module's `router`; its routes carry their full paths, so the sandbox's join them.
+router.routes.extend(simulations.routes)

@@ -119,11 +119,13 @@ class LocationIn(Input):
 
     def command(self) -> CreateLocation:
         return CreateLocation(
-            self.code, self.name, self.type, Address(**self.address.model_dump()), frozenset(self.capabilities)
+            self.code,
+            self.name,
+            self.type,
+            Address(**self.address.model_dump()),
+            frozenset(self.capabilities),
+            self.sourcing.profile() if self.sourcing else SourcingProfile(),
         )
-
-    def profile(self) -> SourcingProfile | None:
-        return self.sourcing.profile() if self.sourcing else None
 
 
 class LocationOut(BaseModel):

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-import yaml  # type: ignore[import-untyped]  # no stubs in the dev dependencies (types-PyYAML)
-from pydantic import BaseModel, ConfigDict, Field
+import yaml
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from ordermesh.domain.sourcing.rules import RuleSet, RuleSetInvalid
-from ordermesh.services.ports import Decision, RuleSetRecord
+from ordermesh.entrypoints.api.schemas.common import Input
+from ordermesh.entrypoints.api.schemas.orders import OrderIn
+from ordermesh.services.ports import Decision, RuleSetRecord, SimulationRun
+from ordermesh.services.simulation import SimulationSpec
 
 DocumentFormat = Literal["json", "yaml"]
 JSON_MEDIA_TYPES = frozenset({"application/json"})
@@ -284,3 +287,63 @@ class DecisionOut(BaseModel):
 class OrderSourcingOut(BaseModel):
     order_id: str
     decisions: list[DecisionOut] = Field(description="Newest first")
+
+
+# --- the sandbox ----------------------------------------------------------------------------------------
+
+
+class PlacedRange(Input):
+    """Orders placed from `from` (inclusive) to `to` (exclusive); a date `to` includes that whole day (UTC)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: AwareDatetime | date = Field(alias="from", examples=["2026-11-01"])
+    to: AwareDatetime | date = Field(examples=["2026-11-27"])
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        start = self.from_ if isinstance(self.from_, datetime) else datetime.combine(self.from_, time(), UTC)
+        if isinstance(self.to, datetime):
+            return start, self.to
+        return start, datetime.combine(self.to + timedelta(days=1), time(), UTC)
+
+
+class SimulationIn(Input):
+    """Replay past orders (a `range` of placed_at, or uploaded `orders`) under a draft rule set and the active one."""
+
+    rule_set_id: str | None = Field(default=None, max_length=40, description="A stored rule set (any status)")
+    rule_set: dict[str, Any] | None = Field(default=None, description="Or an inline rule-set document")
+    range: PlacedRange | None = None
+    orders: list[OrderIn] | None = Field(
+        default=None, min_length=1, description="Or orders in the capture API's shape, each with its placed_at"
+    )
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> SimulationIn:
+        if (self.rule_set_id is None) == (self.rule_set is None):
+            raise ValueError("give exactly one of rule_set_id and rule_set")
+        if (self.range is None) == (self.orders is None):
+            raise ValueError("give exactly one of range and orders")
+        return self
+
+    def spec(self) -> SimulationSpec:
+        start, end = self.range.bounds() if self.range else (None, None)
+        orders = tuple(order.command() for order in self.orders) if self.orders is not None else None
+        return SimulationSpec(start, end, orders, self.rule_set_id, self.rule_set)
+
+
+class SimulationOut(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    parameters: dict[str, Any] = Field(description="orders (range or uploaded count), draft and active rule sets")
+    result: dict[str, Any] | None = Field(
+        description="When done: orders_replayed, draft and active KPIs side by side, difference (draft - active), "
+        "elapsed_seconds"
+    )
+    created_at: datetime
+    created_by: str
+    finished_at: datetime | None
+    error: str | None
+
+    @classmethod
+    def of(cls, run: SimulationRun) -> SimulationOut:
+        return cls.model_validate(run, from_attributes=True)

@@ -1,0 +1,609 @@
+"""The sourcing sandbox: replay past orders under a draft rule set and under the active one, side by side.
+
+Each order is planned by the sourcing engine as live sourcing would have planned it when it was placed,
+on a copy of the stock as it was at the start of the range and with a simulated capacity ledger. Nothing
+real changes: orders, stock, capacity, decisions and events are only read; the run is the one row written.
+
+How the stock at the start (t0) is rebuilt from the current rows and the ledger (approximations in brackets):
+- on_hand(t0) = on_hand now - the on-hand deltas of every ledger entry after t0; reserved(t0) likewise.
+  Reservations held at t0 (orders placed before the range and still open) stay taken for the whole run
+  [their later shipments change nothing available; their cancellations are not given back].
+- Safety stock is today's [the ledger does not record its changes].
+- Receipts, adjustments and counts after t0 (ledger kinds adjustment and snapshot) arrive in the copy at
+  their time, interleaved with the orders [a count arrives as the delta it made to the real row].
+- Reservations, releases and shipments of the range are not replayed: the replayed orders make their own.
+- Capacity starts empty at t0 [work taken earlier on t0's day is not counted]. Each replayed order is
+  sourced at its `placed_at` with all its units as ordered, as if it had not been held or changed since.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ordermesh.domain.access import Principal
+from ordermesh.domain.catalog import Capability, Location, LocationType
+from ordermesh.domain.errors import InvalidInput, NotFound
+from ordermesh.domain.inventory import Movement, MovementKind
+from ordermesh.domain.orders import Allocation, DeliveryMethod, Order, OrderLine
+from ordermesh.domain.sourcing import AllocationPlan, Candidate, SourcingRequest
+from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
+from ordermesh.domain.sourcing.engine import SourcingEngine
+from ordermesh.domain.sourcing.rules import RuleSet, RuleSetInvalid
+from ordermesh.services.allocation import sourcing_request
+from ordermesh.services.caches import BUILT_IN, rule_set_ref
+from ordermesh.services.commands import CaptureOrder
+from ordermesh.services.context import AppContext
+from ordermesh.services.ports import Page, SimulationRun, UnitOfWork
+from ordermesh.services.sourcing import validate_document
+
+log = logging.getLogger(__name__)
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+ARRIVALS = (MovementKind.ADJUSTMENT, MovementKind.SNAPSHOT)  # receipts, adjustments and counts
+PAGE = 500
+Progress = Callable[[int, int], None]  # (plans made, plans to make)
+
+
+@dataclass(frozen=True)
+class SimulationSpec:
+    """What to replay (a placed_at range [start, end), or uploaded orders) and the draft (by id or inline)."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    orders: tuple[CaptureOrder, ...] | None = None
+    draft_id: str | None = None
+    draft_document: dict[str, Any] | None = None
+
+
+# --- use cases -------------------------------------------------------------------------------------------
+
+
+def submit_simulation(ctx: AppContext, actor: Principal, spec: SimulationSpec) -> SimulationRun:
+    """Check the request and store it as a queued run; `run_simulation` does the work.
+
+    Raises InvalidInput naming the field (unknown rule set, bad or empty range, an order without placed_at)
+    and RuleSetInvalid (paths under `rule_set`) for an invalid inline document.
+    """
+
+    def work(uow: UnitOfWork) -> SimulationRun:
+        run = SimulationRun(ctx.ids("sim"), QUEUED, _parameters(uow, spec), ctx.clock.now(), actor.name)
+        uow.simulations.add(run)
+        return run
+
+    return ctx.transaction(work)
+
+
+def run_simulation(
+    ctx: AppContext, run: SimulationRun, *, orders: Sequence[CaptureOrder] | None = None, progress: Progress | None
+) -> SimulationRun:
+    """Replay a queued run and store its KPIs (status done) or what went wrong (status failed)."""
+    ctx.transaction(lambda uow: uow.simulations.save(replace(run, status=RUNNING)))
+    try:
+        result = _simulate(ctx, run.parameters, orders or (), progress)
+    except Exception as exc:  # the run records any failure; the caller (a background thread) has no one to tell
+        log.exception("simulation %s failed", run.id)
+        failed = replace(run, status=FAILED, finished_at=ctx.clock.now(), error=f"{type(exc).__name__}: {exc}")
+        ctx.transaction(lambda uow: uow.simulations.save(failed))
+        return failed
+    done = replace(run, status=DONE, result=result, finished_at=ctx.clock.now())
+    ctx.transaction(lambda uow: uow.simulations.save(done))
+    return done
+
+
+def simulate(ctx: AppContext, actor: Principal, spec: SimulationSpec, *, progress: Progress | None) -> SimulationRun:
+    """Submit and run at once, in this thread (the CLI)."""
+    return run_simulation(ctx, submit_simulation(ctx, actor, spec), orders=spec.orders, progress=progress)
+
+
+def get_simulation(ctx: AppContext, run_id: str) -> SimulationRun:
+    run = ctx.read(lambda uow: uow.simulations.get(run_id))
+    if run is None:
+        raise NotFound("simulation", run_id)
+    return run
+
+
+def list_simulations(ctx: AppContext, *, after: str | None, limit: int) -> Page:
+    return ctx.read(lambda uow: uow.simulations.page(after=after, limit=limit))
+
+
+# --- checking the request --------------------------------------------------------------------------------
+
+
+def _parameters(uow: UnitOfWork, spec: SimulationSpec) -> dict[str, Any]:
+    parameters: dict[str, Any] = {"draft": _draft(uow, spec)}
+    active = uow.rule_sets.active()
+    parameters["active"] = {"rule_set": rule_set_ref(active) if active else BUILT_IN}
+    if spec.orders is not None:
+        if not spec.orders:
+            raise InvalidInput("no orders to replay", field=("orders",))
+        missing = [index for index, order in enumerate(spec.orders) if order.placed_at is None]
+        if missing:
+            raise InvalidInput("every replayed order needs its placed_at", field=("orders", missing[0], "placed_at"))
+        parameters["orders"] = {"uploaded": len(spec.orders)}
+        return parameters
+    if spec.start is None or spec.end is None:
+        raise InvalidInput("give a range of placed_at or the orders to replay", field=("range",))
+    if spec.start > spec.end:
+        raise InvalidInput("from is after to", field=("range", "from"))
+    if spec.start == spec.end or not uow.orders.placed_between(spec.start, spec.end, after=None, limit=1):
+        raise InvalidInput("no order was placed in the range", field=("range",))
+    parameters["orders"] = {"from": spec.start.isoformat(), "to": spec.end.isoformat()}
+    return parameters
+
+
+def _draft(uow: UnitOfWork, spec: SimulationSpec) -> dict[str, Any]:
+    if (spec.draft_id is None) == (spec.draft_document is None):
+        raise InvalidInput("give either rule_set_id or an inline rule_set document", field=("rule_set_id",))
+    if spec.draft_id is not None:
+        record = uow.rule_sets.get(spec.draft_id)
+        if record is None:
+            raise InvalidInput(f"rule set '{spec.draft_id}' does not exist", field=("rule_set_id",))
+        return {"rule_set": rule_set_ref(record)}
+    try:
+        parsed = validate_document(uow, spec.draft_document)
+    except RuleSetInvalid as exc:
+        raise RuleSetInvalid(
+            [(f"rule_set.{path}" if path else "rule_set", msg) for path, msg in exc.problems]
+        ) from None
+    return {
+        "rule_set": {"id": None, "name": parsed.name, "version": None, "built_in": False},
+        "document": spec.draft_document,
+    }
+
+
+def _rules(uow: UnitOfWork, side: Mapping[str, Any]) -> tuple[dict[str, Any], RuleSet]:
+    ref = dict(side["rule_set"])
+    if "document" in side:
+        return ref, validate_document(uow, side["document"])
+    if ref.get("built_in"):
+        return ref, validate_document(uow, DEFAULT_RULE_SET)
+    record = uow.rule_sets.get(ref["id"])
+    if record is None:
+        raise NotFound("rule set", ref["id"])
+    return ref, validate_document(uow, record.document)
+
+
+# --- what a replay starts from ---------------------------------------------------------------------------
+
+
+@dataclass
+class StockCell:
+    """One simulated stock row."""
+
+    on_hand: int
+    reserved: int
+    safety_stock: int
+
+    @property
+    def available(self) -> int:
+        return max(0, self.on_hand - self.reserved - self.safety_stock)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a replay reads: the orders' engine requests, the stock at t0 and the stock that arrives later."""
+
+    requests: tuple[SourcingRequest, ...]  # by (placed_at, order id)
+    network: Mapping[str, Location]
+    stock: Mapping[tuple[str, str], StockCell]  # (location, sku) at t0
+    arrivals: tuple[Movement, ...]  # receipts, adjustments and counts after t0, by time
+
+
+def stock_at(
+    rows: Iterator[tuple[str, str, int, int, int]], changes: Mapping[tuple[str, str], tuple[int, int]]
+) -> dict[tuple[str, str], StockCell]:
+    """Each (location, sku, on_hand, reserved, safety_stock) row as it was at t0, given the ledger's summed
+    (on-hand, reserved) deltas since then; safety stock is today's."""
+    cells: dict[tuple[str, str], StockCell] = {}
+    for location, sku, on_hand, reserved, safety in rows:
+        on_hand_delta, reserved_delta = changes.get((location, sku), (0, 0))
+        cells[(location, sku)] = StockCell(max(0, on_hand - on_hand_delta), max(0, reserved - reserved_delta), safety)
+    return cells
+
+
+def _load(uow: UnitOfWork, ctx: AppContext, orders: Mapping[str, Any], uploaded: Sequence[CaptureOrder]) -> Replay:
+    if "from" in orders:
+        start, end = datetime.fromisoformat(orders["from"]), datetime.fromisoformat(orders["to"])
+        replayed = list(_placed_between(uow, start, end))
+    else:
+        replayed = _uploaded(uow, uploaded)
+        start, end = replayed[0].placed_at, replayed[-1].placed_at
+    requests = tuple(
+        sourcing_request(uow, ctx, order, order.placed_at) for order in replayed if order.sourceable_lines()
+    )
+    rows = ((level.location, level.sku, level.on_hand, level.reserved, level.safety_stock) for level in _levels(uow))
+    stock = stock_at(rows, uow.stock.changes_since(start))
+    arrivals = tuple(uow.stock.movements_between(start, end, kinds=ARRIVALS))
+    return Replay(requests, dict(ctx.sourcing_cache.network(uow)), stock, arrivals)
+
+
+def _placed_between(uow: UnitOfWork, start: datetime, end: datetime) -> Iterator[Order]:
+    after: tuple[datetime, str] | None = None
+    while page := uow.orders.placed_between(start, end, after=after, limit=PAGE):
+        yield from (_as_placed(order) for order in page)
+        after = (page[-1].placed_at, page[-1].id)
+
+
+def _as_placed(order: Order) -> Order:
+    """The order as it was placed: every unit waiting, no hold, no fulfilment orders yet."""
+    lines = [
+        OrderLine(ln.id, ln.external_id, ln.sku, ln.quantity, ln.unit_price, exception=ln.exception)
+        for ln in order.lines
+    ]
+    return replace(order, lines=lines, hold_reason=None, fulfillment_orders=[], events=[])
+
+
+def _uploaded(uow: UnitOfWork, commands: Sequence[CaptureOrder]) -> list[Order]:
+    """Uploaded orders as the capture would have recorded them (unknown SKUs become line exceptions)."""
+    known = uow.items.known(sorted({line.sku for command in commands for line in command.lines}))
+    orders: list[Order] = []
+    for index, command in enumerate(commands, start=1):
+        assert command.placed_at is not None, "checked on submission"
+        lines = [
+            OrderLine(
+                f"upload_{index}_{n}",
+                line.external_id,
+                line.sku,
+                line.quantity,
+                line.unit_price,
+                exception=None if line.sku in known else f"unknown SKU '{line.sku}'",
+            )
+            for n, line in enumerate(command.lines, start=1)
+        ]
+        orders.append(
+            Order(
+                id=f"upload_{index:07d}",
+                channel=command.channel,
+                external_id=command.external_id,
+                currency=command.currency,
+                customer=command.customer,
+                ship_to=command.ship_to,
+                delivery=command.delivery,
+                lines=lines,
+                shipping_total=command.shipping_total,
+                tax_total=command.tax_total,
+                discount_total=command.discount_total,
+                payment_status=command.payment_status,
+                placed_at=command.placed_at,
+                created_at=command.placed_at,
+                updated_at=command.placed_at,
+            )
+        )
+    return sorted(orders, key=lambda order: (order.placed_at, order.id))
+
+
+def _levels(uow: UnitOfWork) -> Iterator[Any]:
+    after = None
+    while True:
+        page = uow.stock.levels(location=None, sku=None, after=after, limit=5_000)
+        yield from page.rows
+        if page.next_cursor is None:
+            return
+        after = page.next_cursor
+
+
+# --- one replay ------------------------------------------------------------------------------------------
+
+
+def _simulate(
+    ctx: AppContext, parameters: Mapping[str, Any], uploaded: Sequence[CaptureOrder], progress: Progress | None
+) -> dict[str, Any]:
+    started = time.perf_counter()
+
+    def load(uow: UnitOfWork) -> tuple[Replay, dict[str, tuple[dict[str, Any], RuleSet]]]:
+        sides = {name: _rules(uow, parameters[name]) for name in ("draft", "active")}
+        return _load(uow, ctx, parameters["orders"], uploaded), sides
+
+    inputs, sides = ctx.read(load)
+    count = len(inputs.requests)
+    results: dict[str, dict[str, Any]] = {}
+    for offset, name in enumerate(("draft", "active")):
+        ref, rules = sides[name]
+        engine = SourcingEngine(rules, rule_set_ref=ref, explain=False, deterministic=True)
+        tick = None if progress is None else _ticker(progress, offset * count, 2 * count)
+        results[name] = {"rule_set": ref, **replay(inputs, engine, rules, progress=tick)}
+    return {
+        "orders_replayed": count,
+        "draft": results["draft"],
+        "active": results["active"],
+        "difference": difference(results["draft"], results["active"]),
+        "elapsed_seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+def _ticker(progress: Progress, offset: int, total: int) -> Callable[[int], None]:
+    return lambda done: progress(offset + done, total)
+
+
+def replay(
+    inputs: Replay, engine: SourcingEngine, rules: RuleSet, *, progress: Callable[[int], None] | None = None
+) -> dict[str, Any]:
+    """Plan every request in turn on a private copy of the stock and capacity; return the KPIs."""
+    started = time.perf_counter()
+    copy = _Copy(inputs)
+    tally = Tally(rules.costs.currency)
+    arrivals = iter(inputs.arrivals)
+    arrival = next(arrivals, None)
+    for done, request in enumerate(inputs.requests, start=1):
+        assert request.now is not None
+        while arrival is not None and arrival.at <= request.now:
+            copy.receive(arrival)
+            arrival = next(arrivals, None)
+        candidates = copy.candidates(request, inputs.network)
+        allocations = copy.take(engine.plan(request, candidates), request, inputs.network)
+        by_code = {c.location: c for c in candidates}
+        units: dict[str, int] = defaultdict(int)
+        for allocation in allocations:
+            units[allocation.location] += allocation.quantity
+        # The plan's cost depends only on the locations it uses: pricing it among those alone is the same
+        # number, at a fraction of the work of pricing it among every candidate again.
+        cost = engine.cost_of(request, [by_code[code] for code in sorted(units)], allocations)
+        shipments = [
+            Shipped(code, by_code[code].type, n, *shipping_route(rules, request, by_code[code]))
+            for code, n in units.items()
+        ]
+        tally.add(shipments, sum(line.quantity for line in request.lines) - sum(units.values()), cost)
+        if progress is not None:
+            progress(done)
+    return tally.kpis(copy.work, inputs.network, time.perf_counter() - started)
+
+
+class _Copy:
+    """The simulated stock and capacity ledger of one replay."""
+
+    def __init__(self, inputs: Replay) -> None:
+        self.cells = {key: replace(cell) for key, cell in inputs.stock.items()}
+        self.by_sku: dict[str, dict[str, StockCell]] = defaultdict(dict)
+        for (location, sku), cell in sorted(self.cells.items()):
+            self.by_sku[sku][location] = cell
+        self.work: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (location, day): orders, units
+
+    def receive(self, movement: Movement) -> None:
+        cell = self.cells.get((movement.location, movement.sku))
+        if cell is None:
+            cell = self.cells[(movement.location, movement.sku)] = StockCell(0, 0, 0)
+            self.by_sku[movement.sku][movement.location] = cell
+        cell.on_hand = max(0, cell.on_hand + movement.on_hand_delta)
+
+    def candidates(self, request: SourcingRequest, network: Mapping[str, Location]) -> list[Candidate]:
+        """As `allocation.candidates_for`, on the copy: locations with the capability and units of the SKUs."""
+        pickup = request.method == DeliveryMethod.PICKUP
+        capability = Capability.PICKUP if pickup else Capability.SHIP
+        found: dict[str, dict[str, int]] = {}
+        for sku in request.skus:
+            for code, cell in self.by_sku.get(sku, {}).items():
+                location = network.get(code)
+                if location is None or not location.can(capability) or (pickup and code != request.pickup_location):
+                    continue
+                if cell.available > 0:
+                    found.setdefault(code, {})[sku] = cell.available
+        return [self._profiled(network[code], available, request) for code, available in sorted(found.items())]
+
+    def _profiled(self, location: Location, available: dict[str, int], request: SourcingRequest) -> Candidate:
+        """As `allocation._with_profiles`, with the simulated capacity left on the request's working day."""
+        assert request.now is not None
+        profile = location.profile
+        orders_left = units_left = None
+        if profile.limited:
+            orders, units = self.work.get((location.code, profile.working_day(request.now).isoformat()), (0, 0))
+            if profile.daily_order_capacity is not None:
+                orders_left = max(0, profile.daily_order_capacity - orders)
+            if profile.daily_unit_capacity is not None:
+                units_left = max(0, profile.daily_unit_capacity - units)
+        return Candidate(
+            location.code,
+            location.address.point,
+            available,
+            type=location.type.value,
+            groups=profile.groups,
+            tags=profile.tags,
+            cutoff=profile.cutoff,
+            timezone=profile.timezone,
+            processing_days=profile.processing_days,
+            orders_left=orders_left,
+            units_left=units_left,
+        )
+
+    def take(
+        self, plan: AllocationPlan, request: SourcingRequest, network: Mapping[str, Location]
+    ) -> tuple[Allocation, ...]:
+        """Take the plan's capacity and stock; as live sourcing, a plan beyond a location's capacity is not taken."""
+        assert request.now is not None
+        units_at: dict[str, int] = defaultdict(int)
+        for allocation in plan.allocations:
+            units_at[allocation.location] += allocation.quantity
+        days = {code: network[code].profile.working_day(request.now).isoformat() for code in units_at}
+        for code, units in units_at.items():
+            profile = network[code].profile
+            orders_used, units_used = self.work.get((code, days[code]), (0, 0))
+            if (profile.daily_order_capacity is not None and orders_used + 1 > profile.daily_order_capacity) or (
+                profile.daily_unit_capacity is not None and units_used + units > profile.daily_unit_capacity
+            ):
+                return ()
+        for code, units in units_at.items():
+            used = self.work[(code, days[code])]
+            used[0] += 1
+            used[1] += units
+        sku_of = {line.line_id: line.sku for line in request.lines}
+        for allocation in plan.allocations:
+            self.cells[(allocation.location, sku_of[allocation.line_id])].reserved += allocation.quantity
+        return plan.allocations
+
+
+def shipping_route(rules: RuleSet, request: SourcingRequest, candidate: Candidate) -> tuple[float | None, int]:
+    """(distance in km, days late) of shipping from the candidate, worked out as the engine's explanation does."""
+    now = request.now
+    assert now is not None
+    zone = ZoneInfo(candidate.timezone)
+    local = now.astimezone(zone)
+    ships_on = local.date()
+    if candidate.cutoff is not None and local.time() > candidate.cutoff:
+        ships_on += timedelta(days=1)
+    ships_on += timedelta(days=candidate.processing_days)
+    distance = None
+    if request.destination is not None and candidate.point is not None:
+        distance = request.destination.distance_km(candidate.point)
+    if request.method == DeliveryMethod.PICKUP:
+        return distance, 0
+    _, shipping_zone = rules.costs.rate_card(request.service_level).zone_for(distance)
+    arrives_on = ships_on + timedelta(days=shipping_zone.transit_days)
+    placed = (request.placed_at or now).astimezone(zone).date()
+    promised = placed + timedelta(days=rules.costs.promise(request.service_level))
+    return distance, max(0, (arrives_on - promised).days)
+
+
+# --- KPIs ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """The units of one replayed order that one location ships."""
+
+    location: str
+    type: str
+    units: int
+    distance_km: float | None
+    days_late: int
+
+
+@dataclass
+class Tally:
+    """KPIs of one rule set over the replayed orders.
+
+    Split rate and on-time rate are shares of the orders that got at least one unit; mean distance is per unit
+    shipped (pickups and unknown distances left out); cost is the engine's cost of each order's plan, in the
+    rule set's currency, the penalty for unfilled units included.
+    """
+
+    currency: str
+    orders: int = 0
+    cost: float = 0.0
+    unpriced: int = 0
+    served: int = 0
+    split: int = 0
+    on_time: int = 0
+    units: int = 0
+    store_units: int = 0
+    km_units: float = 0.0
+    located_units: int = 0
+    unfilled_units: int = 0
+    shipments: int = 0
+
+    def add(self, shipments: Sequence[Shipped], unfilled: int, cost: float | None) -> None:
+        self.orders += 1
+        self.unfilled_units += unfilled
+        if cost is None:
+            self.unpriced += 1
+        else:
+            self.cost += cost
+        if not shipments:
+            return
+        self.served += 1
+        self.shipments += len(shipments)
+        self.split += len({s.location for s in shipments}) > 1
+        self.on_time += all(s.days_late == 0 for s in shipments)
+        for shipment in shipments:
+            self.units += shipment.units
+            if shipment.type == LocationType.STORE:
+                self.store_units += shipment.units
+            if shipment.distance_km is not None:
+                self.km_units += shipment.distance_km * shipment.units
+                self.located_units += shipment.units
+
+    def kpis(
+        self, work: Mapping[tuple[str, str], Sequence[int]], network: Mapping[str, Location], elapsed: float
+    ) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "orders_replayed": self.orders,
+            "cost": {"total": round(self.cost, 4), "per_order": _ratio(self.cost, self.orders)},
+            "split_rate": _ratio(self.split, self.served),
+            "mean_distance_km": _ratio(self.km_units, self.located_units, 1),
+            "on_time_rate": _ratio(self.on_time, self.served),
+            "store_unit_share": _ratio(self.store_units, self.units),
+            "units_allocated": self.units,
+            "unfillable_units": self.unfilled_units,
+            "orders_allocated": self.served,
+            "shipments": self.shipments,
+            "orders_unpriced": self.unpriced,
+            "capacity": capacity_use(work, network),
+            "elapsed_seconds": round(elapsed, 3),
+        }
+
+
+def _ratio(part: float, whole: float, digits: int = 4) -> float | None:
+    return round(part / whole, digits) if whole else None
+
+
+def capacity_use(work: Mapping[tuple[str, str], Sequence[int]], network: Mapping[str, Location]) -> dict[str, Any]:
+    """Orders and units per location per working day, beside the location's daily capacity."""
+    days: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for (code, day), (orders, units) in sorted(work.items()):
+        days[code][day] = {"orders": orders, "units": units}
+    use: dict[str, Any] = {}
+    for code, per_day in days.items():
+        profile = network[code].profile if code in network else None
+        order_cap = profile.daily_order_capacity if profile else None
+        unit_cap = profile.daily_unit_capacity if profile else None
+        for entry in per_day.values():
+            entry["order_use"] = _ratio(entry["orders"], order_cap or 0)
+            entry["unit_use"] = _ratio(entry["units"], unit_cap or 0)
+        use[code] = {
+            "order_capacity": order_cap,
+            "unit_capacity": unit_cap,
+            "orders": sum(entry["orders"] for entry in per_day.values()),
+            "units": sum(entry["units"] for entry in per_day.values()),
+            "peak_order_use": _peak(per_day, "order_use"),
+            "peak_unit_use": _peak(per_day, "unit_use"),
+            "days": per_day,
+        }
+    return use
+
+
+def _peak(per_day: Mapping[str, Mapping[str, Any]], key: str) -> float | None:
+    values = [entry[key] for entry in per_day.values() if entry[key] is not None]
+    return max(values) if values else None
+
+
+COMPARED = (
+    "orders_replayed",
+    "split_rate",
+    "mean_distance_km",
+    "on_time_rate",
+    "store_unit_share",
+    "units_allocated",
+    "unfillable_units",
+    "orders_allocated",
+    "shipments",
+    "elapsed_seconds",
+)
+
+
+def difference(draft: Mapping[str, Any], active: Mapping[str, Any]) -> dict[str, Any]:
+    """Draft minus active for every KPI (cost only when both rule sets count in the same currency)."""
+    diff: dict[str, Any] = {key: _minus(draft[key], active[key]) for key in COMPARED}
+    same = draft["currency"] == active["currency"]
+    diff["cost"] = {key: _minus(draft["cost"][key], active["cost"][key]) if same else None for key in draft["cost"]}
+    codes = sorted(set(draft["capacity"]) | set(active["capacity"]))
+    empty = {"orders": 0, "units": 0}
+    diff["capacity"] = {
+        code: {
+            key: draft["capacity"].get(code, empty)[key] - active["capacity"].get(code, empty)[key]
+            for key in ("orders", "units")
+        }
+        for code in codes
+    }
+    return diff
+
+
+def _minus(draft: float | None, active: float | None) -> float | None:
+    if draft is None or active is None:
+        return None
+    return round(draft - active, 4)
