@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -22,7 +22,6 @@ from ordermesh.services.simulation import (
     Tally,
     difference,
     replay,
-    shipping_route,
     stock_at,
 )
 from tests.fakes import FakeUnitOfWorkFactory
@@ -152,27 +151,6 @@ def test_cost_is_the_engine_s_cost_of_each_plan() -> None:
     explanation = explaining.plan(request, candidates).explanation
     assert explanation is not None
     assert kpis["cost"]["total"] == pytest.approx(explanation["chosen"]["cost"], abs=1e-4)
-
-
-@pytest.mark.parametrize("cutoff", [None, time(12, 0)])
-@pytest.mark.parametrize("processing_days", [0, 3])
-def test_distance_and_lateness_are_worked_out_as_the_engine_explains_them(
-    cutoff: time | None, processing_days: int
-) -> None:
-    request = _request("A", T0, quantity=1)
-    candidates = [
-        Candidate("NWK", NEWARK, {"TEE": 1}, cutoff=cutoff, processing_days=processing_days),
-        Candidate("LAX", GeoPoint(34.0522, -118.2437), {"TEE": 1}, timezone="America/Los_Angeles"),
-        Candidate("CHI", CHICAGO, {"TEE": 1}, cutoff=cutoff, processing_days=processing_days + 2),
-    ]
-
-    explanation = SourcingEngine(RULES, explain=True).plan(request, candidates).explanation
-
-    assert explanation is not None
-    explained = {c["location"]: (c["distance_km"], c["days_late"]) for c in explanation["candidates"]}
-    for candidate in candidates:
-        distance, late = shipping_route(RULES, request, candidate)
-        assert (round(distance or 0, 1), late) == explained[candidate.location]
 
 
 # --- the KPIs ----------------------------------------------------------------------------------------------

@@ -135,28 +135,33 @@ def _with_profiles(
         if location is None:
             enriched.append(candidate)
             continue
-        profile = location.profile
-        orders_left = units_left = None
-        if candidate.location in days:
-            orders_used, units_used = used.get((candidate.location, days[candidate.location]), (0, 0))
-            if profile.daily_order_capacity is not None:
-                orders_left = max(0, profile.daily_order_capacity - orders_used)
-            if profile.daily_unit_capacity is not None:
-                units_left = max(0, profile.daily_unit_capacity - units_used)
-        enriched.append(
-            replace(
-                candidate,
-                type=location.type.value,
-                groups=profile.groups,
-                tags=profile.tags,
-                cutoff=profile.cutoff,
-                timezone=profile.timezone,
-                processing_days=profile.processing_days,
-                orders_left=orders_left,
-                units_left=units_left,
-            )
-        )
+        usage = used.get((candidate.location, days[candidate.location]), (0, 0)) if candidate.location in days else None
+        enriched.append(with_profile(candidate, location, usage))
     return enriched
+
+
+def with_profile(candidate: Candidate, location: Location, used: tuple[int, int] | None) -> Candidate:
+    """The candidate with its location's sourcing profile and the capacity left after `used` (orders, units)
+    on its working day (None: the location has no limits)."""
+    profile = location.profile
+    orders_left = units_left = None
+    if used is not None:
+        orders_used, units_used = used
+        if profile.daily_order_capacity is not None:
+            orders_left = max(0, profile.daily_order_capacity - orders_used)
+        if profile.daily_unit_capacity is not None:
+            units_left = max(0, profile.daily_unit_capacity - units_used)
+    return replace(
+        candidate,
+        type=location.type.value,
+        groups=profile.groups,
+        tags=profile.tags,
+        cutoff=profile.cutoff,
+        timezone=profile.timezone,
+        processing_days=profile.processing_days,
+        orders_left=orders_left,
+        units_left=units_left,
+    )
 
 
 def _take_capacity(

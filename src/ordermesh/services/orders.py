@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 
@@ -101,24 +102,35 @@ def _fingerprint(command: CaptureOrder) -> str:
 def _new_order(uow: UnitOfWork, ctx: AppContext, command: CaptureOrder) -> Order:
     now = ctx.clock.now()
     known = uow.items.known([line.sku for line in command.lines])
+    order = order_from_command(
+        command, order_id=ctx.ids("ord"), line_id=lambda _: ctx.ids("line"), known=known, now=now
+    )
+    if command.delivery.method == DeliveryMethod.PICKUP:
+        problem = _pickup_problem(uow, command.delivery.pickup_location)
+        if problem:
+            for line in order.lines:
+                line.exception = line.exception or problem
+    order.hold_reason = PAYMENT_HOLD if command.payment_status == PaymentStatus.PENDING else None
+    return order
+
+
+def order_from_command(
+    command: CaptureOrder, *, order_id: str, line_id: Callable[[int], str], known: set[str], now: datetime
+) -> Order:
+    """The order a capture command describes, every unit waiting; SKUs not in `known` become line exceptions."""
     lines = [
         OrderLine(
-            ctx.ids("line"),
+            line_id(n),
             line.external_id,
             line.sku,
             line.quantity,
             line.unit_price,
             exception=None if line.sku in known else f"unknown SKU '{line.sku}'",
         )
-        for line in command.lines
+        for n, line in enumerate(command.lines, start=1)
     ]
-    if command.delivery.method == DeliveryMethod.PICKUP:
-        problem = _pickup_problem(uow, command.delivery.pickup_location)
-        if problem:
-            for line in lines:
-                line.exception = line.exception or problem
     return Order(
-        id=ctx.ids("ord"),
+        id=order_id,
         channel=command.channel,
         external_id=command.external_id,
         currency=command.currency,
@@ -133,7 +145,6 @@ def _new_order(uow: UnitOfWork, ctx: AppContext, command: CaptureOrder) -> Order
         placed_at=command.placed_at or now,
         created_at=now,
         updated_at=now,
-        hold_reason=PAYMENT_HOLD if command.payment_status == PaymentStatus.PENDING else None,
     )
 
 

@@ -23,9 +23,9 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ordermesh.domain.access import Principal
 from ordermesh.domain.catalog import Capability, Location, LocationType
@@ -34,12 +34,13 @@ from ordermesh.domain.inventory import Movement, MovementKind
 from ordermesh.domain.orders import Allocation, DeliveryMethod, Order, OrderLine
 from ordermesh.domain.sourcing import AllocationPlan, Candidate, SourcingRequest
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
-from ordermesh.domain.sourcing.engine import SourcingEngine
+from ordermesh.domain.sourcing.engine import SourcingEngine, plan_route
 from ordermesh.domain.sourcing.rules import RuleSet, RuleSetInvalid
-from ordermesh.services.allocation import sourcing_request
+from ordermesh.services.allocation import sourcing_request, with_profile
 from ordermesh.services.caches import BUILT_IN, rule_set_ref
 from ordermesh.services.commands import CaptureOrder
 from ordermesh.services.context import AppContext
+from ordermesh.services.orders import order_from_command
 from ordermesh.services.ports import Page, SimulationRun, UnitOfWork
 from ordermesh.services.sourcing import validate_document
 
@@ -246,37 +247,20 @@ def _uploaded(uow: UnitOfWork, commands: Sequence[CaptureOrder]) -> list[Order]:
     orders: list[Order] = []
     for index, command in enumerate(commands, start=1):
         assert command.placed_at is not None, "checked on submission"
-        lines = [
-            OrderLine(
-                f"upload_{index}_{n}",
-                line.external_id,
-                line.sku,
-                line.quantity,
-                line.unit_price,
-                exception=None if line.sku in known else f"unknown SKU '{line.sku}'",
-            )
-            for n, line in enumerate(command.lines, start=1)
-        ]
         orders.append(
-            Order(
-                id=f"upload_{index:07d}",
-                channel=command.channel,
-                external_id=command.external_id,
-                currency=command.currency,
-                customer=command.customer,
-                ship_to=command.ship_to,
-                delivery=command.delivery,
-                lines=lines,
-                shipping_total=command.shipping_total,
-                tax_total=command.tax_total,
-                discount_total=command.discount_total,
-                payment_status=command.payment_status,
-                placed_at=command.placed_at,
-                created_at=command.placed_at,
-                updated_at=command.placed_at,
+            order_from_command(
+                command,
+                order_id=f"upload_{index:07d}",
+                line_id=partial(_upload_line_id, index),
+                known=known,
+                now=command.placed_at,
             )
         )
     return sorted(orders, key=lambda order: (order.placed_at, order.id))
+
+
+def _upload_line_id(order_number: int, line_number: int) -> str:
+    return f"upload_{order_number}_{line_number}"
 
 
 def _levels(uow: UnitOfWork) -> Iterator[Any]:
@@ -346,7 +330,7 @@ def replay(
         # number, at a fraction of the work of pricing it among every candidate again.
         cost = engine.cost_of(request, [by_code[code] for code in sorted(units)], allocations)
         shipments = [
-            Shipped(code, by_code[code].type, n, *shipping_route(rules, request, by_code[code]))
+            Shipped(code, by_code[code].type, n, *_distance_and_lateness(rules, request, by_code[code]))
             for code, n in units.items()
         ]
         tally.add(shipments, sum(line.quantity for line in request.lines) - sum(units.values()), cost)
@@ -387,29 +371,14 @@ class _Copy:
         return [self._profiled(network[code], available, request) for code, available in sorted(found.items())]
 
     def _profiled(self, location: Location, available: dict[str, int], request: SourcingRequest) -> Candidate:
-        """As `allocation._with_profiles`, with the simulated capacity left on the request's working day."""
+        """As live sourcing, with the simulated capacity used on the request's working day."""
         assert request.now is not None
         profile = location.profile
-        orders_left = units_left = None
+        used = None
         if profile.limited:
             orders, units = self.work.get((location.code, profile.working_day(request.now).isoformat()), (0, 0))
-            if profile.daily_order_capacity is not None:
-                orders_left = max(0, profile.daily_order_capacity - orders)
-            if profile.daily_unit_capacity is not None:
-                units_left = max(0, profile.daily_unit_capacity - units)
-        return Candidate(
-            location.code,
-            location.address.point,
-            available,
-            type=location.type.value,
-            groups=profile.groups,
-            tags=profile.tags,
-            cutoff=profile.cutoff,
-            timezone=profile.timezone,
-            processing_days=profile.processing_days,
-            orders_left=orders_left,
-            units_left=units_left,
-        )
+            used = (orders, units)
+        return with_profile(Candidate(location.code, location.address.point, available), location, used)
 
     def take(
         self, plan: AllocationPlan, request: SourcingRequest, network: Mapping[str, Location]
@@ -435,31 +404,6 @@ class _Copy:
         for allocation in plan.allocations:
             self.cells[(allocation.location, sku_of[allocation.line_id])].reserved += allocation.quantity
         return plan.allocations
-
-
-def shipping_route(rules: RuleSet, request: SourcingRequest, candidate: Candidate) -> tuple[float | None, int]:
-    """(distance in km, days late) of shipping from the candidate, worked out as the engine's explanation does."""
-    now = request.now
-    assert now is not None
-    zone = ZoneInfo(candidate.timezone)
-    local = now.astimezone(zone)
-    ships_on = local.date()
-    if candidate.cutoff is not None and local.time() > candidate.cutoff:
-        ships_on += timedelta(days=1)
-    ships_on += timedelta(days=candidate.processing_days)
-    distance = None
-    if request.destination is not None and candidate.point is not None:
-        distance = request.destination.distance_km(candidate.point)
-    if request.method == DeliveryMethod.PICKUP:
-        return distance, 0
-    _, shipping_zone = rules.costs.rate_card(request.service_level).zone_for(distance)
-    arrives_on = ships_on + timedelta(days=shipping_zone.transit_days)
-    placed = (request.placed_at or now).astimezone(zone).date()
-    promised = placed + timedelta(days=rules.costs.promise(request.service_level))
-    return distance, max(0, (arrives_on - promised).days)
-
-
-# --- KPIs ------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -607,3 +551,10 @@ def _minus(draft: float | None, active: float | None) -> float | None:
     if draft is None or active is None:
         return None
     return round(draft - active, 4)
+
+
+def _distance_and_lateness(rules: RuleSet, request: SourcingRequest, candidate: Candidate) -> tuple[float | None, int]:
+    """(distance in km, days late) of shipping from the candidate, exactly as the engine prices it."""
+    assert request.now is not None
+    route = plan_route(rules.costs, request, candidate, request.now)
+    return route.distance_km, route.days_late

@@ -31,6 +31,7 @@ from ordermesh.domain.sourcing.optimiser import (
     violations,
 )
 from ordermesh.domain.sourcing.rules import (
+    CostModel,
     Eligibility,
     ItemFacts,
     OrderFacts,
@@ -54,6 +55,29 @@ class Route:
     arrives_on: date
     promised_on: date | None
     days_late: int
+
+
+def plan_route(costs: CostModel, request: SourcingRequest, candidate: Candidate, now: datetime) -> Route:
+    """How the order would travel from the candidate: its working day (cut-off, processing days, in the
+    location's time zone), the rate card's zone and transit days, and the days late against the promise."""
+    pickup = request.method == DeliveryMethod.PICKUP
+    local = now.astimezone(_zone(candidate.timezone))
+    ships_on = local.date()
+    if candidate.cutoff is not None and local.time() > candidate.cutoff:
+        ships_on += timedelta(days=1)
+    ships_on += timedelta(days=candidate.processing_days)
+    distance = None
+    if request.destination is not None and candidate.point is not None:
+        distance = request.destination.distance_km(candidate.point)
+    if pickup:
+        return Route(distance, None, 0, ships_on, ships_on, None, 0)
+    _, zone = costs.rate_card(request.service_level).zone_for(distance)
+    arrives_on = ships_on + timedelta(days=zone.transit_days)
+    placed = (request.placed_at or now).astimezone(_zone(candidate.timezone)).date()
+    promised = placed + timedelta(days=costs.promise(request.service_level))
+    return Route(
+        distance, zone.name, zone.transit_days, ships_on, arrives_on, promised, max(0, (arrives_on - promised).days)
+    )
 
 
 @dataclass
@@ -164,7 +188,7 @@ class SourcingEngine:
         # Plans must not depend on the order the candidates come in: equally cheap plans are told apart
         # by their locations' codes.
         for candidate in sorted(candidates, key=lambda c: c.location):
-            route = self._route(request, candidate, card, now, pickup=pickup)
+            route = plan_route(self.rules.costs, request, candidate, now)
             routes[candidate.location] = route
             reason = self._order_elimination(request, candidate, route, locations, rule_name, now, pickup=pickup)
             if reason is not None:
@@ -176,31 +200,6 @@ class SourcingEngine:
         return _Prepared(now, rule_name, strategy, routes, eliminated, eligible, problem)
 
     # --- eligibility --------------------------------------------------------------------------------
-
-    def _route(
-        self, request: SourcingRequest, candidate: Candidate, card: Any, now: datetime, *, pickup: bool
-    ) -> Route:
-        local = now.astimezone(_zone(candidate.timezone))
-        ships_on = local.date()
-        if candidate.cutoff is not None and local.time() > candidate.cutoff:
-            ships_on += timedelta(days=1)
-        ships_on += timedelta(days=candidate.processing_days)
-        distance = None
-        if request.destination is not None and candidate.point is not None:
-            distance = request.destination.distance_km(candidate.point)
-        if pickup:
-            zone_name, transit = None, 0
-        else:
-            _, zone = card.zone_for(distance)
-            zone_name, transit = zone.name, zone.transit_days
-        arrives_on = ships_on + timedelta(days=transit)
-        promised = None
-        late = 0
-        if not pickup:
-            placed = (request.placed_at or now).astimezone(_zone(candidate.timezone)).date()
-            promised = placed + timedelta(days=self.rules.costs.promise(request.service_level))
-            late = max(0, (arrives_on - promised).days)
-        return Route(distance, zone_name, transit, ships_on, arrives_on, promised, late)
 
     def _order_elimination(
         self,

@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.add_exception_handler(error, handler)
     for module in (health, catalog, inventory, orders, fulfillment, events, sourcing):
         app.include_router(module.router)
+    app.include_router(sourcing.simulations)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 

@@ -208,7 +208,3 @@ def list_simulations(
 def get_simulation(run_id: str, ctx: Ctx, _: Reader) -> SimulationOut:
     """A run: queued, running, done (with the KPIs side by side) or failed (with the error)."""
     return SimulationOut.of(simulation.get_simulation(ctx, run_id))
-
-
-# The app includes this module's `router`; its routes carry their full paths, so the sandbox's join them.
-router.routes.extend(simulations.routes)
