@@ -311,6 +311,10 @@ class FakeItems:
         item = self._s.tables.items.get(sku)
         return copy.deepcopy(item)
 
+    def get_many(self, skus: Sequence[str]) -> dict[str, Item]:
+        items = self._s.tables.items
+        return {sku: copy.deepcopy(items[sku]) for sku in set(skus) if sku in items}
+
     def known(self, skus: Sequence[str]) -> set[str]:
         items = self._s.tables.items
         return {sku for sku in skus if sku in items}

@@ -22,6 +22,7 @@ from ordermesh.services.ports import RuleSetRecord, UnitOfWork
 RULES_TTL = 2.0
 NETWORK_TTL = 5.0
 ITEMS_TTL = 60.0
+MAX_ITEMS = 500_000  # SKUs kept per process; past that the cache starts again
 
 BUILT_IN = {"id": None, "name": "default", "version": 0, "built_in": True}
 
@@ -71,15 +72,25 @@ class SourcingCache:
         return network
 
     def items(self, uow: UnitOfWork, skus: Iterable[str]) -> dict[str, ItemProfile | None]:
+        """Weight and attributes per SKU (None: not in the item master); the missing ones in one read."""
         now = time.monotonic()
         found: dict[str, ItemProfile | None] = {}
-        for sku in skus:
-            cached = self._items.get(sku)
-            if cached is None or now - cached[0] > ITEMS_TTL:
-                item = uow.items.get(sku)
+        stale: list[str] = []
+        for sku in set(skus):
+            hit = self._items.get(sku)
+            if hit is None or now - hit[0] > ITEMS_TTL:
+                stale.append(sku)
+            else:
+                found[sku] = hit[1]
+        if stale:
+            if len(self._items) > MAX_ITEMS:
+                self._items.clear()
+            loaded = uow.items.get_many(sorted(stale))
+            for sku in stale:
+                item = loaded.get(sku)
                 profile = ItemProfile(item.weight_grams, dict(item.attributes)) if item else None
-                cached = self._items[sku] = (now, profile)
-            found[sku] = cached[1]
+                self._items[sku] = (now, profile)
+                found[sku] = profile
         return found
 
     def drop_rules(self) -> None:

@@ -16,6 +16,7 @@ from ordermesh.domain.catalog import Address, Capability, Item, Location, Locati
 from ordermesh.services.ports import DuplicateKey, Page
 
 _KNOWN = select(items.c.sku).where(items.c.sku.in_(bindparam("skus", expanding=True)))
+_GET_MANY = select(items).where(items.c.sku.in_(bindparam("skus", expanding=True)))
 
 
 class KnownSkus:
@@ -57,6 +58,12 @@ class SqlItems:
     def get(self, sku: str) -> Item | None:
         row = self.conn.execute(select(items).where(items.c.sku == sku)).first()
         return _item(row._mapping) if row else None
+
+    def get_many(self, skus: Sequence[str]) -> dict[str, Item]:
+        if not skus:
+            return {}
+        rows = self.conn.execute(_GET_MANY, {"skus": sorted(set(skus))})
+        return {row.sku: _item(row._mapping) for row in rows}
 
     def known(self, skus: Sequence[str]) -> set[str]:
         wanted = set(skus)

@@ -238,13 +238,13 @@ def solve(problem: Problem, budget: Budget = Budget()) -> Solution:
     if not keep:  # no source can take part in a cheaper plan: the incumbent is optimal
         return Solution(incumbent.take, incumbent.breakdown, "bound", optimal=True)
     reduced, original = _restricted(problem, keep)
-    milp = _milp(reduced, budget)
+    milp, proven = _milp(reduced, budget, cutoff=incumbent.cost - MONEY_GAP)
     if milp is not None:
         take = tuple(sorted((n, original[s], units) for n, s, units in milp.take))
         milp = _solution(problem, take, "milp", optimal=milp.optimal)
     if milp is not None and milp.cost < incumbent.cost - 1e-9:
         return milp
-    if milp is not None and milp.optimal:  # the exact search proved the incumbent optimal
+    if proven:  # the exact search found nothing cheaper than the incumbent by more than half a cent
         return Solution(incumbent.take, incumbent.breakdown, "milp", optimal=True)
     return Solution(incumbent.take, incumbent.breakdown, incumbent.method, optimal=False)
 
@@ -573,8 +573,11 @@ class _Model:
             self.rows.append((lower, upper, terms))
 
 
-def _milp(problem: Problem, budget: Budget) -> Solution | None:
-    """Solve the MILP; None if it has no feasible solution or the budget found none."""
+def _milp(problem: Problem, budget: Budget, *, cutoff: float = INF) -> tuple[Solution | None, bool]:
+    """Search for a plan cheaper than `cutoff`: (the best found or None, whether the search is complete).
+
+    Complete with a plan: it is optimal. Complete without one: no plan costs less than the cutoff.
+    """
     started = time.perf_counter()
     m = _Model()
     x: dict[tuple[int, int], int] = {}
@@ -616,7 +619,7 @@ def _milp(problem: Problem, budget: Budget) -> Solution | None:
     # any-shipment indicator: the first shipment does not pay the split cost
     shipments = [(y[s], 1.0) for s in y] + [(x[k], 1.0) for k in alone_vars]
     if not shipments:
-        return None
+        return None, False
     first = m.var(-problem.split_cost, 0, 1)
     m.row(-INF, 0, [(first, 1.0)] + [(v, -c) for v, c in shipments])
     for opened in y.values():  # and is 1 as soon as anything ships
@@ -671,23 +674,34 @@ def _milp(problem: Problem, budget: Budget) -> Solution | None:
     solver = _highs()
     remaining = budget.seconds - (time.perf_counter() - started)
     if remaining <= 0:
-        return None
+        return None, False
     _load(solver, m)
     solver.setOptionValue("time_limit", max(remaining, 1e-3))
     solver.setOptionValue("mip_max_nodes", budget.nodes)
+    solver.setOptionValue("objective_bound", cutoff if cutoff < INF else highspy.kHighsInf)
     # No warm start from the greedy plan: handing HiGHS an incumbent made it stop at that incumbent on some
     # small problems (found by the brute-force property test); the incumbent is compared afterwards instead.
     solver.run()
     status = solver.getModelStatus()
-    if solver.getInfo().primal_solution_status != 2:  # no feasible point
-        return None
+    complete = status in _COMPLETE
+    if solver.getInfo().primal_solution_status != 2:  # no feasible point below the cutoff
+        return None, complete
     values = solver.getSolution().col_value
     take = tuple(sorted((n, s, round(values[var])) for (n, s), var in x.items() if round(values[var]) > 0))
-    optimal = status == highspy.HighsModelStatus.kOptimal
-    solution = _solution(problem, take, "milp", optimal=optimal)
+    solution = _solution(problem, take, "milp", optimal=status == highspy.HighsModelStatus.kOptimal)
     if violations(problem, take):
-        return None
-    return solution
+        return None, False
+    return solution, complete
+
+
+# Statuses after which the search space was exhausted (with a cutoff, "infeasible" means nothing cheaper).
+_COMPLETE = frozenset(
+    {
+        highspy.HighsModelStatus.kOptimal,
+        highspy.HighsModelStatus.kInfeasible,
+        highspy.HighsModelStatus.kObjectiveBound,
+    }
+)
 
 
 def _load(solver: Any, m: _Model) -> None:
