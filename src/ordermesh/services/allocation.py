@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ordermesh.domain.catalog import Capability, Location
@@ -21,15 +21,22 @@ PLAN_ATTEMPTS = 4
 BACKORDER_PAGE = 100
 
 
-def source_order(uow: UnitOfWork, ctx: AppContext, order: Order, *, trigger: str = "capture") -> None:
+def source_order(
+    uow: UnitOfWork, ctx: AppContext, order: Order, *, trigger: str = "capture", hint: Planned | None = None
+) -> None:
     """Reserve stock for every waiting unit of the order; what no location has is backordered (or cancelled,
-    if the matched rule says so). The decision and its explanation are stored with the order."""
+    if the matched rule says so). The decision and its explanation are stored with the order.
+
+    `hint`: a plan made for the same units before this transaction began (`plan_ahead`); it is tried first,
+    and the order is planned again here only if its reservations or capacity are gone.
+    """
     lines = order.sourceable_lines()
     if not lines:
         return
     now = ctx.clock.now()
     request = sourcing_request(uow, ctx, order, now)
-    plan = _reserve(uow, ctx, request, order)
+    first = hint.plan if hint is not None and hint.lines == _demand(request) else None
+    plan = _reserve(uow, ctx, request, order, first)
     order.apply_sourcing(plan.allocations, new_fo_id=lambda: ctx.ids("fo"), now=now)
     sku_of = {line.id: line.sku for line in lines}
     uow.stock.record(
@@ -94,7 +101,35 @@ def _destination(ctx: AppContext, order: Order) -> GeoPoint | None:
     return ship_to.point or ctx.geocoder.locate(ship_to.country, ship_to.postal_code)
 
 
-def _reserve(uow: UnitOfWork, ctx: AppContext, request: SourcingRequest, order: Order) -> AllocationPlan:
+@dataclass(frozen=True)
+class Planned:
+    """A plan made outside the write transaction, for the units it was made for."""
+
+    lines: tuple[tuple[str, str, int], ...]
+    plan: AllocationPlan
+
+
+def plan_ahead(ctx: AppContext, order: Order) -> Planned | None:
+    """Plan the order's waiting units in a read-only unit of work, so the (CPU-heavy) decision is made
+    before the write transaction takes its locks. None if nothing waits."""
+    if not order.sourceable_lines():
+        return None
+
+    def work(uow: UnitOfWork) -> Planned:
+        request = sourcing_request(uow, ctx, order, ctx.clock.now())
+        policy: SourcingPolicy = ctx.sourcing or ctx.sourcing_cache.engine(uow)
+        return Planned(_demand(request), policy.plan(request, candidates_for(uow, ctx, request)))
+
+    return ctx.read(work)
+
+
+def _demand(request: SourcingRequest) -> tuple[tuple[str, str, int], ...]:
+    return tuple((line.line_id, line.sku, line.quantity) for line in request.lines)
+
+
+def _reserve(
+    uow: UnitOfWork, ctx: AppContext, request: SourcingRequest, order: Order, first: AllocationPlan | None = None
+) -> AllocationPlan:
     """Take the plan's capacity and reservations; re-plan if another order got there first.
 
     Capacity is taken first (a conditional upsert per limited location), then stock in (location, sku)
@@ -103,9 +138,9 @@ def _reserve(uow: UnitOfWork, ctx: AppContext, request: SourcingRequest, order: 
     sku_of = {line.line_id: line.sku for line in request.lines}
     policy: SourcingPolicy = ctx.sourcing or ctx.sourcing_cache.engine(uow)
     network = ctx.sourcing_cache.network(uow)
-    for _ in range(PLAN_ATTEMPTS):
-        candidates = candidates_for(uow, ctx, request)
-        plan = policy.plan(request, candidates)
+    for attempt in range(PLAN_ATTEMPTS):
+        # The plan made before the transaction first; a fresh one if its stock or capacity has gone since.
+        plan = first if attempt == 0 and first is not None else policy.plan(request, candidates_for(uow, ctx, request))
         taken = _take_capacity(uow, network, plan, order, request)
         if taken is None:
             continue

@@ -20,7 +20,7 @@ from ordermesh.domain.orders import (
     PaymentStatus,
     order_data,
 )
-from ordermesh.services.allocation import publish_events, release_units, source_order
+from ordermesh.services.allocation import plan_ahead, publish_events, release_units, source_order
 from ordermesh.services.changes import Audited, change_order
 from ordermesh.services.commands import CaptureOrder
 from ordermesh.services.context import AppContext
@@ -38,16 +38,32 @@ def capture_order(
     with created=False. Raises IdempotencyConflict when a key comes back with another body.
     """
     fingerprint = _fingerprint(command) if idempotency_key is not None else ""
+    ids = (ctx.ids("ord"), [ctx.ids("line") for _ in command.lines])
+
+    def look_ahead(uow: UnitOfWork) -> tuple[Order | None, Order | None]:
+        """(an existing order this replays, or the new order as it would be written)."""
+        if idempotency_key is not None:
+            existing = _existing(uow, command, idempotency_key, fingerprint)
+            if existing is not None:
+                return existing, None
+        return None, _new_order(uow, ctx, command, ids)
+
+    replayed, draft = ctx.read(look_ahead)
+    if replayed is not None:
+        return replayed, False
+    # Sourcing is decided before the write transaction, outside its locks; inside it the plan's reservations
+    # are taken (and the order planned again only if another order got there first).
+    hint = plan_ahead(ctx, draft) if draft is not None else None
 
     def work(uow: UnitOfWork) -> tuple[Order, bool]:
         if idempotency_key is not None:
             existing = _existing(uow, command, idempotency_key, fingerprint)
             if existing is not None:
                 return existing, False
-        order = _new_order(uow, ctx, command)
+        order = _new_order(uow, ctx, command, ids)
         order.events.append(Event("ordermesh.order.created", order.id, order_data(order)))
         _raise_exceptions(order)
-        source_order(uow, ctx, order)
+        source_order(uow, ctx, order, hint=hint)
         # Written after sourcing, in one go. A replay of (channel, external_id) fails here with DuplicateKey
         # and the whole transaction, reservations included, is rolled back.
         uow.orders.add(order)
@@ -99,12 +115,11 @@ def _fingerprint(command: CaptureOrder) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _new_order(uow: UnitOfWork, ctx: AppContext, command: CaptureOrder) -> Order:
+def _new_order(uow: UnitOfWork, ctx: AppContext, command: CaptureOrder, ids: tuple[str, list[str]]) -> Order:
     now = ctx.clock.now()
     known = uow.items.known([line.sku for line in command.lines])
-    order = order_from_command(
-        command, order_id=ctx.ids("ord"), line_id=lambda _: ctx.ids("line"), known=known, now=now
-    )
+    order_id, line_ids = ids
+    order = order_from_command(command, order_id=order_id, line_id=lambda n: line_ids[n - 1], known=known, now=now)
     if command.delivery.method == DeliveryMethod.PICKUP:
         problem = _pickup_problem(uow, command.delivery.pickup_location)
         if problem:
