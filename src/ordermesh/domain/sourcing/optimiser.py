@@ -374,7 +374,8 @@ def _restricted(problem: Problem, keep: list[int]) -> tuple[Problem, dict[int, i
 def runner_up(problem: Problem, chosen: Solution) -> Solution | None:
     """The best alternative found that ships from another set of sources (None if nothing else ships).
 
-    Candidates: every other whole-order source, and the greedy plan without each chosen source in turn.
+    Candidates: every other whole-order source (only those, when the choice is a single source), and the
+    greedy plan without each chosen source in turn.
     It is what a person compares the choice with, found in a fraction of a millisecond; it is not proven
     to be the second-best plan overall.
     """
@@ -382,6 +383,9 @@ def runner_up(problem: Problem, chosen: Solution) -> Solution | None:
     if not chosen_set:
         return None
     alternatives = [s for s in problem.singles if {src for _, src, _ in s.take} != chosen_set]
+    if alternatives and len(chosen_set) == 1:
+        # A whole order from one place was chosen: what a person compares it with is the next such place.
+        return min(alternatives, key=lambda s: (round(s.cost, 6), s.take))
     for left_out in sorted(chosen_set):
         keep = [s for s in range(len(problem.sources)) if s != left_out]
         reduced, original = _restricted(problem, keep)
@@ -592,12 +596,15 @@ def _milp(problem: Problem, budget: Budget, *, cutoff: float = INF) -> tuple[Sol
                 unit += src.package_cost + src.tier_price(need.unit_weight) + problem.split_cost
             x[(n, s)] = m.var(unit, 0, usable)
     sources_used = sorted({s for _, s in x})
+    needs_at: dict[int, list[int]] = {s: [] for s in sources_used}  # per source, the needs it may supply
+    for n, s in x:
+        needs_at[s].append(n)
     alone_vars = [(n, s) for (n, s) in x if problem.needs[n].alone]
     u = [m.var(need.unfilled_cost, 0, need.quantity) for need in problem.needs]
     z: dict[int, list[tuple[int, float]]] = {}
     for s in sources_used:
         src = problem.sources[s]
-        shared = [n for (n, s2) in x if s2 == s and not problem.needs[n].alone]
+        shared = [n for n in needs_at[s] if not problem.needs[n].alone]
         if not shared:
             continue
         y[s] = m.var(src.package_cost + problem.split_cost, 0, 1)
@@ -635,9 +642,8 @@ def _milp(problem: Problem, budget: Budget, *, cutoff: float = INF) -> tuple[Sol
     for s in sources_used:
         src = problem.sources[s]
         per_sku: dict[str, list[tuple[int, float]]] = {}
-        for (n, s2), var in x.items():
-            if s2 == s:
-                per_sku.setdefault(problem.needs[n].sku, []).append((var, 1.0))
+        for n in needs_at[s]:
+            per_sku.setdefault(problem.needs[n].sku, []).append((x[(n, s)], 1.0))
         for sku, terms in per_sku.items():
             if len(terms) > 1:
                 m.row(-INF, src.stock.get(sku, 0), terms)
@@ -659,9 +665,7 @@ def _milp(problem: Problem, budget: Budget, *, cutoff: float = INF) -> tuple[Sol
         split = m.var(0.0, 0, 1)
         m.row(-INF, 1, [*shipments, (split, -big)])
         for s, opened in y.items():
-            terms = [
-                (x[(n, s2)], problem.needs[n].unit_value) for (n, s2) in x if s2 == s and not problem.needs[n].alone
-            ]
+            terms = [(x[(n, s)], problem.needs[n].unit_value) for n in needs_at[s] if not problem.needs[n].alone]
             # value_s >= min * y_s - min * (1 - split)
             m.row(
                 -problem.min_split_value,
