@@ -229,7 +229,12 @@ def solve(problem: Problem, budget: Budget = Budget()) -> Solution:
         return _solution(problem, (), "none", optimal=True)
     single = _best_single(problem)
     alone = any(need.alone for need in problem.needs)
-    views = (_Bounds(problem, sloped=False), _Bounds(problem, sloped=True))
+    # Two valid views of the lower bounds; the second (weight-aware) one is only built when the first,
+    # cheaper one cannot prove the whole-order source optimal.
+    views: tuple[_Bounds, ...] = (_Bounds(problem, sloped=False),)
+    if single is not None and not alone and single.cost <= _lower_bound_other(problem, views) + 1e-9:
+        return single
+    views = (*views, _Bounds(problem, sloped=True))
     if single is not None and not alone and single.cost <= _lower_bound_other(problem, views) + 1e-9:
         return single
     greedy = _greedy(problem)
@@ -249,7 +254,7 @@ def solve(problem: Problem, budget: Budget = Budget()) -> Solution:
     return Solution(incumbent.take, incumbent.breakdown, incumbent.method, optimal=False)
 
 
-def _worth_keeping(problem: Problem, incumbent: float, views: tuple[_Bounds, _Bounds]) -> list[int]:
+def _worth_keeping(problem: Problem, incumbent: float, views: tuple[_Bounds, ...]) -> list[int]:
     """Sources that could take part in a plan cheaper than the incumbent (for the others, their own
     shipment plus the least the rest of the order costs already reaches it)."""
     if any(need.alone for need in problem.needs):
@@ -444,7 +449,7 @@ def _best_single(problem: Problem) -> Solution | None:
     return min(singles, key=lambda s: (round(s.cost, 9), s.take))
 
 
-def _lower_bound_other(problem: Problem, views: tuple[_Bounds, _Bounds]) -> float:
+def _lower_bound_other(problem: Problem, views: tuple[_Bounds, ...]) -> float:
     """A lower bound on every plan other than the cheapest whole order from one source (`single`).
 
     Another plan (a) splits over two or more shipments, (b) ships from one source alone — the whole
