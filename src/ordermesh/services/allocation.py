@@ -35,7 +35,9 @@ def source_order(
         return
     now = ctx.clock.now()
     request = sourcing_request(uow, ctx, order, now)
-    first = hint.plan if hint is not None and hint.lines == _demand(request) else None
+    # A plan that left units waiting is made again here: stock may have arrived since.
+    usable_hint = hint is not None and hint.lines == _demand(request) and not hint.plan.backordered
+    first = hint.plan if hint is not None and usable_hint else None
     plan = _reserve(uow, ctx, request, order, first)
     order.apply_sourcing(plan.allocations, new_fo_id=lambda: ctx.ids("fo"), now=now)
     sku_of = {line.id: line.sku for line in lines}
