@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
+
+from ordermesh.domain.catalog import Address
+from ordermesh.domain.orders import Customer, Delivery
+from ordermesh.services.commands import CaptureOrder, NewLine
 
 NYC = (40.7128, -74.0060)
 NEWARK = (40.7357, -74.1724)
@@ -71,3 +76,20 @@ def place(client: TestClient, body: dict[str, Any], expect: int = 201) -> dict[s
 def allocations(order: dict[str, Any]) -> dict[str, list[tuple[str, int]]]:
     """{sku: [(location, quantity), ...]} read from an order response."""
     return {line["sku"]: [(a["location"], a["quantity"]) for a in line["allocations"]] for line in order["lines"]}
+
+
+def capture_command(external_id: str, *lines: tuple[str, int, str]) -> CaptureOrder:
+    """A paid web order shipping to New York, for the service layer: (sku, quantity, unit price) per line."""
+    ship_to = Address(line1="5 Park Ave", city="New York", postal_code="10016", country="US", lat=NYC[0], lon=NYC[1])
+    return CaptureOrder(
+        channel="web",
+        external_id=external_id,
+        currency="USD",
+        customer=Customer(email="ada@example.com"),
+        ship_to=ship_to,
+        delivery=Delivery(),
+        lines=tuple(
+            NewLine(f"{external_id}-{n}", sku, quantity, Decimal(price))
+            for n, (sku, quantity, price) in enumerate(lines, start=1)
+        ),
+    )

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from decimal import Decimal
 
 from ordermesh.bootstrap import Runtime
 from ordermesh.domain.access import SYSTEM
 from ordermesh.domain.catalog import Address, Capability, Location, LocationType, SourcingProfile
-from ordermesh.domain.orders import Customer, Delivery, Order
+from ordermesh.domain.orders import Order
 from ordermesh.services.catalog import create_item
-from ordermesh.services.commands import CaptureOrder, CreateItem, NewLine, SetStock
+from ordermesh.services.commands import CaptureOrder, CreateItem, SetStock
 from ordermesh.services.context import AppContext
 from ordermesh.services.inventory import set_stock
 from ordermesh.services.orders import cancel_order, capture_order
 from ordermesh.services.ports import UnitOfWork
-from tests.builders import NEWARK, NYC
+from tests.builders import NEWARK, capture_command
 
 LIMIT = 5
 ORDERS = 40
@@ -45,16 +44,7 @@ def _network(ctx: AppContext) -> None:
 
 
 def _order(n: int) -> CaptureOrder:
-    ship_to = Address(line1="5 Park Ave", city="New York", postal_code="10016", country="US", lat=NYC[0], lon=NYC[1])
-    return CaptureOrder(
-        channel="web",
-        external_id=f"C-{n}",
-        currency="USD",
-        customer=Customer(email="ada@example.com"),
-        ship_to=ship_to,
-        delivery=Delivery(),
-        lines=(NewLine(f"C-{n}-1", "TEE", 1, Decimal("10.00")),),
-    )
+    return capture_command(f"C-{n}", ("TEE", 1, "10.00"))
 
 
 def _where(order: Order) -> str:

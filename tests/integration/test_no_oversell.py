@@ -7,7 +7,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +16,15 @@ import pytest
 from ordermesh.bootstrap import Runtime
 from ordermesh.domain.access import SYSTEM
 from ordermesh.domain.catalog import Address, Capability, LocationType
-from ordermesh.domain.orders import Customer, Delivery, Order
+from ordermesh.domain.orders import Order
 from ordermesh.services import queries
 from ordermesh.services.catalog import create_item, create_location
-from ordermesh.services.commands import CaptureOrder, CreateItem, CreateLocation, NewLine, SetStock
+from ordermesh.services.commands import CaptureOrder, CreateItem, CreateLocation, SetStock
 from ordermesh.services.context import AppContext
 from ordermesh.services.inventory import set_stock
 from ordermesh.services.orders import capture_order
 from ordermesh.services.ports import OrderFilter
-from tests.builders import NEWARK, NYC, item, location, order_body, stock
+from tests.builders import NEWARK, capture_command, item, location, order_body, stock
 from tests.servers import clients, serving
 
 UNITS = 50
@@ -81,16 +80,7 @@ def _network_with_one_sku(ctx: AppContext, units: int) -> None:
 
 
 def _one_tee(external_id: str) -> CaptureOrder:
-    ship_to = Address(line1="5 Park Ave", city="New York", postal_code="10016", country="US", lat=NYC[0], lon=NYC[1])
-    return CaptureOrder(
-        channel="web",
-        external_id=external_id,
-        currency="USD",
-        customer=Customer(email="ada@example.com"),
-        ship_to=ship_to,
-        delivery=Delivery(),
-        lines=(NewLine(f"{external_id}-1", "TEE", 1, Decimal("10.00")),),
-    )
+    return capture_command(external_id, ("TEE", 1, "10.00"))
 
 
 def _stored_orders(ctx: AppContext) -> list[Order]:

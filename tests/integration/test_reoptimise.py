@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from ordermesh.bootstrap import Runtime
 from ordermesh.domain.access import SYSTEM
 from ordermesh.domain.catalog import Address, Capability, LocationType
 from ordermesh.domain.fulfillment import ACTIVE
-from ordermesh.domain.orders import Customer, Delivery, Order
+from ordermesh.domain.orders import Order
 from ordermesh.services import queries
 from ordermesh.services.catalog import create_item, create_location
-from ordermesh.services.commands import CaptureOrder, CreateItem, CreateLocation, NewLine, SetStock
+from ordermesh.services.commands import CaptureOrder, CreateItem, CreateLocation, SetStock
 from ordermesh.services.context import AppContext
 from ordermesh.services.fulfillment import accept
 from ordermesh.services.inventory import set_stock
 from ordermesh.services.orders import capture_order
 from ordermesh.services.reoptimise import reoptimise
-from tests.builders import NEWARK, NYC
+from tests.builders import NEWARK, capture_command
 
 CHICAGO = (41.8781, -87.6298)
 HOUR = timedelta(hours=1)
@@ -36,19 +35,7 @@ def _network(ctx: AppContext) -> None:
 
 
 def _order(external_id: str) -> CaptureOrder:
-    ship_to = Address(line1="5 Park Ave", city="New York", postal_code="10016", country="US", lat=NYC[0], lon=NYC[1])
-    return CaptureOrder(
-        channel="web",
-        external_id=external_id,
-        currency="USD",
-        customer=Customer(email="ada@example.com"),
-        ship_to=ship_to,
-        delivery=Delivery(),
-        lines=(
-            NewLine(f"{external_id}-1", "SHIRT", 1, Decimal("20.00")),
-            NewLine(f"{external_id}-2", "HAT", 1, Decimal("15.00")),
-        ),
-    )
+    return capture_command(external_id, ("SHIRT", 1, "20.00"), ("HAT", 1, "15.00"))
 
 
 def _active_locations(order: Order) -> list[str]:
