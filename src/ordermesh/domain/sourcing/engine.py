@@ -50,6 +50,7 @@ class Route:
 
     distance_km: float | None
     zone: str | None
+    zone_index: int  # in the service level's rate card (0 for pickup: no shipping)
     transit_days: int
     ships_on: date
     arrives_on: date
@@ -70,14 +71,13 @@ def plan_route(costs: CostModel, request: SourcingRequest, candidate: Candidate,
     if request.destination is not None and candidate.point is not None:
         distance = request.destination.distance_km(candidate.point)
     if pickup:
-        return Route(distance, None, 0, ships_on, ships_on, None, 0)
-    _, zone = costs.rate_card(request.service_level).zone_for(distance)
+        return Route(distance, None, 0, 0, ships_on, ships_on, None, 0)
+    index, zone = costs.rate_card(request.service_level).zone_for(distance)
     arrives_on = ships_on + timedelta(days=zone.transit_days)
     placed = (request.placed_at or now).astimezone(_zone(candidate.timezone)).date()
     promised = placed + timedelta(days=costs.promise(request.service_level))
-    return Route(
-        distance, zone.name, zone.transit_days, ships_on, arrives_on, promised, max(0, (arrives_on - promised).days)
-    )
+    days_late = max(0, (arrives_on - promised).days)
+    return Route(distance, zone.name, index, zone.transit_days, ships_on, arrives_on, promised, days_late)
 
 
 @dataclass
@@ -96,6 +96,7 @@ class _Prepared:
     routes: dict[str, Route]
     eliminated: list[_Elimination]
     eligible: list[Candidate]
+    line_rules: dict[str, list[Rule]]  # per line id, the line rules its item matched
     problem: Problem
 
 
@@ -128,19 +129,7 @@ class SourcingEngine:
         explanation = None
         if self.explain:
             second = runner_up(problem, solution) if solution.take else None
-            explanation = self._explanation(
-                request,
-                ready.rule_name,
-                strategy,
-                candidates,
-                ready.routes,
-                ready.eliminated,
-                problem,
-                solution,
-                second,
-                ready.eligible,
-                ready.now,
-            )
+            explanation = self._explanation(request, candidates, ready, solution, second)
         return AllocationPlan(
             allocations, backordered, unfillable=strategy.unfillable or "backorder", explanation=explanation
         )
@@ -195,9 +184,12 @@ class SourcingEngine:
                 eliminated.append(reason)
             else:
                 eligible.append(candidate)
-        allowed = self._line_eligibility(request, facts, eligible, routes, locations, eliminated)
+        line_rules = {
+            line.line_id: self.rules.line_rules(facts, ItemFacts(line.sku, line.attributes)) for line in request.lines
+        }
+        allowed = self._line_eligibility(request, line_rules, eligible, routes, locations, eliminated)
         problem = self._problem(request, strategy, locations, eligible, allowed, routes, card, pickup=pickup)
-        return _Prepared(now, rule_name, strategy, routes, eliminated, eligible, problem)
+        return _Prepared(now, rule_name, strategy, routes, eliminated, eligible, line_rules, problem)
 
     # --- eligibility --------------------------------------------------------------------------------
 
@@ -249,7 +241,7 @@ class SourcingEngine:
     def _line_eligibility(
         self,
         request: SourcingRequest,
-        facts: OrderFacts,
+        line_rules: Mapping[str, list[Rule]],
         eligible: Sequence[Candidate],
         routes: Mapping[str, Route],
         locations: Eligibility,
@@ -259,7 +251,7 @@ class SourcingEngine:
         allowed: dict[int, set[str]] = {}
         for index, line in enumerate(request.lines):
             codes = {c.location for c in eligible}
-            for rule in self.rules.line_rules(facts, ItemFacts(line.sku, line.attributes)):
+            for rule in line_rules[line.line_id]:
                 for candidate in eligible:
                     if candidate.location not in codes:
                         continue
@@ -328,9 +320,7 @@ class SourcingEngine:
                 continue
             route = routes[candidate.location]
             tiers = (
-                ()
-                if pickup
-                else tuple((limit, w_ship * price) for limit, price in card.price_tiers(_zone_index(card, route.zone)))
+                () if pickup else tuple((limit, w_ship * price) for limit, price in card.price_tiers(route.zone_index))
             )
             sources.append(
                 Source(
@@ -363,32 +353,22 @@ class SourcingEngine:
     def _explanation(
         self,
         request: SourcingRequest,
-        rule_name: str,
-        strategy: Strategy,
         candidates: Sequence[Candidate],
-        routes: Mapping[str, Route],
-        eliminated: Sequence[_Elimination],
-        problem: Problem,
+        ready: _Prepared,
         solution: Solution,
         second: Solution | None,
-        eligible: Sequence[Candidate],
-        now: datetime,
     ) -> dict[str, Any]:
+        problem, strategy, routes, eligible = ready.problem, ready.strategy, ready.routes, ready.eligible
         eligible_codes = {c.location for c in eligible}
         currency = self.rules.costs.currency
         chosen = self._plan_view(request, problem, solution)
         other = self._plan_view(request, problem, second) if second is not None else None
         unfilled = {line.line_id: q for line, q in zip(request.lines, _unfilled(problem, solution), strict=True) if q}
         return {
-            "decided_at": now.isoformat(),
+            "decided_at": ready.now.isoformat(),
             "rule_set": self.ref,
-            "matched_rule": rule_name,
-            "line_rules": {
-                line.line_id: [
-                    r.name for r in self.rules.line_rules(_facts(request), ItemFacts(line.sku, line.attributes))
-                ]
-                for line in request.lines
-            },
+            "matched_rule": ready.rule_name,
+            "line_rules": {line_id: [rule.name for rule in rules] for line_id, rules in ready.line_rules.items()},
             "strategy": {
                 "weights": dict(strategy.weights or {}),
                 "max_shipments": strategy.max_shipments,
@@ -414,7 +394,7 @@ class SourcingEngine:
                 for c in sorted(candidates, key=lambda c: (routes[c.location].distance_km or math.inf, c.location))
             ],
             "eliminated": [
-                {"location": e.location, "rule": e.rule, "reason": e.reason, "lines": e.lines} for e in eliminated
+                {"location": e.location, "rule": e.rule, "reason": e.reason, "lines": e.lines} for e in ready.eliminated
             ],
             "chosen": chosen,
             "runner_up": other,
@@ -485,13 +465,6 @@ def _note(eliminated: list[_Elimination], location: str, rule: str, reason: str,
             entry.lines.append(line_id)
             return
     eliminated.append(_Elimination(location, rule, reason, [line_id]))
-
-
-def _zone_index(card: Any, zone: str | None) -> int:
-    for index, candidate in enumerate(card.zones):
-        if candidate.name == zone:
-            return index
-    return len(card.zones) - 1
 
 
 @lru_cache(maxsize=256)

@@ -54,10 +54,7 @@ class Source:
 
     def tier_price(self, weight: float) -> float:
         """Shipping price of a package of this weight (the last tier prices anything heavier)."""
-        for limit, price in self.tiers:
-            if weight <= limit:
-                return price
-        return self.tiers[-1][1] if self.tiers else 0.0
+        return _price(self.tiers, weight)
 
 
 @dataclass(frozen=True)
@@ -364,7 +361,7 @@ def _price(tiers: tuple[tuple[float, float], ...], weight: float) -> float:
     for limit, price in tiers:
         if weight <= limit:
             return price
-    return tiers[-1][1]
+    return tiers[-1][1] if tiers else 0.0
 
 
 def _cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -365,6 +365,13 @@ class _Checker:
             return None
         return value
 
+    def entries(self, value: Any, path: str, what: str) -> list[Any]:
+        """A non-empty list (empty when it is not one, after recording the problem)."""
+        if not isinstance(value, list) or not value:
+            self.fail(path, f"must be a non-empty list of {what}")
+            return []
+        return value
+
     def strings(self, value: Any, path: str) -> list[tuple[str, str]]:
         """A string or a list of strings, each with its own path."""
         if isinstance(value, str):
@@ -458,10 +465,7 @@ def _costs(check: _Checker, raw: Any, path: str) -> CostModel | None:
     if "currency" in doc and (not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency)):
         check.fail(f"{path}.currency", f"must be an ISO 4217 code such as USD, got {_show(currency)}")
     cards: list[RateCard] = []
-    raw_cards = doc.get("rate_cards", [])
-    if not isinstance(raw_cards, list) or not raw_cards:
-        check.fail(f"{path}.rate_cards", "must be a non-empty list of rate cards")
-        raw_cards = []
+    raw_cards = check.entries(doc.get("rate_cards"), f"{path}.rate_cards", "rate cards")
     for index, raw_card in enumerate(raw_cards):
         card = _rate_card(check, raw_card, f"{path}.rate_cards[{index}]")
         if card is not None:
@@ -516,10 +520,7 @@ def _rate_card(check: _Checker, raw: Any, path: str) -> RateCard | None:
     level = check.text(doc.get("service_level", "*"), f"{path}.service_level")
     per_package = check.number(doc.get("per_package", 0.0), f"{path}.per_package")
     zones: list[Zone] = []
-    raw_zones = doc.get("zones", [])
-    if not isinstance(raw_zones, list) or not raw_zones:
-        check.fail(f"{path}.zones", "must be a non-empty list of zones")
-        raw_zones = []
+    raw_zones = check.entries(doc.get("zones"), f"{path}.zones", "zones")
     previous = -1.0
     for index, raw_zone in enumerate(raw_zones):
         where = f"{path}.zones[{index}]"
@@ -542,10 +543,7 @@ def _rate_card(check: _Checker, raw: Any, path: str) -> RateCard | None:
     if zones and zones[-1].max_km != math.inf:
         zones[-1] = Zone(zones[-1].name, math.inf, zones[-1].transit_days)  # the last zone takes any distance
     tiers: list[tuple[float, tuple[float, ...]]] = []
-    raw_tiers = doc.get("weights", [])
-    if not isinstance(raw_tiers, list) or not raw_tiers:
-        check.fail(f"{path}.weights", "must be a non-empty list of weight tiers")
-        raw_tiers = []
+    raw_tiers = check.entries(doc.get("weights"), f"{path}.weights", "weight tiers")
     previous = -1.0
     for index, raw_tier in enumerate(raw_tiers):
         where = f"{path}.weights[{index}]"
