@@ -34,7 +34,8 @@ from ordermesh.domain.inventory import Movement, MovementKind
 from ordermesh.domain.orders import Allocation, DeliveryMethod, Order, OrderLine
 from ordermesh.domain.sourcing import AllocationPlan, Candidate, SourcingRequest
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
-from ordermesh.domain.sourcing.engine import SourcingEngine, plan_route
+from ordermesh.domain.sourcing.engine import SourcingEngine
+from ordermesh.domain.sourcing.routes import plan_route
 from ordermesh.domain.sourcing.rules import RuleSet, RuleSetInvalid
 from ordermesh.services.allocation import sourcing_request, with_profile
 from ordermesh.services.caches import BUILT_IN, rule_set_ref

@@ -11,10 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ordermesh.domain.catalog import LocationType
 from ordermesh.domain.orders import Allocation, DeliveryMethod
@@ -30,8 +28,8 @@ from ordermesh.domain.sourcing.optimiser import (
     solve,
     violations,
 )
+from ordermesh.domain.sourcing.routes import Route, plan_routes, zone_info
 from ordermesh.domain.sourcing.rules import (
-    CostModel,
     Eligibility,
     ItemFacts,
     OrderFacts,
@@ -42,42 +40,6 @@ from ordermesh.domain.sourcing.rules import (
 
 # A deterministic engine stops on nodes, not time; this is only a guard against a runaway model.
 DETERMINISTIC_SECONDS = 30.0
-
-
-@dataclass(frozen=True)
-class Route:
-    """How an order would travel from one candidate: distance, zone, dates and the lateness they imply."""
-
-    distance_km: float | None
-    zone: str | None
-    zone_index: int  # in the service level's rate card (0 for pickup: no shipping)
-    transit_days: int
-    ships_on: date
-    arrives_on: date
-    promised_on: date | None
-    days_late: int
-
-
-def plan_route(costs: CostModel, request: SourcingRequest, candidate: Candidate, now: datetime) -> Route:
-    """How the order would travel from the candidate: its working day (cut-off, processing days, in the
-    location's time zone), the rate card's zone and transit days, and the days late against the promise."""
-    pickup = request.method == DeliveryMethod.PICKUP
-    local = now.astimezone(_zone(candidate.timezone))
-    ships_on = local.date()
-    if candidate.cutoff is not None and local.time() > candidate.cutoff:
-        ships_on += timedelta(days=1)
-    ships_on += timedelta(days=candidate.processing_days)
-    distance = None
-    if request.destination is not None and candidate.point is not None:
-        distance = request.destination.distance_km(candidate.point)
-    if pickup:
-        return Route(distance, None, 0, 0, ships_on, ships_on, None, 0)
-    index, zone = costs.rate_card(request.service_level).zone_for(distance)
-    arrives_on = ships_on + timedelta(days=zone.transit_days)
-    placed = (request.placed_at or now).astimezone(_zone(candidate.timezone)).date()
-    promised = placed + timedelta(days=costs.promise(request.service_level))
-    days_late = max(0, (arrives_on - promised).days)
-    return Route(distance, zone.name, index, zone.transit_days, ships_on, arrives_on, promised, days_late)
 
 
 @dataclass
@@ -176,8 +138,8 @@ class SourcingEngine:
         eligible: list[Candidate] = []
         # Plans must not depend on the order the candidates come in: equally cheap plans are told apart
         # by their locations' codes.
-        for candidate in sorted(candidates, key=lambda c: c.location):
-            route = plan_route(self.rules.costs, request, candidate, now)
+        ordered = sorted(candidates, key=lambda c: c.location)
+        for candidate, route in zip(ordered, plan_routes(self.rules.costs, request, ordered, now), strict=True):
             routes[candidate.location] = route
             reason = self._order_elimination(request, candidate, route, locations, rule_name, now, pickup=pickup)
             if reason is not None:
@@ -233,7 +195,7 @@ class SourcingEngine:
         if locations.respect_capacity and candidate.units_left is not None and candidate.units_left <= 0:
             return out("daily unit capacity reached", "capacity")
         if locations.before_cutoff and candidate.cutoff is not None:
-            local = now.astimezone(_zone(candidate.timezone))
+            local = now.astimezone(zone_info(candidate.timezone))
             if local.time() > candidate.cutoff:
                 return out(f"past today's cut-off {candidate.cutoff.strftime('%H:%M')} ({candidate.timezone})")
         return None
@@ -307,21 +269,27 @@ class SourcingEngine:
             for line in request.lines
         )
         sources: list[Source] = []
+        tiers_in: dict[int, tuple[tuple[float, float], ...]] = {}  # per zone
+        lines = list(enumerate(request.lines))
+        opportunity = w_opp and (self.opportunity or costs.scarcity.per_unit)
         for candidate in eligible:
             handling = costs.handling.get(candidate.type)
             per_order = handling.per_order if handling else 0.0
-            per_unit = handling.per_unit if handling else 0.0
-            unit_cost: dict[int, float] = {}
-            for index, line in enumerate(request.lines):
-                if candidate.location not in allowed[index] or candidate.available.get(line.sku, 0) <= 0:
-                    continue
-                unit_cost[index] = w_handle * per_unit + w_opp * self._opportunity(candidate, line.sku)
+            per_unit = w_handle * handling.per_unit if handling else 0.0
+            code, available = candidate.location, candidate.available
+            unit_cost = {
+                index: per_unit + (w_opp * self._opportunity(candidate, line.sku) if opportunity else 0.0)
+                for index, line in lines
+                if available.get(line.sku, 0) > 0 and code in allowed[index]
+            }
             if not unit_cost:
                 continue
             route = routes[candidate.location]
-            tiers = (
-                () if pickup else tuple((limit, w_ship * price) for limit, price in card.price_tiers(route.zone_index))
-            )
+            tiers = tiers_in.get(route.zone_index, ())
+            if not tiers and not pickup:
+                tiers = tiers_in[route.zone_index] = tuple(
+                    (limit, w_ship * price) for limit, price in card.price_tiers(route.zone_index)
+                )
             sources.append(
                 Source(
                     key=candidate.location,
@@ -378,21 +346,7 @@ class SourcingEngine:
                 "time_budget_ms": strategy.time_budget_ms,
             },
             "currency": currency,
-            "candidates": [
-                {
-                    "location": c.location,
-                    "type": c.type,
-                    "distance_km": _round(routes[c.location].distance_km),
-                    "zone": routes[c.location].zone,
-                    "ships_on": routes[c.location].ships_on.isoformat(),
-                    "arrives_on": routes[c.location].arrives_on.isoformat(),
-                    "promised_on": _iso(routes[c.location].promised_on),
-                    "days_late": routes[c.location].days_late,
-                    "available": {sku: c.available.get(sku, 0) for sku in request.skus},
-                    "eligible": c.location in eligible_codes,
-                }
-                for c in sorted(candidates, key=lambda c: (routes[c.location].distance_km or math.inf, c.location))
-            ],
+            "candidates": _candidate_views(request, candidates, routes, eligible_codes),
             "eliminated": [
                 {"location": e.location, "rule": e.rule, "reason": e.reason, "lines": e.lines} for e in ready.eliminated
             ],
@@ -442,6 +396,36 @@ def _facts(request: SourcingRequest) -> OrderFacts:
     )
 
 
+def _candidate_views(
+    request: SourcingRequest, candidates: Sequence[Candidate], routes: Mapping[str, Route], eligible: set[str]
+) -> list[dict[str, Any]]:
+    """Every candidate, nearest first, with its route and its stock of the order's SKUs."""
+    iso: dict[date | None, str | None] = {None: None}  # few distinct dates: format each once
+    skus = request.skus
+    views = []
+    for c in sorted(candidates, key=lambda c: (routes[c.location].distance_km or math.inf, c.location)):
+        route = routes[c.location]
+        for day in (route.ships_on, route.arrives_on, route.promised_on):
+            if day not in iso:
+                iso[day] = day.isoformat()  # type: ignore[union-attr]
+        available = c.available
+        views.append(
+            {
+                "location": c.location,
+                "type": c.type,
+                "distance_km": None if route.distance_km is None else round(route.distance_km, 1),
+                "zone": route.zone,
+                "ships_on": iso[route.ships_on],
+                "arrives_on": iso[route.arrives_on],
+                "promised_on": iso[route.promised_on],
+                "days_late": route.days_late,
+                "available": {sku: available.get(sku, 0) for sku in skus},
+                "eligible": c.location in eligible,
+            }
+        )
+    return views
+
+
 def _line_rule_reason(rule: Rule, candidate: Candidate, route: Route) -> str | None:
     narrow = rule.locations
     if narrow.types is not None and candidate.type not in narrow.types:
@@ -467,11 +451,6 @@ def _note(eliminated: list[_Elimination], location: str, rule: str, reason: str,
     eliminated.append(_Elimination(location, rule, reason, [line_id]))
 
 
-@lru_cache(maxsize=256)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
 def _unfilled(problem: Problem, solution: Solution) -> list[int]:
     left = [need.quantity for need in problem.needs]
     for n, _, units in solution.take:
@@ -489,14 +468,6 @@ def _allocations(
         line.line_id: left for line, left in zip(request.lines, _unfilled(problem, solution), strict=True) if left
     }
     return allocations, backordered
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
-
-
-def _iso(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 def _summary(

@@ -1,0 +1,146 @@
+"""Plans found without a search: whole orders from one source, the greedy fallback, the runner-up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from ordermesh.domain.sourcing.problem import INF, Problem, Solution, Take, evaluate
+
+
+def solution(problem: Problem, take: Take, method: str, *, optimal: bool) -> Solution:
+    return Solution(take, evaluate(problem, take), method, optimal)
+
+
+def rank(method: str) -> int:
+    """Among equally cheap plans, prefer the one found the surest way."""
+    return {"single": 0, "bound": 1, "exact": 1, "milp": 1, "greedy": 2, "none": 3}[method]
+
+
+def singles_by_cost(problem: Problem) -> list[int]:
+    """Sources that supply the whole order alone, cheapest first (equal costs: in source order)."""
+    costs = problem.single_costs
+    found = np.flatnonzero(np.isfinite(costs))
+    return found[np.lexsort((found, np.round(costs[found], 6)))].tolist()  # type: ignore[no-any-return]
+
+
+def best_single(problem: Problem) -> Solution | None:
+    """The cheapest whole order from one source, if any source can supply it."""
+    order = singles_by_cost(problem)
+    return whole_from(problem, order[0], "single") if order else None
+
+
+def whole_from(problem: Problem, s: int, method: str) -> Solution:
+    take = tuple((n, s, need.quantity) for n, need in enumerate(problem.needs))
+    return solution(problem, take, method, optimal=method == "single")
+
+
+def greedy(problem: Problem) -> Solution:
+    """Deterministic fallback: the best full single source, else add the source with the lowest cost per unit."""
+    best = best_single(problem)
+    left = [need.quantity for need in problem.needs]
+    stock = [dict(src.stock) for src in problem.sources]
+    cap = [src.unit_capacity for src in problem.sources]
+    take: list[tuple[int, int, int]] = []
+    opened: set[int] = set()
+    while any(left):
+        if problem.max_shipments is not None and len(opened) >= problem.max_shipments:
+            break
+        choice: tuple[float, int, list[tuple[int, int]]] | None = None
+        for s, src in enumerate(problem.sources):
+            if s in opened:
+                continue
+            parts = _greedy_parts(problem, s, left, stock[s], cap[s])
+            units = sum(u for _, u in parts)
+            if not units:
+                continue
+            value = sum(problem.needs[n].unit_value * u for n, u in parts)
+            if opened and value < problem.min_split_value:
+                continue
+            weight = sum(problem.needs[n].unit_weight * u for n, u in parts)
+            cost = src.package_cost + src.tier_price(weight) + sum(src.unit_cost[n] * u for n, u in parts)
+            cost += problem.split_cost if opened else 0.0
+            saved = sum(problem.needs[n].unfilled_cost * u for n, u in parts)
+            if cost >= saved:
+                continue
+            key = cost / units
+            if choice is None or key < choice[0]:
+                choice = (key, s, parts)
+        if choice is None:
+            break
+        _, s, parts = choice
+        opened.add(s)
+        for n, units in parts:
+            take.append((n, s, units))
+            left[n] -= units
+            sku = problem.needs[n].sku
+            stock[s][sku] = stock[s].get(sku, 0) - units
+            if cap[s] is not None:
+                cap[s] = (cap[s] or 0) - units
+    plan = tuple(sorted(take))
+    if problem.complete and (any(left) or len(opened) > 1):
+        plan = ()
+    candidate = solution(problem, plan, "greedy", optimal=False)
+    if candidate.breakdown.shipment_count > 1 and any(
+        c.value < problem.min_split_value - 1e-9 for c in candidate.breakdown.shipments
+    ):
+        candidate = solution(problem, (), "greedy", optimal=False)
+    if problem.max_shipments is not None and candidate.breakdown.shipment_count > problem.max_shipments:
+        candidate = solution(problem, (), "greedy", optimal=False)
+    if best is not None and best.cost <= candidate.cost:
+        return Solution(best.take, best.breakdown, "greedy", optimal=False)
+    return candidate
+
+
+def _greedy_parts(
+    problem: Problem, s: int, left: Sequence[int], stock: dict[str, int], cap: int | None
+) -> list[tuple[int, int]]:
+    parts: list[tuple[int, int]] = []
+    room = INF if cap is None else cap
+    shared = dict(stock)
+    for n, need in enumerate(problem.needs):
+        if not left[n] or n not in problem.sources[s].unit_cost:
+            continue
+        units = int(min(left[n], shared.get(need.sku, 0), room))
+        if units > 0:
+            parts.append((n, units))
+            shared[need.sku] = shared.get(need.sku, 0) - units
+            room -= units
+    return parts
+
+
+def runner_up(problem: Problem, chosen: Solution) -> Solution | None:
+    """The best alternative found that ships from another set of sources (None if nothing else ships).
+
+    Candidates: every other whole-order source (only those, when the choice is a single source), and the
+    greedy plan without each chosen source in turn.
+    It is what a person compares the choice with, found in a fraction of a millisecond; it is not proven
+    to be the second-best plan overall.
+    """
+    chosen_set = {s for _, s, _ in chosen.take}
+    if not chosen_set:
+        return None
+    alternatives: list[Solution] = []
+    other = next((s for s in singles_by_cost(problem) if {s} != chosen_set), None)
+    if other is not None:
+        alternatives.append(whole_from(problem, other, "single"))
+        if len(chosen_set) == 1:
+            # A whole order from one place was chosen: what a person compares it with is the next such place.
+            return alternatives[0]
+    for left_out in sorted(chosen_set):
+        keep = [s for s in range(len(problem.sources)) if s != left_out]
+        reduced, original = restricted(problem, keep)
+        found = greedy(reduced)
+        take = tuple(sorted((n, original[s], units) for n, s, units in found.take))
+        if take and {s for _, s, _ in take} != chosen_set:
+            alternatives.append(solution(problem, take, "greedy", optimal=False))
+    if not alternatives:
+        return None
+    return min(alternatives, key=lambda s: (round(s.cost, 6), rank(s.method), s.take))
+
+
+def restricted(problem: Problem, keep: list[int]) -> tuple[Problem, dict[int, int]]:
+    """The problem over some of its sources, and the map from their new indices to the old ones."""
+    return replace(problem, sources=tuple(problem.sources[s] for s in keep)), dict(enumerate(keep))
