@@ -28,7 +28,7 @@ from ordermesh.domain.orders import DeliveryMethod
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
 from ordermesh.domain.sourcing.engine import SourcingEngine
 from ordermesh.domain.sourcing.model import Candidate, LineDemand, SourcingRequest
-from ordermesh.domain.sourcing.rules import parse_rule_set
+from ordermesh.domain.sourcing.rule_document import parse_rule_set
 
 NOW = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 TYPES = ("warehouse",) * 3 + ("store",) * 6 + ("3pl",)

@@ -14,7 +14,7 @@ from ordermesh.domain.orders import Order, OrderStatus
 from ordermesh.domain.sourcing import Candidate, LineDemand, SourcingRequest
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
 from ordermesh.domain.sourcing.engine import SourcingEngine
-from ordermesh.domain.sourcing.rules import parse_rule_set
+from ordermesh.domain.sourcing.rule_document import parse_rule_set
 from tests.unit.builders import CHICAGO, LATER, LOS_ANGELES, NEWARK, NYC, line, order, shipment, sourced
 
 S = FulfillmentStatus

@@ -13,7 +13,7 @@ from ordermesh.domain.orders import DeliveryMethod
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
 from ordermesh.domain.sourcing.engine import SourcingEngine
 from ordermesh.domain.sourcing.model import Candidate, LineDemand, SourcingRequest
-from ordermesh.domain.sourcing.rules import parse_rule_set
+from ordermesh.domain.sourcing.rule_document import parse_rule_set
 
 NEW_YORK = GeoPoint(40.71, -74.01)
 NEWARK = GeoPoint(40.73, -74.17)  # ~14 km from New York

@@ -23,7 +23,7 @@ from ordermesh.domain.orders import Allocation, OrderStatus
 from ordermesh.domain.sourcing import AllocationPlan, Candidate, SourcingRequest
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
 from ordermesh.domain.sourcing.engine import SourcingEngine
-from ordermesh.domain.sourcing.rules import parse_rule_set
+from ordermesh.domain.sourcing.rule_document import parse_rule_set
 from tests.unit.builders import (
     CHICAGO,
     LATER,

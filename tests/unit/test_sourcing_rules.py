@@ -8,13 +8,8 @@ from typing import Any
 import pytest
 
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
-from ordermesh.domain.sourcing.rules import (
-    ItemFacts,
-    OrderFacts,
-    RuleSetInvalid,
-    matches_item,
-    parse_rule_set,
-)
+from ordermesh.domain.sourcing.rule_document import parse_rule_set
+from ordermesh.domain.sourcing.rules import ItemFacts, OrderFacts, RuleSetInvalid, matches_item
 
 
 def doc(**changes: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 from ordermesh.domain.catalog import Location
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
 from ordermesh.domain.sourcing.engine import SourcingEngine
-from ordermesh.domain.sourcing.rules import parse_rule_set
+from ordermesh.domain.sourcing.rule_document import parse_rule_set
 from ordermesh.services.ports import RuleSetRecord, UnitOfWork
 
 RULES_TTL = 2.0

@@ -10,7 +10,8 @@ from typing import Any
 from ordermesh.domain.access import Principal
 from ordermesh.domain.errors import ConcurrentUpdate, IllegalTransition, InvalidInput, NotFound
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
-from ordermesh.domain.sourcing.rules import RuleSet, parse_rule_set
+from ordermesh.domain.sourcing.rule_document import parse_rule_set
+from ordermesh.domain.sourcing.rules import RuleSet
 from ordermesh.services.caches import BUILT_IN, rule_set_ref
 from ordermesh.services.context import AppContext
 from ordermesh.services.ports import DuplicateKey, Page, RuleSetActivation, RuleSetRecord, UnitOfWork
