@@ -15,7 +15,7 @@ from ordermesh.domain.sourcing import Candidate, LineDemand, SourcingRequest
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
 from ordermesh.domain.sourcing.engine import SourcingEngine
 from ordermesh.domain.sourcing.rule_document import parse_rule_set
-from ordermesh.services.simulation import (
+from ordermesh.services.replay import (
     Replay,
     Shipped,
     StockCell,
