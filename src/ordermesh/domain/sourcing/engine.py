@@ -8,14 +8,15 @@ is the hook for forecasting and look-ahead.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ordermesh.domain.catalog import LocationType
 from ordermesh.domain.orders import Allocation, DeliveryMethod
+from ordermesh.domain.sourcing.explanation import explanation as explain
+from ordermesh.domain.sourcing.explanation import unfilled_units
 from ordermesh.domain.sourcing.model import AllocationPlan, Candidate, SourcingRequest
 from ordermesh.domain.sourcing.optimiser import (
     Budget,
@@ -43,7 +44,7 @@ DETERMINISTIC_SECONDS = 30.0
 
 
 @dataclass
-class _Elimination:
+class Elimination:
     location: str
     rule: str
     reason: str
@@ -51,12 +52,12 @@ class _Elimination:
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
     now: datetime
     rule_name: str
     strategy: Strategy
     routes: dict[str, Route]
-    eliminated: list[_Elimination]
+    eliminated: list[Elimination]
     eligible: list[Candidate]
     line_rules: dict[str, list[Rule]]  # per line id, the line rules its item matched
     problem: Problem
@@ -91,7 +92,9 @@ class SourcingEngine:
         explanation = None
         if self.explain:
             second = runner_up(problem, solution) if solution.take else None
-            explanation = self._explanation(request, candidates, ready, solution, second)
+            explanation = explain(
+                request, candidates, ready, solution, second, ref=self.ref, currency=self.rules.costs.currency
+            )
         return AllocationPlan(
             allocations, backordered, unfillable=strategy.unfillable or "backorder", explanation=explanation
         )
@@ -122,7 +125,7 @@ class SourcingEngine:
             return None
         return evaluate(problem, assignment).total
 
-    def _prepare(self, request: SourcingRequest, candidates: Sequence[Candidate]) -> _Prepared:
+    def _prepare(self, request: SourcingRequest, candidates: Sequence[Candidate]) -> Prepared:
         now = request.now or datetime.now(UTC)
         facts = _facts(request)
         rule = self.rules.order_rule(facts)
@@ -133,7 +136,7 @@ class SourcingEngine:
         rule_name = rule.name if rule else "default"
         pickup = request.method == DeliveryMethod.PICKUP
         card = self.rules.costs.rate_card(request.service_level)
-        eliminated: list[_Elimination] = []
+        eliminated: list[Elimination] = []
         routes: dict[str, Route] = {}
         eligible: list[Candidate] = []
         # Plans must not depend on the order the candidates come in: equally cheap plans are told apart
@@ -151,7 +154,7 @@ class SourcingEngine:
         }
         allowed = self._line_eligibility(request, line_rules, eligible, routes, locations, eliminated)
         problem = self._problem(request, strategy, locations, eligible, allowed, routes, card, pickup=pickup)
-        return _Prepared(now, rule_name, strategy, routes, eliminated, eligible, line_rules, problem)
+        return Prepared(now, rule_name, strategy, routes, eliminated, eligible, line_rules, problem)
 
     # --- eligibility --------------------------------------------------------------------------------
 
@@ -165,11 +168,11 @@ class SourcingEngine:
         now: datetime,
         *,
         pickup: bool,
-    ) -> _Elimination | None:
+    ) -> Elimination | None:
         code = candidate.location
 
-        def out(reason: str, by: str = rule) -> _Elimination:
-            return _Elimination(code, by, reason)
+        def out(reason: str, by: str = rule) -> Elimination:
+            return Elimination(code, by, reason)
 
         if code in request.excluded:
             return out("rejected this order before", "re-routing")
@@ -207,7 +210,7 @@ class SourcingEngine:
         eligible: Sequence[Candidate],
         routes: Mapping[str, Route],
         locations: Eligibility,
-        eliminated: list[_Elimination],
+        eliminated: list[Elimination],
     ) -> dict[int, set[str]]:
         """Per line, the eligible locations its line rules and the drop-ship policy leave it."""
         allowed: dict[int, set[str]] = {}
@@ -318,71 +321,6 @@ class SourcingEngine:
 
     # --- explanation ----------------------------------------------------------------------------------
 
-    def _explanation(
-        self,
-        request: SourcingRequest,
-        candidates: Sequence[Candidate],
-        ready: _Prepared,
-        solution: Solution,
-        second: Solution | None,
-    ) -> dict[str, Any]:
-        problem, strategy, routes, eligible = ready.problem, ready.strategy, ready.routes, ready.eligible
-        eligible_codes = {c.location for c in eligible}
-        currency = self.rules.costs.currency
-        chosen = self._plan_view(request, problem, solution)
-        other = self._plan_view(request, problem, second) if second is not None else None
-        unfilled = {line.line_id: q for line, q in zip(request.lines, _unfilled(problem, solution), strict=True) if q}
-        return {
-            "decided_at": ready.now.isoformat(),
-            "rule_set": self.ref,
-            "matched_rule": ready.rule_name,
-            "line_rules": {line_id: [rule.name for rule in rules] for line_id, rules in ready.line_rules.items()},
-            "strategy": {
-                "weights": dict(strategy.weights or {}),
-                "max_shipments": strategy.max_shipments,
-                "split": strategy.split,
-                "min_split_value": strategy.min_split_value,
-                "unfillable": strategy.unfillable,
-                "time_budget_ms": strategy.time_budget_ms,
-            },
-            "currency": currency,
-            "candidates": _candidate_views(request, candidates, routes, eligible_codes),
-            "eliminated": [
-                {"location": e.location, "rule": e.rule, "reason": e.reason, "lines": e.lines} for e in ready.eliminated
-            ],
-            "chosen": chosen,
-            "runner_up": other,
-            "unfilled": unfilled,
-            "summary": _summary(chosen, other, unfilled, len(eligible), len(candidates), currency, strategy),
-        }
-
-    def _plan_view(self, request: SourcingRequest, problem: Problem, solution: Solution) -> dict[str, Any]:
-        shipments: dict[str, dict[str, Any]] = {}
-        for n, s, units in solution.take:
-            source = problem.sources[s]
-            entry = shipments.setdefault(source.key, {"location": source.key, "lines": {}})
-            line_id = request.lines[n].line_id
-            entry["lines"][line_id] = entry["lines"].get(line_id, 0) + units
-        breakdown = solution.breakdown
-        components = dict.fromkeys(("shipping", "handling_and_lateness", "unit_costs", "split", "unfilled"), 0.0)
-        for shipment in breakdown.shipments:
-            components["shipping"] += shipment.shipping
-            components["handling_and_lateness"] += shipment.package
-            components["unit_costs"] += shipment.unit_costs
-            entry = shipments[shipment.source]
-            entry["packages"] = entry.get("packages", 0) + 1
-            entry["cost"] = round(entry.get("cost", 0.0) + shipment.total, 4)
-            entry["weight_grams"] = round(entry.get("weight_grams", 0.0) + shipment.weight, 1)
-        components["split"] = breakdown.split
-        components["unfilled"] = breakdown.unfilled
-        return {
-            "method": solution.method,
-            "optimal": solution.optimal,
-            "cost": round(solution.cost, 4),
-            "breakdown": {k: round(v, 4) for k, v in components.items()},
-            "shipments": [shipments[key] for key in sorted(shipments)],
-        }
-
 
 def _facts(request: SourcingRequest) -> OrderFacts:
     return OrderFacts(
@@ -394,36 +332,6 @@ def _facts(request: SourcingRequest) -> OrderFacts:
         order_value=request.order_value,
         customer_tags=request.customer_tags,
     )
-
-
-def _candidate_views(
-    request: SourcingRequest, candidates: Sequence[Candidate], routes: Mapping[str, Route], eligible: set[str]
-) -> list[dict[str, Any]]:
-    """Every candidate, nearest first, with its route and its stock of the order's SKUs."""
-    iso: dict[date | None, str | None] = {None: None}  # few distinct dates: format each once
-    skus = request.skus
-    views = []
-    for c in sorted(candidates, key=lambda c: (routes[c.location].distance_km or math.inf, c.location)):
-        route = routes[c.location]
-        for day in (route.ships_on, route.arrives_on, route.promised_on):
-            if day not in iso:
-                iso[day] = day.isoformat()  # type: ignore[union-attr]
-        available = c.available
-        views.append(
-            {
-                "location": c.location,
-                "type": c.type,
-                "distance_km": None if route.distance_km is None else round(route.distance_km, 1),
-                "zone": route.zone,
-                "ships_on": iso[route.ships_on],
-                "arrives_on": iso[route.arrives_on],
-                "promised_on": iso[route.promised_on],
-                "days_late": route.days_late,
-                "available": {sku: available.get(sku, 0) for sku in skus},
-                "eligible": c.location in eligible,
-            }
-        )
-    return views
 
 
 def _line_rule_reason(rule: Rule, candidate: Candidate, route: Route) -> str | None:
@@ -443,19 +351,12 @@ def _line_rule_reason(rule: Rule, candidate: Candidate, route: Route) -> str | N
     return None
 
 
-def _note(eliminated: list[_Elimination], location: str, rule: str, reason: str, line_id: str) -> None:
+def _note(eliminated: list[Elimination], location: str, rule: str, reason: str, line_id: str) -> None:
     for entry in eliminated:
         if entry.location == location and entry.rule == rule and entry.reason == reason and entry.lines is not None:
             entry.lines.append(line_id)
             return
-    eliminated.append(_Elimination(location, rule, reason, [line_id]))
-
-
-def _unfilled(problem: Problem, solution: Solution) -> list[int]:
-    left = [need.quantity for need in problem.needs]
-    for n, _, units in solution.take:
-        left[n] -= units
-    return left
+    eliminated.append(Elimination(location, rule, reason, [line_id]))
 
 
 def _allocations(
@@ -465,36 +366,6 @@ def _allocations(
         Allocation(request.lines[n].line_id, problem.sources[s].key, units) for n, s, units in solution.take
     )
     backordered = {
-        line.line_id: left for line, left in zip(request.lines, _unfilled(problem, solution), strict=True) if left
+        line.line_id: left for line, left in zip(request.lines, unfilled_units(problem, solution), strict=True) if left
     }
     return allocations, backordered
-
-
-def _summary(
-    chosen: Mapping[str, Any],
-    other: Mapping[str, Any] | None,
-    unfilled: Mapping[str, int],
-    eligible: int,
-    considered: int,
-    currency: str,
-    strategy: Strategy,
-) -> str:
-    shipments = chosen["shipments"]
-    if not shipments:
-        text = f"Nothing allocated: none of {considered} locations could supply the order"
-        if eligible < considered:
-            text += f" ({considered - eligible} ruled out)"
-        return text + f"; {sum(unfilled.values())} units {strategy.unfillable or 'backorder'}."
-    where = ", ".join(s["location"] for s in shipments)
-    text = (
-        f"Ship from {where} ({sum(s.get('packages', 1) for s in shipments)} package(s), "
-        f"{chosen['cost']:.2f} {currency}"
-        f"{'' if chosen['optimal'] else ', best found within the time budget'}): "
-        f"chosen among {eligible} eligible of {considered} locations"
-    )
-    if other is not None and other["shipments"]:
-        alternative = ", ".join(s["location"] for s in other["shipments"])
-        text += f"; runner-up {alternative} at {other['cost']:.2f} {currency} (+{other['cost'] - chosen['cost']:.2f})"
-    if unfilled:
-        text += f"; {sum(unfilled.values())} units {strategy.unfillable or 'backorder'}"
-    return text + "."

@@ -1,0 +1,153 @@
+"""The explanation stored with each sourcing decision: what was considered, ruled out, chosen and why."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ordermesh.domain.sourcing.model import Candidate, SourcingRequest
+from ordermesh.domain.sourcing.problem import Problem, Solution
+from ordermesh.domain.sourcing.routes import Route
+from ordermesh.domain.sourcing.rules import Strategy
+
+if TYPE_CHECKING:
+    from ordermesh.domain.sourcing.engine import Prepared
+
+
+def explanation(
+    request: SourcingRequest,
+    candidates: Sequence[Candidate],
+    ready: Prepared,
+    solution: Solution,
+    second: Solution | None,
+    *,
+    ref: Mapping[str, Any],
+    currency: str,
+) -> dict[str, Any]:
+    """What was decided and why, for a person: the candidates, the eliminations, the plan and the runner-up."""
+    problem, strategy, routes, eligible = ready.problem, ready.strategy, ready.routes, ready.eligible
+    eligible_codes = {c.location for c in eligible}
+    chosen = _plan_view(request, problem, solution)
+    other = _plan_view(request, problem, second) if second is not None else None
+    unfilled = {line.line_id: q for line, q in zip(request.lines, unfilled_units(problem, solution), strict=True) if q}
+    return {
+        "decided_at": ready.now.isoformat(),
+        "rule_set": dict(ref),
+        "matched_rule": ready.rule_name,
+        "line_rules": {line_id: [rule.name for rule in rules] for line_id, rules in ready.line_rules.items()},
+        "strategy": {
+            "weights": dict(strategy.weights or {}),
+            "max_shipments": strategy.max_shipments,
+            "split": strategy.split,
+            "min_split_value": strategy.min_split_value,
+            "unfillable": strategy.unfillable,
+            "time_budget_ms": strategy.time_budget_ms,
+        },
+        "currency": currency,
+        "candidates": _candidate_views(request, candidates, routes, eligible_codes),
+        "eliminated": [
+            {"location": e.location, "rule": e.rule, "reason": e.reason, "lines": e.lines} for e in ready.eliminated
+        ],
+        "chosen": chosen,
+        "runner_up": other,
+        "unfilled": unfilled,
+        "summary": _summary(chosen, other, unfilled, len(eligible), len(candidates), currency, strategy),
+    }
+
+
+def _plan_view(request: SourcingRequest, problem: Problem, solution: Solution) -> dict[str, Any]:
+    shipments: dict[str, dict[str, Any]] = {}
+    for n, s, units in solution.take:
+        source = problem.sources[s]
+        entry = shipments.setdefault(source.key, {"location": source.key, "lines": {}})
+        line_id = request.lines[n].line_id
+        entry["lines"][line_id] = entry["lines"].get(line_id, 0) + units
+    breakdown = solution.breakdown
+    components = dict.fromkeys(("shipping", "handling_and_lateness", "unit_costs", "split", "unfilled"), 0.0)
+    for shipment in breakdown.shipments:
+        components["shipping"] += shipment.shipping
+        components["handling_and_lateness"] += shipment.package
+        components["unit_costs"] += shipment.unit_costs
+        entry = shipments[shipment.source]
+        entry["packages"] = entry.get("packages", 0) + 1
+        entry["cost"] = round(entry.get("cost", 0.0) + shipment.total, 4)
+        entry["weight_grams"] = round(entry.get("weight_grams", 0.0) + shipment.weight, 1)
+    components["split"] = breakdown.split
+    components["unfilled"] = breakdown.unfilled
+    return {
+        "method": solution.method,
+        "optimal": solution.optimal,
+        "cost": round(solution.cost, 4),
+        "breakdown": {k: round(v, 4) for k, v in components.items()},
+        "shipments": [shipments[key] for key in sorted(shipments)],
+    }
+
+
+def _candidate_views(
+    request: SourcingRequest, candidates: Sequence[Candidate], routes: Mapping[str, Route], eligible: set[str]
+) -> list[dict[str, Any]]:
+    """Every candidate, nearest first, with its route and its stock of the order's SKUs."""
+    iso: dict[date | None, str | None] = {None: None}  # few distinct dates: format each once
+    skus = request.skus
+    views = []
+    for c in sorted(candidates, key=lambda c: (routes[c.location].distance_km or math.inf, c.location)):
+        route = routes[c.location]
+        for day in (route.ships_on, route.arrives_on, route.promised_on):
+            if day not in iso:
+                iso[day] = day.isoformat()  # type: ignore[union-attr]
+        available = c.available
+        views.append(
+            {
+                "location": c.location,
+                "type": c.type,
+                "distance_km": None if route.distance_km is None else round(route.distance_km, 1),
+                "zone": route.zone,
+                "ships_on": iso[route.ships_on],
+                "arrives_on": iso[route.arrives_on],
+                "promised_on": iso[route.promised_on],
+                "days_late": route.days_late,
+                "available": {sku: available.get(sku, 0) for sku in skus},
+                "eligible": c.location in eligible,
+            }
+        )
+    return views
+
+
+def unfilled_units(problem: Problem, solution: Solution) -> list[int]:
+    """Per need, the units the plan leaves unfilled."""
+    left = [need.quantity for need in problem.needs]
+    for n, _, units in solution.take:
+        left[n] -= units
+    return left
+
+
+def _summary(
+    chosen: Mapping[str, Any],
+    other: Mapping[str, Any] | None,
+    unfilled: Mapping[str, int],
+    eligible: int,
+    considered: int,
+    currency: str,
+    strategy: Strategy,
+) -> str:
+    shipments = chosen["shipments"]
+    if not shipments:
+        text = f"Nothing allocated: none of {considered} locations could supply the order"
+        if eligible < considered:
+            text += f" ({considered - eligible} ruled out)"
+        return text + f"; {sum(unfilled.values())} units {strategy.unfillable or 'backorder'}."
+    where = ", ".join(s["location"] for s in shipments)
+    text = (
+        f"Ship from {where} ({sum(s.get('packages', 1) for s in shipments)} package(s), "
+        f"{chosen['cost']:.2f} {currency}"
+        f"{'' if chosen['optimal'] else ', best found within the time budget'}): "
+        f"chosen among {eligible} eligible of {considered} locations"
+    )
+    if other is not None and other["shipments"]:
+        alternative = ", ".join(s["location"] for s in other["shipments"])
+        text += f"; runner-up {alternative} at {other['cost']:.2f} {currency} (+{other['cost'] - chosen['cost']:.2f})"
+    if unfilled:
+        text += f"; {sum(unfilled.values())} units {strategy.unfillable or 'backorder'}"
+    return text + "."
