@@ -51,6 +51,9 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,26 +183,56 @@ class _Sources:
         return self.package + least[self.card]  # type: ignore[no-any-return]
 
 
-# --- shapes: the part vectors and the moves between states, cached per order shape -------------------
+# --- shapes: the part vectors and the moves between states, kept per order shape --------------------
 
 
-def _frozen(array: Ints) -> Ints:
-    array.setflags(write=False)
-    return array
+class _Kept:
+    """Read-only index arrays kept between calls, least recently used first out, within a total length."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
+        self.entries: OrderedDict[tuple[object, ...], tuple[Ints, ...]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...], build: Callable[[], tuple[Ints, ...]]) -> tuple[Ints, ...]:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+                return found
+        arrays = build()
+        for array in arrays:
+            array.setflags(write=False)
+        size = sum(len(array) for array in arrays)
+        with self.lock:
+            if key not in self.entries and size <= self.budget // 8:
+                self.entries[key] = arrays
+                self.size += size
+                while self.size > self.budget:
+                    _, dropped = self.entries.popitem(last=False)
+                    self.size -= sum(len(array) for array in dropped)
+        return arrays
 
 
-@functools.lru_cache(maxsize=256)
+# 4M indices (32 MB) at most: the lists of an order shape take from a few dozen to about 0.5M of them.
+_KEPT = _Kept(budget=4_000_000)
+
+
 def _grid(sizes: tuple[int, ...]) -> Ints:
     """Every vector below `sizes`, row i being the vector numbered i (the last need counts fastest)."""
-    return _frozen(np.indices(sizes, dtype=np.intp).reshape(len(sizes), -1).T.copy())
+    (flat,) = _KEPT.get(("grid", sizes), lambda: (np.indices(sizes, dtype=np.intp).reshape(-1),))
+    return flat.reshape(len(sizes), -1).T
 
 
-@functools.lru_cache(maxsize=256)
 def _shipments(sizes: tuple[int, ...], alone: tuple[bool, ...]) -> Ints:
     """Shipments each part vector makes: one package for the units that share one, one per `alone` unit."""
-    units = _grid(sizes)
-    mask = np.array(alone, dtype=bool)
-    return _frozen((units[:, ~mask].sum(axis=1) > 0) + units[:, mask].sum(axis=1))
+
+    def build() -> tuple[Ints, ...]:
+        units, mask = _grid(sizes), np.array(alone, dtype=bool)
+        return ((units[:, ~mask].sum(axis=1) > 0) + units[:, mask].sum(axis=1),)
+
+    return _KEPT.get(("shipments", sizes, alone), build)[0]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -208,39 +241,44 @@ def _move_count(sizes: tuple[int, ...], box: tuple[int, ...]) -> int:
     return math.prod(sum(min(b, size - 1 - r) + 1 for r in range(size)) for size, b in zip(sizes, box, strict=True))
 
 
-@functools.lru_cache(maxsize=256)
-def _moves(sizes: tuple[int, ...], box: tuple[int, ...]) -> tuple[Ints, Ints, Ints]:
+def _moves(sizes: tuple[int, ...], box: tuple[int, ...]) -> tuple[Ints, ...]:
     """Every move of a source whose parts stay within `box` and ship something: to state r, shipping part a,
     from state r + a <= q. Returns (part, from state, to state), in no particular order (the same each time).
     """
-    targets = np.zeros(1, dtype=np.intp)
-    parts = np.zeros(1, dtype=np.intp)
-    stride = 1
-    for size, b in zip(reversed(sizes), reversed(box), strict=True):
-        pairs = [(r, a) for r in range(size) for a in range(min(b, size - 1 - r) + 1)]
-        r_step, a_step = (np.array(x, dtype=np.intp) * stride for x in zip(*pairs, strict=True))
-        targets = (r_step[:, None] + targets[None, :]).ravel()
-        parts = (a_step[:, None] + parts[None, :]).ravel()
-        stride *= size
-    shipping = parts > 0
-    targets, parts = targets[shipping], parts[shipping]
-    return _frozen(parts), _frozen(targets + parts), _frozen(targets)
+
+    def build() -> tuple[Ints, ...]:
+        targets = np.zeros(1, dtype=np.intp)
+        parts = np.zeros(1, dtype=np.intp)
+        stride = 1
+        for size, b in zip(reversed(sizes), reversed(box), strict=True):
+            pairs = [(r, a) for r in range(size) for a in range(min(b, size - 1 - r) + 1)]
+            r_step, a_step = (np.array(x, dtype=np.intp) * stride for x in zip(*pairs, strict=True))
+            targets = (r_step[:, None] + targets[None, :]).ravel()
+            parts = (a_step[:, None] + parts[None, :]).ravel()
+            stride *= size
+        shipping = parts > 0
+        return parts[shipping], (targets + parts)[shipping], targets[shipping]
+
+    return _KEPT.get(("moves", sizes, box), build)
 
 
-@functools.lru_cache(maxsize=64)
 def _counted_moves(
     sizes: tuple[int, ...], box: tuple[int, ...], alone: tuple[bool, ...], layers: int
-) -> tuple[Ints, Ints, Ints]:
+) -> tuple[Ints, ...]:
     """`_moves` between the states of every shipment count k < layers, numbered into the programme's store
     (`_Programme`): from state r + a after k - shipments(a) shipments, to state r after k."""
     if layers == 1:
         return _moves(sizes, box)
-    part, origin, target = _moves(sizes, box)
-    states = math.prod(sizes)
-    shift = np.minimum(_shipments(sizes, alone)[part], layers)
-    layer = np.arange(layers, dtype=np.intp)[:, None]
-    origin = ((layer - shift[None, :] + layers) * states + origin[None, :]).ravel()
-    return _frozen(np.tile(part, layers)), _frozen(origin), _frozen((layer * states + target[None, :]).ravel())
+
+    def build() -> tuple[Ints, ...]:
+        part, origin, target = _moves(sizes, box)
+        states = math.prod(sizes)
+        shift = np.minimum(_shipments(sizes, alone)[part], layers)
+        layer = np.arange(layers, dtype=np.intp)[:, None]
+        origin = ((layer - shift[None, :] + layers) * states + origin[None, :]).ravel()
+        return np.tile(part, layers), origin, (layer * states + target[None, :]).ravel()
+
+    return _KEPT.get(("counted", sizes, box, alone, layers), build)
 
 
 def _pair_count(sizes: tuple[int, ...]) -> int:
@@ -249,13 +287,16 @@ def _pair_count(sizes: tuple[int, ...]) -> int:
     return (ordered + math.prod((size + 1) // 2 for size in sizes) - 1) // 2
 
 
-@functools.lru_cache(maxsize=64)
-def _pairs(sizes: tuple[int, ...]) -> tuple[Ints, Ints, Ints]:
+def _pairs(sizes: tuple[int, ...]) -> tuple[Ints, ...]:
     """Every pair of non-empty parts a <= b (by number) with a + b <= q, and the vector a + b leaves."""
-    a, origin, left = _moves(sizes, tuple(size - 1 for size in sizes))
-    b = math.prod(sizes) - 1 - origin
-    keep = (b > 0) & (a <= b)
-    return _frozen(a[keep]), _frozen(b[keep]), _frozen(left[keep])
+
+    def build() -> tuple[Ints, ...]:
+        a, origin, left = _moves(sizes, tuple(size - 1 for size in sizes))
+        b = math.prod(sizes) - 1 - origin
+        keep = (b > 0) & (a <= b)
+        return a[keep], b[keep], left[keep]
+
+    return _KEPT.get(("pairs", sizes), build)
 
 
 # --- parts: every part vector priced at every source ---------------------------------------------------
@@ -522,7 +563,8 @@ class _Programme:
         self.pad = 0 if layers == 1 else layers
         self.states = parts.units.shape[0]
         alone = tuple(need.alone for need in parts.problem.needs)
-        self.moves = [_counted_moves(parts.sizes, box, alone, layers) for box in boxes]
+        distinct = {box: _counted_moves(parts.sizes, box, alone, layers) for box in set(boxes)}
+        self.moves = [distinct[box] for box in boxes]
 
     def run(self) -> tuple[float, Take]:
         """The least cost of a plan over these sources, and that plan (inf and () if none)."""
