@@ -8,7 +8,8 @@ included, on a synthetic US network (locations spread over the lower 48). Two ne
 - `sparse`: every location carries a random third of the SKUs, so most multi-line orders must split over
   several locations (a set-cover problem: the hard case for the exact search).
 
-Reports decisions/s and latency percentiles per setup.
+Reports decisions/s and latency percentiles per setup, and per order size (1, 2-3, 4-6 and 7-10 lines:
+decisions/s there is one over the mean latency of those orders).
 
     .venv/bin/python benchmarks/sourcing/decisions.py --candidates 50,500 --orders 2000 --networks retail,sparse
 """
@@ -22,6 +23,7 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from ordermesh.domain.geo import GeoPoint
 from ordermesh.domain.orders import DeliveryMethod
@@ -65,7 +67,7 @@ def order(rng: random.Random, number: int, skus: list[str]) -> SourcingRequest:
     )
 
 
-def run(candidates: int, orders: int, seed: int, explain: bool, kind: str) -> dict[str, float]:
+def run(candidates: int, orders: int, seed: int, explain: bool, kind: str) -> dict[str, Any]:
     rng = random.Random(seed)
     skus = [f"SKU{i:04}" for i in range(200)]
     places = network(rng, candidates, skus, kind)
@@ -74,6 +76,7 @@ def run(candidates: int, orders: int, seed: int, explain: bool, kind: str) -> di
     for request in requests[:20]:  # warm up (imports, solver instance)
         engine.plan(request, [c for c in places if any(c.available.get(s, 0) for s in request.skus)])
     latencies: list[float] = []
+    by_size: dict[str, list[float]] = {}
     methods: dict[str, int] = {}
     started = time.perf_counter()
     for request in requests:
@@ -82,6 +85,7 @@ def run(candidates: int, orders: int, seed: int, explain: bool, kind: str) -> di
         usable = [c for c in places if any(c.available.get(s, 0) for s in request.skus)]
         plan = engine.plan(request, usable)
         latencies.append(time.perf_counter() - t0)
+        by_size.setdefault(_bucket(len(request.lines)), []).append(latencies[-1])
         if plan.explanation is not None:
             method = plan.explanation["chosen"]["method"]
             methods[method] = methods.get(method, 0) + 1
@@ -96,7 +100,20 @@ def run(candidates: int, orders: int, seed: int, explain: bool, kind: str) -> di
         "max_ms": latencies[-1] * 1000,
         "mean_ms": statistics.fmean(latencies) * 1000,
         **{f"method_{k}": v for k, v in sorted(methods.items())},
+        **{f"size_{k}": v for k, v in sorted(by_size.items())},
     }
+
+
+SIZES = ("1", "2-3", "4-6", "7-10")
+
+
+def _bucket(lines: int) -> str:
+    return "1" if lines == 1 else "2-3" if lines <= 3 else "4-6" if lines <= 6 else "7-10"
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * share) - 1)]
 
 
 def main() -> None:
@@ -108,15 +125,22 @@ def main() -> None:
     parser.add_argument("--no-explain", action="store_true", help="skip explanations and the runner-up")
     args = parser.parse_args()
     print(f"python {platform.python_version()}, {platform.machine()}, seed {args.seed}", file=sys.stderr)
-    print("| network | candidates | orders | decisions/s | p50 ms | p99 ms | max ms | plans by method |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| network | candidates | orders | decisions/s | p50 ms | p99 ms | max ms | plans by method |", end="")
+    print("".join(f" {size} lines: /s, p99 ms |" for size in SIZES))
+    print("|---|---|---|---|---|---|---|---|" + "---|" * len(SIZES))
     for kind in args.networks.split(","):
         for size in (int(v) for v in args.candidates.split(",")):
             r = run(size, args.orders, args.seed, explain=not args.no_explain, kind=kind)
             methods = ", ".join(f"{k[7:]} {int(v)}" for k, v in r.items() if k.startswith("method_"))
             print(
                 f"| {kind} | {size} | {args.orders} | {r['per_second']:.0f} | {r['p50_ms']:.2f} | "
-                f"{r['p99_ms']:.2f} | {r['max_ms']:.1f} | {methods} |",
+                f"{r['p99_ms']:.2f} | {r['max_ms']:.1f} | {methods} |"
+                + "".join(
+                    f" {len(v) / sum(v):.0f}, {_percentile(v, 0.99) * 1000:.1f} |"
+                    if (v := r.get(f"size_{size}"))
+                    else " - |"
+                    for size in SIZES
+                ),
                 flush=True,
             )
 

@@ -59,7 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ordermesh.domain.sourcing.optimiser import Problem, Take
+from ordermesh.domain.sourcing.problem import Problem, Take
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.intp]

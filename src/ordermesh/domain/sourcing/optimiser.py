@@ -1,15 +1,17 @@
 """Minimum-cost assignment of an order's units to locations: fast path, bounds, exact search, greedy fallback.
 
 `solve` tries the cheapest proofs first: the best whole order from one source when the lower bounds
-(`bounds.py`) show nothing else can be cheaper; then the greedy plan as the incumbent, with every source
-that cannot take part in a cheaper plan ruled out; then the exact search over what is left (HiGHS, `milp.py`),
-stopped at the incumbent. When the budget runs out the best plan found is kept, marked not optimal.
+(`bounds.py`) show nothing else can be cheaper; then, for small orders, an exact dynamic programme over
+the sources (`exact.py`); then the greedy plan as the incumbent, with every source that cannot take part
+in a cheaper plan ruled out, and the exact search over what is left (HiGHS, `milp.py`), stopped at the
+incumbent. When the budget runs out the best plan found is kept, marked not optimal.
 """
 
 from __future__ import annotations
 
 from ordermesh.domain.sourcing import milp
 from ordermesh.domain.sourcing.bounds import Bounds, lower_bound_other, worth_keeping
+from ordermesh.domain.sourcing.exact import solve_exactly
 from ordermesh.domain.sourcing.plans import best_single, greedy, rank, restricted, runner_up, solution
 from ordermesh.domain.sourcing.problem import (
     INF,
@@ -55,6 +57,9 @@ def solve(problem: Problem, budget: Budget = Budget()) -> Solution:
     views: tuple[Bounds, ...] = (Bounds(problem, sloped=False),)
     if single is not None and not alone and single.cost <= lower_bound_other(problem, views) + 1e-9:
         return single
+    exactly = solve_exactly(problem)  # small orders: a dynamic programme, in about a millisecond
+    if exactly is not None:
+        return solution(problem, exactly, "exact", optimal=True)
     views = (*views, Bounds(problem, sloped=True))
     if single is not None and not alone and single.cost <= lower_bound_other(problem, views) + 1e-9:
         return single

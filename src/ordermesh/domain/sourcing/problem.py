@@ -176,7 +176,7 @@ class Breakdown:
 class Solution:
     take: Take
     breakdown: Breakdown
-    method: str  # "single" (fast path), "bound" (no source can beat the incumbent), "milp", "greedy", "none"
+    method: str  # "single" (fast path), "bound" (no source can beat the incumbent), "exact", "milp", "greedy", "none"
     optimal: bool
 
     @property
