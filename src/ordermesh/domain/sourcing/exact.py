@@ -28,7 +28,7 @@ Search, cheapest proofs first, each exact:
    sources left (`_Programme`): the states are the vectors r of units still needed, numbered in mixed
    radix (prod(q_n + 1) states); source s takes state r to r - a at the cost of a. Each step is a gather,
    an add and a scatter-minimum (`np.minimum.at`) over the moves of that source, cached per order shape
-   and set of needs the source may ship (`_moves`); the plan is rebuilt by walking the stored steps
+   and set of needs the source may ship (`shapes.moves`); the plan is rebuilt by walking the stored steps
    backwards. A plan ships something iff its final state is not q.
 
 Side constraints:
@@ -51,14 +51,12 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ordermesh.domain.sourcing import shapes
 from ordermesh.domain.sourcing.problem import Problem, Take
 
 Floats = NDArray[np.float64]
@@ -96,7 +94,7 @@ def solve_exactly(problem: Problem, max_work: int = DEFAULT_MAX_WORK) -> Take | 
     rows = parts.worth_keeping(best.cost, range(len(active)))
     if len(rows) < 2:  # every plan cheaper than the incumbent ships from one source
         return best.plan
-    work += _PAIR_WORK * _pair_count(sizes)
+    work += _PAIR_WORK * shapes.pair_count(sizes)
     if work > max_work:
         return None
     best.offer(*parts.best_pair(rows))
@@ -106,7 +104,7 @@ def solve_exactly(problem: Problem, max_work: int = DEFAULT_MAX_WORK) -> Take | 
         return best.plan
     layers = parts.layers(rows)
     boxes = parts.boxes(rows)
-    work += layers * sum(_move_count(sizes, box) for box in boxes)
+    work += layers * sum(shapes.move_count(sizes, box) for box in boxes)
     if work > max_work:
         return None
     best.offer(*_Programme(parts, rows, boxes, layers).run())
@@ -183,122 +181,6 @@ class _Sources:
         return self.package + least[self.card]  # type: ignore[no-any-return]
 
 
-# --- shapes: the part vectors and the moves between states, kept per order shape --------------------
-
-
-class _Kept:
-    """Read-only index arrays kept between calls, least recently used first out, within a total length."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.size = 0
-        self.entries: OrderedDict[tuple[object, ...], tuple[Ints, ...]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...], build: Callable[[], tuple[Ints, ...]]) -> tuple[Ints, ...]:
-        with self.lock:
-            found = self.entries.get(key)
-            if found is not None:
-                self.entries.move_to_end(key)
-                return found
-        arrays = build()
-        for array in arrays:
-            array.setflags(write=False)
-        size = sum(len(array) for array in arrays)
-        with self.lock:
-            if key not in self.entries and size <= self.budget // 8:
-                self.entries[key] = arrays
-                self.size += size
-                while self.size > self.budget:
-                    _, dropped = self.entries.popitem(last=False)
-                    self.size -= sum(len(array) for array in dropped)
-        return arrays
-
-
-# 4M indices (32 MB) at most: the lists of an order shape take from a few dozen to about 0.5M of them.
-_KEPT = _Kept(budget=4_000_000)
-
-
-def _grid(sizes: tuple[int, ...]) -> Ints:
-    """Every vector below `sizes`, row i being the vector numbered i (the last need counts fastest)."""
-    (flat,) = _KEPT.get(("grid", sizes), lambda: (np.indices(sizes, dtype=np.intp).reshape(-1),))
-    return flat.reshape(len(sizes), -1).T
-
-
-def _shipments(sizes: tuple[int, ...], alone: tuple[bool, ...]) -> Ints:
-    """Shipments each part vector makes: one package for the units that share one, one per `alone` unit."""
-
-    def build() -> tuple[Ints, ...]:
-        units, mask = _grid(sizes), np.array(alone, dtype=bool)
-        return ((units[:, ~mask].sum(axis=1) > 0) + units[:, mask].sum(axis=1),)
-
-    return _KEPT.get(("shipments", sizes, alone), build)[0]
-
-
-@functools.lru_cache(maxsize=1024)
-def _move_count(sizes: tuple[int, ...], box: tuple[int, ...]) -> int:
-    """How many (state, part) moves a source whose parts stay within `box` has."""
-    return math.prod(sum(min(b, size - 1 - r) + 1 for r in range(size)) for size, b in zip(sizes, box, strict=True))
-
-
-def _moves(sizes: tuple[int, ...], box: tuple[int, ...]) -> tuple[Ints, ...]:
-    """Every move of a source whose parts stay within `box` and ship something: to state r, shipping part a,
-    from state r + a <= q. Returns (part, from state, to state), in no particular order (the same each time).
-    """
-
-    def build() -> tuple[Ints, ...]:
-        targets = np.zeros(1, dtype=np.intp)
-        parts = np.zeros(1, dtype=np.intp)
-        stride = 1
-        for size, b in zip(reversed(sizes), reversed(box), strict=True):
-            pairs = [(r, a) for r in range(size) for a in range(min(b, size - 1 - r) + 1)]
-            r_step, a_step = (np.array(x, dtype=np.intp) * stride for x in zip(*pairs, strict=True))
-            targets = (r_step[:, None] + targets[None, :]).ravel()
-            parts = (a_step[:, None] + parts[None, :]).ravel()
-            stride *= size
-        shipping = parts > 0
-        return parts[shipping], (targets + parts)[shipping], targets[shipping]
-
-    return _KEPT.get(("moves", sizes, box), build)
-
-
-def _counted_moves(
-    sizes: tuple[int, ...], box: tuple[int, ...], alone: tuple[bool, ...], layers: int
-) -> tuple[Ints, ...]:
-    """`_moves` between the states of every shipment count k < layers, numbered into the programme's store
-    (`_Programme`): from state r + a after k - shipments(a) shipments, to state r after k."""
-    if layers == 1:
-        return _moves(sizes, box)
-
-    def build() -> tuple[Ints, ...]:
-        part, origin, target = _moves(sizes, box)
-        states = math.prod(sizes)
-        shift = np.minimum(_shipments(sizes, alone)[part], layers)
-        layer = np.arange(layers, dtype=np.intp)[:, None]
-        origin = ((layer - shift[None, :] + layers) * states + origin[None, :]).ravel()
-        return np.tile(part, layers), origin, (layer * states + target[None, :]).ravel()
-
-    return _KEPT.get(("counted", sizes, box, alone, layers), build)
-
-
-def _pair_count(sizes: tuple[int, ...]) -> int:
-    """How many pairs `_pairs` lists, without listing them: half the ordered pairs, plus the a == b ones."""
-    ordered = _move_count(sizes, tuple(size - 1 for size in sizes)) - 2 * math.prod(sizes) + 1
-    return (ordered + math.prod((size + 1) // 2 for size in sizes) - 1) // 2
-
-
-def _pairs(sizes: tuple[int, ...]) -> tuple[Ints, ...]:
-    """Every pair of non-empty parts a <= b (by number) with a + b <= q, and the vector a + b leaves."""
-
-    def build() -> tuple[Ints, ...]:
-        a, origin, left = _moves(sizes, tuple(size - 1 for size in sizes))
-        b = math.prod(sizes) - 1 - origin
-        keep = (b > 0) & (a <= b)
-        return a[keep], b[keep], left[keep]
-
-    return _KEPT.get(("pairs", sizes), build)
-
-
 # --- parts: every part vector priced at every source ---------------------------------------------------
 
 
@@ -318,10 +200,10 @@ class _Parts:
     @classmethod
     def price(cls, problem: Problem, sizes: tuple[int, ...], sources: _Sources) -> _Parts:
         needs = problem.needs
-        units = _grid(sizes)
+        units = shapes.grid(sizes)
         alone = tuple(need.alone for need in needs)
         packed = units[:, ~np.array(alone, dtype=bool)].sum(axis=1) > 0
-        shipments = _shipments(sizes, alone)
+        shipments = shapes.shipments(sizes, alone)
         cost = _part_costs(problem, sizes, sources, packed)
         if problem.max_shipments is not None and int(shipments.max()) > problem.max_shipments:
             cost[:, shipments > problem.max_shipments] = _INF
@@ -374,7 +256,7 @@ class _Parts:
         second = np.argmin(others, axis=0)
         # what it costs more to ship a part from its second cheapest source
         extra = others[second, columns] - np.where(np.isfinite(cheapest), cheapest, 0.0)
-        a, b, left = _pairs(self.sizes)
+        a, b, left = shapes.pairs(self.sizes)
         same = first[a] == first[b]
         totals = cheapest[a] + cheapest[b] + (self.unfilled - self.problem.split_cost)[left]
         totals[same] += np.minimum(extra[a[same]], extra[b[same]])
@@ -509,7 +391,7 @@ def _part_costs(problem: Problem, sizes: tuple[int, ...], sources: _Sources, pac
     cost = tables[:, -1, : sizes[-1]]
     for n in range(len(needs) - 2, -1, -1):  # the last need counts fastest
         cost = (tables[:, n, : sizes[n], None] + cost[:, None, :]).reshape(count, -1)
-    units = _grid(sizes)
+    units = shapes.grid(sizes)
     total = units.sum(axis=1)
     if (sources.capacity < total[-1]).any():
         cost = np.where(total[None, :] <= sources.capacity[:, None], cost, _INF)
@@ -563,7 +445,7 @@ class _Programme:
         self.pad = 0 if layers == 1 else layers
         self.states = parts.units.shape[0]
         alone = tuple(need.alone for need in parts.problem.needs)
-        distinct = {box: _counted_moves(parts.sizes, box, alone, layers) for box in set(boxes)}
+        distinct = {box: shapes.counted_moves(parts.sizes, box, alone, layers) for box in set(boxes)}
         self.moves = [distinct[box] for box in boxes]
 
     def run(self) -> tuple[float, Take]:
