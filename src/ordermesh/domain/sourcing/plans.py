@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-import numpy as np
-
 from ordermesh.domain.sourcing.problem import INF, Problem, Solution, Take, evaluate
 
 
@@ -19,16 +17,9 @@ def rank(method: str) -> int:
     return {"single": 0, "bound": 1, "exact": 1, "milp": 1, "greedy": 2, "none": 3}[method]
 
 
-def singles_by_cost(problem: Problem) -> list[int]:
-    """Sources that supply the whole order alone, cheapest first (equal costs: in source order)."""
-    costs = problem.single_costs
-    found = np.flatnonzero(np.isfinite(costs))
-    return found[np.lexsort((found, np.round(costs[found], 6)))].tolist()  # type: ignore[no-any-return]
-
-
 def best_single(problem: Problem) -> Solution | None:
     """The cheapest whole order from one source, if any source can supply it."""
-    order = singles_by_cost(problem)
+    order = problem.singles_by_cost
     return whole_from(problem, order[0], "single") if order else None
 
 
@@ -123,7 +114,7 @@ def runner_up(problem: Problem, chosen: Solution) -> Solution | None:
     if not chosen_set:
         return None
     alternatives: list[Solution] = []
-    other = next((s for s in singles_by_cost(problem) if {s} != chosen_set), None)
+    other = next((s for s in problem.singles_by_cost if {s} != chosen_set), None)
     if other is not None:
         alternatives.append(whole_from(problem, other, "single"))
         if len(chosen_set) == 1:

@@ -80,6 +80,13 @@ class Problem:
         return _single_costs(self)
 
     @cached_property
+    def singles_by_cost(self) -> list[int]:
+        """Sources that supply the whole order alone, cheapest first (equal costs: in source order)."""
+        costs = self.single_costs
+        found = np.flatnonzero(np.isfinite(costs))
+        return found[np.lexsort((found, np.round(costs[found], 6)))].tolist()  # type: ignore[no-any-return]
+
+    @cached_property
     def _usable(self) -> list[list[int]]:
         return self.arrays.usable.tolist()  # type: ignore[no-any-return]
 
@@ -102,20 +109,29 @@ class Arrays:
     def of(cls, problem: Problem) -> Arrays:
         needs, sources = problem.needs, problem.sources
         quantity = np.array([need.quantity for need in needs], dtype=np.float64)
-        usable = np.zeros((len(sources), len(needs)), dtype=np.int64)
-        unit = np.full((len(sources), len(needs)), INF)
+        per_need = [(n, need.quantity, need.sku) for n, need in enumerate(needs)]
+        usable_rows: list[list[int]] = []
+        unit_rows: list[list[float]] = []
+        for source in sources:  # lists first, one array at the end: numpy's item assignment is slow
+            costs, stock = source.unit_cost, source.stock
+            row = [min(q, stock.get(sku, 0)) if n in costs else 0 for n, q, sku in per_need]
+            usable_rows.append(row)
+            unit_rows.append([costs[n] if units > 0 else INF for n, units in enumerate(row)])
+        usable = np.array(usable_rows, dtype=np.int64).reshape(len(sources), len(needs))
+        unit = np.array(unit_rows, dtype=np.float64).reshape(len(sources), len(needs))
         width = 1 + max((len(source.tiers) for source in sources), default=0)
-        limits = np.full((len(sources), width), INF)
-        prices = np.zeros((len(sources), width))
-        for s, source in enumerate(sources):
-            for n, cost in source.unit_cost.items():
-                units = min(needs[n].quantity, source.stock.get(needs[n].sku, 0))
-                if units > 0:
-                    usable[s, n] = units
-                    unit[s, n] = cost
-            for t, (limit, price) in enumerate(source.tiers):
-                limits[s, t] = limit
-                prices[s, t:] = price
+        padded: dict[tuple[tuple[float, float], ...], tuple[list[float], list[float]]] = {}
+        for source in sources:  # sources share a few rate-card rows (one per zone): pad each once
+            if source.tiers not in padded:
+                tiers = source.tiers
+                last = tiers[-1][1] if tiers else 0.0
+                padded[tiers] = (
+                    [limit for limit, _ in tiers] + [INF] * (width - len(tiers)),
+                    [price for _, price in tiers] + [last] * (width - len(tiers)),
+                )
+        rows = [padded[source.tiers] for source in sources]
+        limits = np.array([row[0] for row in rows], dtype=np.float64).reshape(len(sources), width)
+        prices = np.array([row[1] for row in rows], dtype=np.float64).reshape(len(sources), width)
         return cls(
             quantity=quantity,
             weight=np.array([need.unit_weight for need in needs], dtype=np.float64),

@@ -48,9 +48,11 @@ def plan_routes(
     pickup = request.method == DeliveryMethod.PICKUP
     card = costs.rate_card(request.service_level)
     limits = [zone.max_km for zone in card.zones]
+    last = len(limits) - 1
     promise = timedelta(days=costs.promise(request.service_level))
     placed_at = request.placed_at or now
     routes: list[Route] = []
+    trips: dict[tuple[tuple[date, date], int], tuple[date, int]] = {}  # (calendar, zone): arrival, days late
     for candidate, distance in zip(candidates, distances, strict=True):
         key = (candidate.timezone, candidate.cutoff, candidate.processing_days)
         calendar = days.get(key)
@@ -61,11 +63,13 @@ def plan_routes(
             routes.append(Route(distance, None, 0, 0, ships_on, ships_on, None, 0))
             continue
         # an unknown distance falls in the farthest zone
-        index = len(limits) - 1 if distance is None else min(bisect.bisect_left(limits, distance), len(limits) - 1)
+        index = last if distance is None else min(bisect.bisect_left(limits, distance), last)
         zone = card.zones[index]
-        arrives_on = ships_on + timedelta(days=zone.transit_days)
-        late = max(0, (arrives_on - promised).days)
-        routes.append(Route(distance, zone.name, index, zone.transit_days, ships_on, arrives_on, promised, late))
+        trip = trips.get((calendar, index))
+        if trip is None:
+            arrives_on = ships_on + timedelta(days=zone.transit_days)
+            trip = trips[(calendar, index)] = (arrives_on, max(0, (arrives_on - promised).days))
+        routes.append(Route(distance, zone.name, index, zone.transit_days, ships_on, trip[0], promised, trip[1]))
     return routes
 
 
