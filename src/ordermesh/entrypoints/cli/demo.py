@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -23,10 +23,12 @@ from ordermesh.services import catalog, fulfillment, inventory
 from ordermesh.services.commands import CaptureOrder, CreateItem, CreateLocation, NewLine, SetStock, ShipFulfillment
 from ordermesh.services.context import AppContext
 from ordermesh.services.orders import capture_order
+from ordermesh.services.ports import Clock
 
 T = TypeVar("T")
 SEED = 42
 STOCK_BATCH = 250
+STOCKED_BEFORE = timedelta(days=3)  # the demo network was counted this long before now
 SHOPIFY = "shopify:demo-shop.myshopify.com"
 UNKNOWN_SKU = "LEGACY-4417"  # a discontinued SKU an old storefront still sells: raised as an exception
 W, S, V, R = LocationType.WAREHOUSE, LocationType.STORE, LocationType.DROPSHIP_VENDOR, LocationType.RETURNS_CENTER
@@ -126,8 +128,11 @@ def load_demo(ctx: AppContext, *, skus: int, orders: int, console: Console) -> s
     items = _items(rng, skus)
     counts = _stock_plan(rng, items)
     commands = _orders(rng, counts, orders, ctx.clock.now())
+    # The network and its stock are recorded as loaded before the sample orders were placed (they go back two
+    # days), so the ledger reads as it would in a live store and a sandbox replay of those days finds the stock.
+    earlier = replace(ctx, clock=_Earlier(ctx.clock, STOCKED_BEFORE))
     with Progress(console=console) as progress:
-        locations, created, stocked = _load_catalogue(ctx, progress, items, counts)
+        locations, created, stocked = _load_catalogue(earlier, progress, items, counts)
         results = [capture_order(ctx, command=c, actor=SYSTEM) for c in _steps(progress, "Capturing orders", commands)]
         captured = [order for order, new in results if new]  # orders replayed by a --force load are left alone
         moved = _progress_orders(ctx, rng, progress, captured)
@@ -137,6 +142,17 @@ def load_demo(ctx: AppContext, *, skus: int, orders: int, console: Console) -> s
         f"({status[OrderStatus.ON_HOLD]} on hold, {status[OrderStatus.EXCEPTION]} in exception); fulfilment orders: "
         f"{moved['accepted']} accepted, {moved['shipped']} shipped, {moved['ready']} ready for pickup"
     )
+
+
+@dataclass(frozen=True)
+class _Earlier:
+    """A clock running a fixed time behind another."""
+
+    clock: Clock
+    by: timedelta
+
+    def now(self) -> datetime:
+        return self.clock.now() - self.by
 
 
 def _steps(progress: Progress, label: str, work: Sequence[T]) -> Iterator[T]:
@@ -227,7 +243,7 @@ def _orders(rng: random.Random, counts: Sequence[SetStock], count: int, now: dat
     stocked = sorted({c.sku for c in counts})
     commands: list[CaptureOrder] = []
     for index in range(count if stocked else 0):
-        placed = now - timedelta(minutes=rng.randint(5, 48 * 60))
+        placed = now - timedelta(minutes=rng.randint(5, 48 * 60))  # within STOCKED_BEFORE
         pickup = _pickup_lines(rng, at_store) if index % 5 == 3 else None
         if pickup is not None:
             commands.append(_order(rng, index, "web", pickup[1], placed, pickup[0]))
