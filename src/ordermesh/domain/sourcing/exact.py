@@ -64,9 +64,10 @@ Ints = NDArray[np.intp]
 Bools = NDArray[np.bool_]
 
 # Work counts array element operations, 5-10 ns each: pricing one part at one source counts 3, one pair of
-# parts 3, one move of the programme 1 per shipment count it tracks. With the default a call took at most
-# about 1.5 ms on the 2-core development machine (orders of up to 5 lines of 1-3 units, 5-50 sources).
-DEFAULT_MAX_WORK = 200_000
+# parts 3, one move of the programme 1 per shipment count it tracks. With the default a call takes up to about
+# 10 ms (orders of 6-7 lines over 50 sources) on the 2-core development machine, well under what the MILP
+# needs for the same orders (20-25 ms); most orders of up to 5 lines take under 1.5 ms.
+DEFAULT_MAX_WORK = 1_000_000
 _PRICE_WORK = 3
 _PAIR_WORK = 3
 _TOL = 1e-9  # plans within this of each other cost the same
