@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -9,6 +10,7 @@ from sqlalchemy import Engine
 from ordermesh.adapters.db.engine import build_engine
 from ordermesh.adapters.db.uow import SqlUnitOfWorkFactory
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
+from ordermesh.adapters.messaging.nats import NatsEventPublisher, NatsSettings
 from ordermesh.adapters.system import SystemClock, UlidIds
 from ordermesh.config import Settings
 from ordermesh.services.context import AppContext
@@ -21,8 +23,11 @@ class Runtime:
     context: AppContext
     engines: tuple[Engine, ...]
     publishers: list[EventPublisher] = field(default_factory=list)
+    closers: list[Callable[[], None]] = field(default_factory=list)  # publishers' connections, closed first
 
     def close(self) -> None:
+        for close in self.closers:
+            close()
         for engine in self.engines:
             engine.dispose()
 
@@ -43,4 +48,18 @@ def build(settings: Settings | None = None) -> Runtime:
     engines = (writer,) if reader is writer else (writer, reader)
     # Where the relay sends events besides the pull feed (GET /v1/events), which always has them.
     publishers: list[EventPublisher] = [LogPublisher()] if settings.log_events else []
-    return Runtime(settings, context, engines, publishers)
+    closers: list[Callable[[], None]] = []
+    if settings.nats_url:  # connects on the relay's first batch, not here
+        nats = NatsEventPublisher(_nats_settings(settings, settings.nats_url))
+        publishers.append(nats)
+        closers.append(nats.close)
+    return Runtime(settings, context, engines, publishers, closers)
+
+
+def _nats_settings(settings: Settings, url: str) -> NatsSettings:
+    return NatsSettings(
+        url=url,
+        stream=settings.nats_stream,
+        duplicate_window_seconds=settings.nats_duplicate_window_seconds,
+        publish_timeout_seconds=settings.nats_publish_timeout_seconds,
+    )

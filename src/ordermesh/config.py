@@ -32,6 +32,18 @@ class Settings(BaseSettings):
     source: str = Field(default="/ordermesh", description="CloudEvents `source` of every event")
     log_level: str = "info"
     log_events: bool = Field(default=False, description="Relay every event to the log (debugging)")
+    nats_url: str | None = Field(
+        default=None, description="Relay every event to NATS JetStream at this URL (nats://host:4222); unset: off"
+    )
+    nats_stream: str = Field(
+        default="ORDERMESH", pattern=r"^[A-Za-z0-9_-]+$", description="JetStream stream for the ordermesh.> subjects"
+    )
+    nats_duplicate_window_seconds: float = Field(
+        default=120, gt=0, description="How long JetStream drops a re-published event (same Nats-Msg-Id)"
+    )
+    nats_publish_timeout_seconds: float = Field(
+        default=5, gt=0, le=300, description="How long the relay waits for NATS to connect or acknowledge a batch"
+    )
     release_delay_seconds: float = Field(
         default=900, ge=0, description="How long new fulfilment work stays open to re-optimisation before release"
     )

@@ -1,0 +1,1 @@
+"""Messaging: events from the outbox to brokers (NATS JetStream)."""
