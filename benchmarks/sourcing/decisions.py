@@ -12,11 +12,16 @@ Reports decisions/s and latency percentiles per setup, and per order size (1, 2-
 decisions/s there is one over the mean latency of those orders).
 
     .venv/bin/python benchmarks/sourcing/decisions.py --candidates 50,500 --orders 2000 --networks retail,sparse
+        [--lines 1-3] [--processes 2]
+
+`--processes N` splits the orders over N processes planning at once (decisions/s of the whole machine; the
+latencies stay those of one decision).
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import platform
 import random
 import statistics
@@ -55,8 +60,8 @@ def network(rng: random.Random, size: int, skus: list[str], kind: str = "retail"
     return found
 
 
-def order(rng: random.Random, number: int, skus: list[str]) -> SourcingRequest:
-    size = rng.randint(1, 10)
+def order(rng: random.Random, number: int, skus: list[str], sizes: tuple[int, int] = (1, 10)) -> SourcingRequest:
+    size = rng.randint(*sizes)
     lines = tuple(
         LineDemand(f"l{i}", sku, rng.randint(1, 3), unit_price=rng.uniform(5, 80), weight_grams=rng.randint(100, 1500))
         for i, sku in enumerate(rng.sample(skus, k=size))
@@ -67,11 +72,22 @@ def order(rng: random.Random, number: int, skus: list[str]) -> SourcingRequest:
     )
 
 
-def run(candidates: int, orders: int, seed: int, explain: bool, kind: str) -> dict[str, Any]:
+def run(
+    candidates: int,
+    orders: int,
+    seed: int,
+    explain: bool,
+    kind: str,
+    sizes: tuple[int, int] = (1, 10),
+    *,
+    share: int = 0,
+    of: int = 1,
+) -> dict[str, Any]:
+    """Plan the orders (every `of`-th from `share`, when `of` processes split them)."""
     rng = random.Random(seed)
     skus = [f"SKU{i:04}" for i in range(200)]
     places = network(rng, candidates, skus, kind)
-    requests = [order(rng, n, skus) for n in range(orders)]
+    requests = [order(rng, n, skus, sizes) for n in range(orders)]
     engine = SourcingEngine(parse_rule_set(DEFAULT_RULE_SET), explain=explain)
     for request in requests[:20]:  # warm up (imports, solver instance)
         engine.plan(request, [c for c in places if any(c.available.get(s, 0) for s in request.skus)])
@@ -79,7 +95,7 @@ def run(candidates: int, orders: int, seed: int, explain: bool, kind: str) -> di
     by_size: dict[str, list[float]] = {}
     methods: dict[str, int] = {}
     started = time.perf_counter()
-    for request in requests:
+    for request in requests[share::of]:
         t0 = time.perf_counter()
         # the database hands the engine only locations holding at least one of the order's SKUs
         usable = [c for c in places if any(c.available.get(s, 0) for s in request.skus)]
@@ -90,6 +106,23 @@ def run(candidates: int, orders: int, seed: int, explain: bool, kind: str) -> di
             method = plan.explanation["chosen"]["method"]
             methods[method] = methods.get(method, 0) + 1
     elapsed = time.perf_counter() - started
+    return {
+        **_summary(candidates, len(latencies), elapsed, latencies, methods, by_size),
+        "elapsed": elapsed,
+        "latencies": latencies,
+        "methods": methods,
+        "by_size": by_size,
+    }
+
+
+def _summary(
+    candidates: int,
+    orders: int,
+    elapsed: float,
+    latencies: list[float],
+    methods: dict[str, int],
+    by_size: dict[str, list[float]],
+) -> dict[str, Any]:
     latencies.sort()
     return {
         "candidates": candidates,
@@ -105,6 +138,28 @@ def run(candidates: int, orders: int, seed: int, explain: bool, kind: str) -> di
 
 
 SIZES = ("1", "2-3", "4-6", "7-10")
+
+
+def run_in_processes(processes: int, *args: Any) -> dict[str, Any]:
+    """The same orders split over `processes` processes planning at once: decisions/s of the whole machine."""
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        parts = pool.starmap(_slice, [(*args, processes, share) for share in range(processes)])
+    latencies = [x for part in parts for x in part[1]]
+    methods: dict[str, int] = {}
+    by_size: dict[str, list[float]] = {}
+    for _, _, part_methods, part_sizes in parts:
+        for key, count in part_methods.items():
+            methods[key] = methods.get(key, 0) + count
+        for key, values in part_sizes.items():
+            by_size.setdefault(key, []).extend(values)
+    return _summary(args[0], len(latencies), max(part[0] for part in parts), latencies, methods, by_size)
+
+
+def _slice(
+    candidates: int, orders: int, seed: int, explain: bool, kind: str, sizes: tuple[int, int], of: int, share: int
+) -> tuple[float, list[float], dict[str, int], dict[str, list[float]]]:
+    r = run(candidates, orders, seed, explain, kind, sizes, share=share, of=of)
+    return r["elapsed"], r["latencies"], r["methods"], r["by_size"]
 
 
 def _bucket(lines: int) -> str:
@@ -123,14 +178,24 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--networks", default="retail,sparse")
     parser.add_argument("--no-explain", action="store_true", help="skip explanations and the runner-up")
+    parser.add_argument("--lines", default="1-10", help="order sizes drawn uniformly, e.g. 1-3")
+    parser.add_argument("--processes", type=int, default=1, help="split the orders over processes planning at once")
     args = parser.parse_args()
-    print(f"python {platform.python_version()}, {platform.machine()}, seed {args.seed}", file=sys.stderr)
+    print(
+        f"python {platform.python_version()}, {platform.machine()}, seed {args.seed}, lines {args.lines}, "
+        f"{args.processes} process(es)",
+        file=sys.stderr,
+    )
     print("| network | candidates | orders | decisions/s | p50 ms | p99 ms | max ms | plans by method |", end="")
     print("".join(f" {size} lines: /s, p99 ms |" for size in SIZES))
     print("|---|---|---|---|---|---|---|---|" + "---|" * len(SIZES))
     for kind in args.networks.split(","):
         for size in (int(v) for v in args.candidates.split(",")):
-            r = run(size, args.orders, args.seed, explain=not args.no_explain, kind=kind)
+            sizes = (int(args.lines.split("-")[0]), int(args.lines.split("-")[-1]))
+            if args.processes > 1:
+                r = run_in_processes(args.processes, size, args.orders, args.seed, not args.no_explain, kind, sizes)
+            else:
+                r = run(size, args.orders, args.seed, not args.no_explain, kind, sizes)
             methods = ", ".join(f"{k[7:]} {int(v)}" for k, v in r.items() if k.startswith("method_"))
             print(
                 f"| {kind} | {size} | {args.orders} | {r['per_second']:.0f} | {r['p50_ms']:.2f} | "
