@@ -78,12 +78,23 @@ class NatsServer:
         """Shut the server down (SIGTERM; SIGKILL if it lingers). JetStream keeps what it stored on disk."""
         if self.process is None or self.process.poll() is not None:
             return
+        self.process.send_signal(signal.SIGCONT)  # a paused server cannot act on SIGTERM
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=STOP_SECONDS)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=STOP_SECONDS)
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open, nothing is answered, as with a hung server."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a paused server go on (SIGCONT); it then works through what it was sent meanwhile."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     def remove(self) -> None:
         """Stop the server and delete its store and log."""

@@ -215,6 +215,32 @@ def test_events_made_while_nats_is_down_arrive_after_it_restarts_none_lost_none_
     assert [message.subject for message in received] == [event.type for event in events]
 
 
+def test_a_batch_acknowledged_too_late_is_sent_again_and_stored_once(
+    nats_settings: Settings, nats_server: NatsServer
+) -> None:
+    runtime = build(nats_settings.model_copy(update={"nats_publish_timeout_seconds": 0.5}))
+    try:
+        network(runtime.context)
+        relay_all(runtime.context, runtime.publishers)
+        capture(runtime.context, "W-1")
+        nats_server.pause()
+        try:
+            with pytest.raises(NatsUnavailable, match="3 of 3 events not stored"):
+                relay_once(runtime.context, runtime.publishers)
+        finally:
+            nats_server.resume()  # it now stores the batch it was sent, but its acks come too late
+
+        relay_when_nats_is_back(runtime.context, runtime.publishers)
+        events = feed(runtime.context)
+    finally:
+        runtime.close()
+
+    received = consume(nats_server.url)
+    assert [message.headers["Nats-Msg-Id"] if message.headers else None for message in received] == [
+        event.id for event in events]
+    assert nats_publisher(runtime).stats.duplicates == 3
+
+
 def test_a_stream_lost_with_the_servers_store_is_made_again(
     nats_settings: Settings, nats_server: NatsServer, tmp_path: Path
 ) -> None:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from nats.aio.client import Client as NatsClient
@@ -107,8 +107,10 @@ class NatsEventPublisher:
                 self._loop = LoopThread("ordermesh-nats")
             try:
                 acks = self._loop.run(self._publish(messages), timeout=self._batch_deadline())
-            except TimeoutError as error:
-                raise NatsUnavailable(f"NATS did not acknowledge {len(messages)} events in time: {error}") from error
+            except NatsUnavailable:
+                raise
+            except Exception as error:  # a timeout, a JetStream API error: the batch waits for the next round
+                raise NatsUnavailable(f"NATS did not take {len(messages)} events: {error!r}") from error
         self.stats.batches += 1
         self.stats.duplicates += sum(1 for ack in acks if ack.duplicate)
         self.stats.stored += sum(1 for ack in acks if not ack.duplicate)
@@ -133,20 +135,24 @@ class NatsEventPublisher:
 
     async def _publish(self, messages: Sequence[BrokerMessage]) -> list[PubAck]:
         jetstream = await self._ready_jetstream()
-        timeout = self.settings.publish_timeout_seconds
         stream = self.settings.stream
-        # All requests are written in order before the first ack is awaited, so the stream keeps commit order.
-        results = await asyncio.gather(
-            *(
-                jetstream.publish(message.subject, message.body, timeout=timeout, stream=stream,
-                                  headers=dict(message.headers))
-                for message in messages
-            ),
-            return_exceptions=True,
-        )
-        failures = [result for result in results if isinstance(result, BaseException)]
+        # Every message is written, in order, before any ack is awaited: one round trip for the whole batch,
+        # and the stream stores the events in commit order.
+        pending: list[asyncio.Future[PubAck]] = []
+        try:
+            for message in messages:
+                pending.append(
+                    await jetstream.publish_async(message.subject, message.body, stream=stream,
+                                                  headers=dict(message.headers))
+                )
+        except Exception as error:  # the connection went away mid-batch
+            _cancel(pending)
+            raise NatsUnavailable(f"sent {len(pending)} of {len(messages)} events, then: {error!r}") from error
+        _, late = await asyncio.wait(pending, timeout=self.settings.publish_timeout_seconds)
+        _cancel(late)
+        failures = [_failure(future) for future in pending if not _acked(future)]
         if not failures:
-            return [result for result in results if isinstance(result, PubAck)]
+            return [future.result() for future in pending]
         if any(isinstance(failure, NoStreamResponseError) for failure in failures):
             self._stream_ready = False  # the stream is gone (a server with a new store): make it again next time
         raise NatsUnavailable(f"{len(failures)} of {len(messages)} events not stored: {failures[0]!r}") from failures[0]
@@ -204,6 +210,24 @@ class NatsEventPublisher:
             await self._client.close()
         self._client = None
         self._jetstream = None
+
+
+def _acked(future: asyncio.Future[PubAck]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None
+
+
+def _failure(future: asyncio.Future[PubAck]) -> BaseException:
+    """Why a sent message has no ack: the error JetStream answered, or a timeout when none came in time."""
+    if future.cancelled():
+        return TimeoutError("no ack in time")
+    error = future.exception()
+    assert error is not None, "only futures without an ack get here"
+    return error
+
+
+def _cancel(futures: Iterable[asyncio.Future[PubAck]]) -> None:
+    for future in futures:
+        future.cancel()
 
 
 async def ensure_stream(jetstream: JetStreamContext, settings: NatsSettings) -> None:
