@@ -61,3 +61,9 @@ def test_the_stream_takes_every_ordermesh_subject_on_disk_with_the_configured_du
 
     assert (config.name, config.subjects, config.storage) == ("OM_TEST", ["ordermesh.>"], StorageType.FILE)
     assert config.duplicate_window == 600
+
+
+def test_the_url_may_name_several_servers_of_a_cluster() -> None:
+    settings = NatsSettings(url="nats://10.0.0.1:4222, nats://10.0.0.2:4222,")
+
+    assert settings.servers == ["nats://10.0.0.1:4222", "nats://10.0.0.2:4222"]

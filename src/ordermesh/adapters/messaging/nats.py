@@ -46,6 +46,11 @@ class NatsSettings:
     reconnect_wait_seconds: int = 1
     client_name: str = "ordermesh-relay"
 
+    @property
+    def servers(self) -> list[str]:
+        """The server URLs: `url` may name several, comma-separated (a cluster); the client fails over between them."""
+        return [server.strip() for server in self.url.split(",") if server.strip()]
+
     def stream_config(self) -> StreamConfig:
         """The stream Ordermesh creates when it is missing: every `ordermesh.>` subject, on disk."""
         return StreamConfig(
@@ -175,7 +180,7 @@ class NatsEventPublisher:
         try:
             await asyncio.wait_for(
                 client.connect(
-                    self.settings.url,
+                    self.settings.servers,
                     name=self.settings.client_name,
                     connect_timeout=math.ceil(self.settings.publish_timeout_seconds),  # nats-py wants whole seconds
                     reconnect_time_wait=self.settings.reconnect_wait_seconds,
