@@ -43,6 +43,10 @@ from ordermesh.services.ports import (
     ApiKeys,
     AuditLog,
     CapacityLedger,
+    ChannelOrderRecord,
+    ChannelOrders,
+    ChannelRecord,
+    Channels,
     Decision,
     DuplicateKey,
     FulfillmentFilter,
@@ -65,6 +69,8 @@ from ordermesh.services.ports import (
     SourcingDecisions,
     StockRepository,
     StoredEvent,
+    WebhookDeliveries,
+    WebhookRecord,
 )
 
 T = TypeVar("T")
@@ -178,6 +184,9 @@ class _Tables:
     decisions: list[Decision] = field(default_factory=list)
     capacity: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     simulations: dict[str, SimulationRun] = field(default_factory=dict)
+    channels: dict[str, ChannelRecord] = field(default_factory=dict)
+    webhooks: list[tuple[int, WebhookRecord]] = field(default_factory=list)
+    channel_orders: dict[tuple[str, str], ChannelOrderRecord] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def next_id(self, table: str) -> int:
@@ -875,6 +884,74 @@ class FakeSimulationRuns:
         return _page(rows[: limit + 1], limit, lambda run: run.id)
 
 
+# -- sales channels ------------------------------------------------------------------------------
+
+
+class FakeChannels:
+    def __init__(self, session: _Session) -> None:
+        self._s = session
+
+    def add(self, record: ChannelRecord) -> None:
+        tables = self._s.tables
+        if record.channel in tables.channels:
+            raise self._s.fail(DuplicateKey(record.channel))
+        tables.channels[record.channel] = replace(record, settings=_json(record.settings))
+
+    def get(self, channel: str) -> ChannelRecord | None:
+        return self._s.tables.channels.get(channel)
+
+    def save(self, record: ChannelRecord) -> None:
+        stored = self._s.tables.channels.get(record.channel)
+        if stored is not None:
+            self._s.tables.channels[record.channel] = replace(
+                record, settings=_json(record.settings), created_at=stored.created_at
+            )
+
+    def page(self, *, after: str | None, limit: int) -> Page:
+        key = _key(after)
+        rows = [r for name, r in sorted(self._s.tables.channels.items()) if key is None or name > key]
+        return _page(rows[: limit + 1], limit, lambda record: record.channel)
+
+
+class FakeWebhookDeliveries:
+    def __init__(self, session: _Session) -> None:
+        self._s = session
+
+    def add(self, record: WebhookRecord) -> None:
+        tables = self._s.tables
+        if self.get(record.channel, record.webhook_id) is not None:
+            raise self._s.fail(DuplicateKey(f"{record.channel}/{record.webhook_id}"))
+        tables.webhooks.append((tables.next_id("webhooks"), record))
+
+    def get(self, channel: str, webhook_id: str) -> WebhookRecord | None:
+        return next(
+            (r for _, r in self._s.tables.webhooks if r.channel == channel and r.webhook_id == webhook_id), None
+        )
+
+    def page(self, channel: str, *, after: str | None, limit: int) -> Page:
+        last = _number(after)
+        rows = [
+            (number, r)
+            for number, r in reversed(self._s.tables.webhooks)
+            if r.channel == channel and (last is None or number < last)
+        ][: limit + 1]
+        page = _page(rows, limit, lambda row: str(row[0]))
+        return Page([r for _, r in page.rows], page.next_cursor)
+
+
+class FakeChannelOrders:
+    def __init__(self, session: _Session) -> None:
+        self._s = session
+
+    def get(self, channel: str, external_id: str) -> ChannelOrderRecord | None:
+        return self._s.tables.channel_orders.get((channel, external_id))
+
+    def put(self, record: ChannelOrderRecord) -> None:
+        self._s.tables.channel_orders[(record.channel, record.external_id)] = replace(
+            record, state=_json(record.state), details=_json(record.details)
+        )
+
+
 # -- the unit of work ----------------------------------------------------------------------------
 
 
@@ -894,6 +971,9 @@ class FakeUnitOfWork:
     decisions: SourcingDecisions
     capacity: CapacityLedger
     simulations: SimulationRuns
+    channels: Channels
+    webhooks: WebhookDeliveries
+    channel_orders: ChannelOrders
 
     def __init__(self, database: FakeDatabase, *, ids: IdFactory, source: str, read_only: bool = False) -> None:
         self._session = _Session(database, read_only=read_only)
@@ -910,6 +990,9 @@ class FakeUnitOfWork:
         self.decisions = FakeDecisions(self._session)
         self.capacity = FakeCapacity(self._session)
         self.simulations = FakeSimulationRuns(self._session)
+        self.channels = FakeChannels(self._session)
+        self.webhooks = FakeWebhookDeliveries(self._session)
+        self.channel_orders = FakeChannelOrders(self._session)
         self.committed = False
 
     @property

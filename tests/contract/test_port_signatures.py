@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ordermesh.adapters.db.catalog_repo import SqlItems, SqlLocations
+from ordermesh.adapters.db.channels_repo import SqlChannelOrders, SqlChannels, SqlWebhookDeliveries
 from ordermesh.adapters.db.orders_repo import SqlOrders
 from ordermesh.adapters.db.records_repo import (
     SqlApiKeys,
@@ -45,6 +46,9 @@ IMPLEMENTATIONS: list[tuple[Any, Any, Any]] = [
     (ports.SourcingDecisions, fakes.FakeDecisions, SqlDecisions),
     (ports.CapacityLedger, fakes.FakeCapacity, SqlCapacity),
     (ports.SimulationRuns, fakes.FakeSimulationRuns, SqlSimulationRuns),
+    (ports.Channels, fakes.FakeChannels, SqlChannels),
+    (ports.WebhookDeliveries, fakes.FakeWebhookDeliveries, SqlWebhookDeliveries),
+    (ports.ChannelOrders, fakes.FakeChannelOrders, SqlChannelOrders),
     (ports.UnitOfWork, fakes.FakeUnitOfWork, SqlUnitOfWork),
     (ports.UnitOfWorkFactory, fakes.FakeUnitOfWorkFactory, SqlUnitOfWorkFactory),
     (ports.Clock, fakes.FakeClock, SystemClock),
@@ -103,6 +107,9 @@ def test_the_fake_unit_of_work_hands_out_a_repository_for_every_port() -> None:
         "decisions": ports.SourcingDecisions,
         "capacity": ports.CapacityLedger,
         "simulations": ports.SimulationRuns,
+        "channels": ports.Channels,
+        "webhooks": ports.WebhookDeliveries,
+        "channel_orders": ports.ChannelOrders,
     }
 
     with factory() as uow:

@@ -365,6 +365,86 @@ class SimulationRuns(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ChannelRecord:
+    """A configured channel instance (`shopify:<shop>`, `woocommerce:<site>`) with what its connector needs.
+
+    The webhook secret is stored as given: verifying an HMAC needs the secret itself, and no key to encrypt
+    it at rest is configured yet.
+    """
+
+    channel: str
+    kind: str
+    webhook_secret: str
+    settings: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class WebhookRecord:
+    """An inbound webhook that was processed, kept to recognise the same delivery when it comes again."""
+
+    channel: str
+    webhook_id: str
+    topic: str
+    outcome: str
+    order_id: str | None
+    received_at: datetime
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelOrderRecord:
+    """A channel's last picture of one of its orders, as Ordermesh applied it.
+
+    `source_updated_at` is when the order last changed on the channel (older deliveries are stale), `state`
+    the canonical picture that later changes are compared with, `details` what Ordermesh's order has no
+    field for.
+    """
+
+    channel: str
+    external_id: str
+    order_id: str
+    source_updated_at: datetime | None
+    state: dict[str, Any]
+    details: dict[str, Any]
+    updated_at: datetime
+
+
+class Channels(Protocol):
+    def add(self, record: ChannelRecord) -> None:
+        """Store a new channel instance; DuplicateKey when the channel exists."""
+        ...
+
+    def get(self, channel: str) -> ChannelRecord | None: ...
+    def save(self, record: ChannelRecord) -> None:
+        """Store a channel's changed secret and settings."""
+        ...
+
+    def page(self, *, after: str | None, limit: int) -> Page:
+        """Channels by name."""
+        ...
+
+
+class WebhookDeliveries(Protocol):
+    def add(self, record: WebhookRecord) -> None:
+        """Remember a processed delivery; DuplicateKey when (channel, webhook_id) is known."""
+        ...
+
+    def get(self, channel: str, webhook_id: str) -> WebhookRecord | None: ...
+    def page(self, channel: str, *, after: str | None, limit: int) -> Page:
+        """The channel's deliveries, newest first."""
+        ...
+
+
+class ChannelOrders(Protocol):
+    def get(self, channel: str, external_id: str) -> ChannelOrderRecord | None: ...
+    def put(self, record: ChannelOrderRecord) -> None:
+        """Store the channel's view of the order, replacing the one stored before."""
+        ...
+
+
 class UnitOfWork(Protocol):
     items: ItemRepository
     locations: LocationRepository
@@ -379,6 +459,9 @@ class UnitOfWork(Protocol):
     decisions: SourcingDecisions
     capacity: CapacityLedger
     simulations: SimulationRuns
+    channels: Channels
+    webhooks: WebhookDeliveries
+    channel_orders: ChannelOrders
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

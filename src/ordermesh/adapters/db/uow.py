@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ordermesh.adapters.db.catalog_repo import KnownSkus, SqlItems, SqlLocations
+from ordermesh.adapters.db.channels_repo import SqlChannelOrders, SqlChannels, SqlWebhookDeliveries
 from ordermesh.adapters.db.orders_repo import SqlOrders
 from ordermesh.adapters.db.pg_bulk import AppendBuffer
 from ordermesh.adapters.db.records_repo import (
@@ -25,6 +26,8 @@ from ordermesh.services.ports import (
     ApiKeys,
     AuditLog,
     CapacityLedger,
+    ChannelOrders,
+    Channels,
     IdempotencyKeys,
     IdFactory,
     ItemRepository,
@@ -37,6 +40,7 @@ from ordermesh.services.ports import (
     SimulationRuns,
     SourcingDecisions,
     StockRepository,
+    WebhookDeliveries,
 )
 
 # PostgreSQL SQLSTATEs after which the whole transaction may simply be run again.
@@ -57,6 +61,9 @@ class SqlUnitOfWork:
     decisions: SourcingDecisions
     capacity: CapacityLedger
     simulations: SimulationRuns
+    channels: Channels
+    webhooks: WebhookDeliveries
+    channel_orders: ChannelOrders
 
     def __init__(
         self,
@@ -106,6 +113,9 @@ class SqlUnitOfWork:
         self.decisions = SqlDecisions(conn, self._buffer)
         self.capacity = SqlCapacity(conn)
         self.simulations = SqlSimulationRuns(conn)
+        self.channels = SqlChannels(conn)
+        self.webhooks = SqlWebhookDeliveries(conn)
+        self.channel_orders = SqlChannelOrders(conn)
         return self
 
     def __exit__(

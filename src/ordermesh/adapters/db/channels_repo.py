@@ -1,0 +1,144 @@
+"""Sales channels: configured instances, processed webhook deliveries and each channel order's last picture."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ordermesh.adapters.db.paging import decode_cursor, int_key, keyset_page
+from ordermesh.adapters.db.tables import channel_orders, channel_webhooks, channels
+from ordermesh.services.ports import ChannelOrderRecord, ChannelRecord, DuplicateKey, Page, WebhookRecord
+
+
+class SqlChannels:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, record: ChannelRecord) -> None:
+        try:
+            self.conn.execute(insert(channels).values(**_channel_row(record)))
+        except IntegrityError as exc:
+            raise DuplicateKey(record.channel) from exc
+
+    def get(self, channel: str) -> ChannelRecord | None:
+        row = self.conn.execute(select(channels).where(channels.c.channel == channel)).first()
+        return _channel(row._mapping) if row else None
+
+    def save(self, record: ChannelRecord) -> None:
+        values = _channel_row(record)
+        del values["channel"], values["created_at"]
+        self.conn.execute(update(channels).where(channels.c.channel == record.channel).values(**values))
+
+    def page(self, *, after: str | None, limit: int) -> Page:
+        query = select(channels).order_by(channels.c.channel).limit(limit + 1)
+        key = decode_cursor(after)
+        if key is not None:
+            query = query.where(channels.c.channel > key)
+        rows, cursor = keyset_page([r._mapping for r in self.conn.execute(query)], limit, lambda r: str(r["channel"]))
+        return Page([_channel(r) for r in rows], cursor)
+
+
+def _channel_row(record: ChannelRecord) -> dict[str, Any]:
+    return {
+        "channel": record.channel,
+        "kind": record.kind,
+        "webhook_secret": record.webhook_secret,
+        "settings": record.settings,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }
+
+
+def _channel(row: Any) -> ChannelRecord:
+    return ChannelRecord(
+        row["channel"], row["kind"], row["webhook_secret"], dict(row["settings"]), row["created_at"], row["updated_at"]
+    )
+
+
+class SqlWebhookDeliveries:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, record: WebhookRecord) -> None:
+        # Like an order's insert, a duplicate fails the whole transaction: a concurrent delivery of the same
+        # webhook has done its work already.
+        try:
+            self.conn.execute(
+                insert(channel_webhooks).values(
+                    channel=record.channel,
+                    webhook_id=record.webhook_id,
+                    topic=record.topic,
+                    outcome=record.outcome,
+                    order_id=record.order_id,
+                    detail=record.detail,
+                    received_at=record.received_at,
+                )
+            )
+        except IntegrityError as exc:
+            raise DuplicateKey(f"{record.channel}/{record.webhook_id}") from exc
+
+    def get(self, channel: str, webhook_id: str) -> WebhookRecord | None:
+        row = self.conn.execute(
+            select(channel_webhooks).where(
+                channel_webhooks.c.channel == channel, channel_webhooks.c.webhook_id == webhook_id
+            )
+        ).first()
+        return _delivery(row._mapping) if row else None
+
+    def page(self, channel: str, *, after: str | None, limit: int) -> Page:
+        query = (
+            select(channel_webhooks)
+            .where(channel_webhooks.c.channel == channel)
+            .order_by(channel_webhooks.c.id.desc())
+            .limit(limit + 1)
+        )
+        key = decode_cursor(after)
+        if key is not None:
+            query = query.where(channel_webhooks.c.id < int_key(key))
+        rows, cursor = keyset_page([r._mapping for r in self.conn.execute(query)], limit, lambda r: str(r["id"]))
+        return Page([_delivery(r) for r in rows], cursor)
+
+
+def _delivery(row: Any) -> WebhookRecord:
+    return WebhookRecord(
+        row["channel"], row["webhook_id"], row["topic"], row["outcome"], row["order_id"], row["received_at"],
+        row["detail"],
+    )
+
+
+class SqlChannelOrders:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, channel: str, external_id: str) -> ChannelOrderRecord | None:
+        row = self.conn.execute(
+            select(channel_orders).where(
+                channel_orders.c.channel == channel, channel_orders.c.external_id == external_id
+            )
+        ).first()
+        if row is None:
+            return None
+        return ChannelOrderRecord(
+            row.channel, row.external_id, row.order_id, row.source_updated_at, dict(row.state), dict(row.details),
+            row.updated_at,
+        )
+
+    def put(self, record: ChannelOrderRecord) -> None:
+        values = {
+            "order_id": record.order_id,
+            "source_updated_at": record.source_updated_at,
+            "state": record.state,
+            "details": record.details,
+            "updated_at": record.updated_at,
+        }
+        key = (channel_orders.c.channel == record.channel, channel_orders.c.external_id == record.external_id)
+        if self.conn.execute(update(channel_orders).where(*key).values(**values)).rowcount:
+            return
+        try:
+            self.conn.execute(
+                insert(channel_orders).values(channel=record.channel, external_id=record.external_id, **values)
+            )
+        except IntegrityError as exc:
+            raise DuplicateKey(f"{record.channel}/{record.external_id}") from exc
