@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
+from ordermesh.domain.catalog import Address
 from ordermesh.domain.fulfillment import FulfillmentOrder, FulfillmentStatus
-from ordermesh.domain.orders import Order
+from ordermesh.domain.orders import Customer, Order
 from ordermesh.services.ports import DuplicateKey, FulfillmentFilter, OrderFilter, UnitOfWork, UnitOfWorkFactory
 from tests.contract.backends import FakeBackend, SqlBackend
 from tests.contract.builders import T0, committed, every_page, minutes, new_order, read, shipment, source
@@ -118,6 +119,18 @@ class OrdersContract:
         back = loaded(uow_factory, "ord-1")
         assert back == after
         assert back is not None and back.lines[0].buckets()["cancelled"] == 2
+
+    def test_a_changed_shipping_address_and_customer_read_back(self, uow_factory: UnitOfWorkFactory) -> None:
+        stored(uow_factory, new_order("ord-1", ("TEE", 1)))
+        moved = Address(name="Ada Lovelace", line1="1 Lake Shore Dr", city="Chicago", postal_code="60611", country="US")
+
+        def move(order: Order) -> None:
+            order.ship_to = moved
+            order.customer = Customer(email="ada@example.org", name="Ada King", tags=("vip",))
+
+        after = changed(uow_factory, "ord-1", move)
+
+        assert loaded(uow_factory, "ord-1") == after
 
     def test_a_fulfilment_order_keeps_its_lines_in_the_order_it_took_them(
         self, uow_factory: UnitOfWorkFactory

@@ -34,6 +34,8 @@ _UPDATE_HEADER = (
         status=bindparam("b_status"),
         updated_at=bindparam("b_updated_at"),
         payment_status=bindparam("b_payment_status"),
+        customer=bindparam("b_customer"),
+        ship_to=bindparam("b_ship_to"),
     )
 )
 _UPDATE_LINES = (
@@ -131,6 +133,8 @@ class SqlOrders:
                 "b_status": order.status.value,
                 "b_updated_at": order.updated_at,
                 "b_payment_status": order.payment_status.value,
+                "b_customer": vars(order.customer).copy(),
+                "b_ship_to": vars(order.ship_to).copy() if order.ship_to else None,
             },
         )
         self._save_lines(order, stored)
