@@ -215,6 +215,32 @@ def test_events_made_while_nats_is_down_arrive_after_it_restarts_none_lost_none_
     assert [message.subject for message in received] == [event.type for event in events]
 
 
+def test_while_nats_is_unreachable_batches_fail_fast_and_the_outbox_waits_for_it(
+    nats_settings: Settings, nats_server: NatsServer
+) -> None:
+    nats_server.stop()
+    runtime = build(nats_settings.model_copy(update={"nats_publish_timeout_seconds": 1}))
+    try:
+        network(runtime.context)
+        with pytest.raises(NatsUnavailable):  # the first batch gives a connection the publish timeout to come up
+            relay_once(runtime.context, runtime.publishers)
+        started = time.monotonic()
+        with pytest.raises(NatsUnavailable, match="still connecting"):
+            relay_once(runtime.context, runtime.publishers)
+        failing_round = time.monotonic() - started
+
+        nats_server.start()
+        relay_when_nats_is_back(runtime.context, runtime.publishers)
+        events = feed(runtime.context)
+    finally:
+        runtime.close()
+
+    assert failing_round < 0.5  # the relay's transaction (SQLite's write lock) is not held for the timeout
+    received = consume(nats_server.url)
+    assert [message.headers["Nats-Msg-Id"] if message.headers else None for message in received] == [
+        event.id for event in events]
+
+
 def test_a_batch_acknowledged_too_late_is_sent_again_and_stored_once(
     nats_settings: Settings, nats_server: NatsServer
 ) -> None:

@@ -28,6 +28,9 @@ from ordermesh.services.ports import StoredEvent
 log = logging.getLogger(__name__)
 
 MSG_ID_HEADER = "Nats-Msg-Id"
+# After the first attempt, how long a batch waits for a connection still being made in the background. The relay
+# holds its database transaction (on SQLite, the write lock) meanwhile, so it must be short.
+CONNECT_GRACE_SECONDS = 0.1
 STREAM_SUBJECTS = f"{SUBJECT_ROOT}.>"
 
 
@@ -92,6 +95,8 @@ class NatsEventPublisher:
         self._loop: LoopThread | None = None
         self._client: NatsClient | None = None
         self._jetstream: JetStreamContext | None = None
+        self._connecting: asyncio.Task[NatsClient] | None = None
+        self._waited_for_first_connection = False
         self._stream_ready = False
         self._closed = False
 
@@ -164,7 +169,7 @@ class NatsEventPublisher:
 
     async def _ready_jetstream(self) -> JetStreamContext:
         if self._client is None or self._client.is_closed:
-            self._client = await self._connect()
+            self._client = await self._connected_client()
             self._jetstream = self._client.jetstream(timeout=self.settings.publish_timeout_seconds)
             self._stream_ready = False
         if not self._client.is_connected:
@@ -175,28 +180,43 @@ class NatsEventPublisher:
             self._stream_ready = True
         return self._jetstream
 
+    async def _connected_client(self) -> NatsClient:
+        """The client once it has connected. Raises NatsUnavailable while it has not.
+
+        The attempt runs in the background and keeps trying across batches, so a batch waits for it only briefly
+        (the first batch up to the publish timeout: a server that is up is connected to by then).
+        """
+        if self._connecting is None:
+            self._connecting = asyncio.ensure_future(self._connect())
+        wait = CONNECT_GRACE_SECONDS if self._waited_for_first_connection else self.settings.publish_timeout_seconds
+        self._waited_for_first_connection = True
+        done, _ = await asyncio.wait({self._connecting}, timeout=wait)
+        if not done:
+            raise NatsUnavailable(f"still connecting to NATS at {self.settings.url}")
+        attempt, self._connecting = self._connecting, None
+        return attempt.result()
+
     async def _connect(self) -> NatsClient:
         client = NatsClient()
         try:
-            await asyncio.wait_for(
-                client.connect(
-                    self.settings.servers,
-                    name=self.settings.client_name,
-                    connect_timeout=math.ceil(self.settings.publish_timeout_seconds),  # nats-py wants whole seconds
-                    reconnect_time_wait=self.settings.reconnect_wait_seconds,
-                    max_reconnect_attempts=-1,  # never give up: the relay keeps its position meanwhile
-                    # No buffering while reconnecting: a publish then fails at once instead of being sent later,
-                    # after events that the relay re-sends, which would break commit order in the stream.
-                    pending_size=0,
-                    error_cb=self._on_error,
-                    disconnected_cb=self._on_disconnected,
-                    reconnected_cb=self._on_reconnected,
-                ),
-                timeout=self.settings.publish_timeout_seconds,
+            await client.connect(
+                self.settings.servers,
+                name=self.settings.client_name,
+                connect_timeout=math.ceil(self.settings.publish_timeout_seconds),  # nats-py wants whole seconds
+                reconnect_time_wait=self.settings.reconnect_wait_seconds,
+                max_reconnect_attempts=-1,  # never give up, also on the first connection: the outbox waits
+                # No buffering while reconnecting: a publish then fails at once instead of being sent later,
+                # after events that the relay re-sends, which would break commit order in the stream.
+                pending_size=0,
+                error_cb=self._on_error,
+                disconnected_cb=self._on_disconnected,
+                reconnected_cb=self._on_reconnected,
             )
-        except Exception as error:  # refused, unreachable, timed out, bad URL: all mean "not now"
+        except BaseException as error:  # a bad URL, or close() cancelling the attempt
             await client.close()
-            raise NatsUnavailable(f"cannot connect to NATS at {self.settings.url}: {error!r}") from error
+            if isinstance(error, Exception):
+                raise NatsUnavailable(f"cannot connect to NATS at {self.settings.url}: {error!r}") from error
+            raise
         log.info("connected to NATS at %s", self.settings.url)
         return client
 
@@ -211,6 +231,10 @@ class NatsEventPublisher:
         log.info("reconnected to NATS at %s", self.settings.url)
 
     async def _disconnect(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
+            await asyncio.gather(self._connecting, return_exceptions=True)
+            self._connecting = None
         if self._client is not None and not self._client.is_closed:
             await self._client.close()
         self._client = None
