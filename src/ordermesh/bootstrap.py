@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from ordermesh.adapters.channels.registry import channel_connectors
 from ordermesh.adapters.db.engine import build_engine
 from ordermesh.adapters.db.uow import SqlUnitOfWorkFactory
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
@@ -44,6 +45,7 @@ def build(settings: Settings | None = None) -> Runtime:
         ids=ids,
         geocoder=ZipCentroids(),
         source_name=settings.source,
+        connectors=channel_connectors(),
     )
     engines = (writer,) if reader is writer else (writer, reader)
     # Where the relay sends events besides the pull feed (GET /v1/events), which always has them.

@@ -28,6 +28,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "ordermesh.order.released",
     "ordermesh.order.cancelled",
     "ordermesh.order.exception_raised",
+    "ordermesh.order.updated",  # a channel changed it: "changes" says what
     "ordermesh.fulfillment_order.created",
     "ordermesh.fulfillment_order.updated",
     "ordermesh.fulfillment_order.accepted",

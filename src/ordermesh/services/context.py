@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ordermesh.domain.sourcing import SourcingPolicy
 from ordermesh.services.caches import SourcingCache
+from ordermesh.services.connectors import ChannelConnector
 from ordermesh.services.ports import Clock, Geocoder, IdFactory, RetryableConflict, UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
@@ -26,6 +27,7 @@ class AppContext:
     sourcing: SourcingPolicy | None = None  # None: the engine under the active rule set
     source_name: str = "/ordermesh"
     sourcing_cache: SourcingCache = field(default_factory=SourcingCache)
+    connectors: Mapping[str, ChannelConnector] = field(default_factory=dict)  # by kind: shopify, ...
 
     def transaction(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run `work` in one unit of work and commit; run it again when the database asks for a retry."""
