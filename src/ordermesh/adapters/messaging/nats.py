@@ -1,7 +1,8 @@
 """Publish outbox events to NATS JetStream: one stream, a subject per event type, de-duplicated by event id.
 
 The relay is synchronous and nats-py is asyncio, so the publisher keeps one event loop in a daemon thread and one
-connection on it, made on the first batch and re-made by nats-py after a disconnect. A batch is sent at once (each
+connection on it, started by the first batch (attempted in the background until it succeeds, so that rounds with
+NATS unreachable fail at once) and re-made by nats-py after a disconnect. A batch is sent at once (each
 message carries `Nats-Msg-Id: <event id>`) and every JetStream acknowledgement is awaited: a batch that is not
 wholly stored raises, the relay keeps its position, and the next round sends the batch again. JetStream drops the
 copies it has already stored within the stream's duplicate window, so a consumer sees each event once.
