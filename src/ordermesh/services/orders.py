@@ -30,12 +30,18 @@ ORDER_SCOPE = "orders"
 
 
 def capture_order(
-    ctx: AppContext, *, command: CaptureOrder, actor: Principal, idempotency_key: str | None = None
+    ctx: AppContext,
+    *,
+    command: CaptureOrder,
+    actor: Principal,
+    idempotency_key: str | None = None,
+    also: Callable[[UnitOfWork, Order], None] | None = None,
 ) -> tuple[Order, bool]:
     """Record an order once and source it; return (order, created).
 
     A replay — same (channel, external_id) or same Idempotency-Key — returns the existing order
     with created=False. Raises IdempotencyConflict when a key comes back with another body.
+    `also` writes what belongs with a new order (a channel's delivery record) in its transaction.
     """
     fingerprint = _fingerprint(command) if idempotency_key is not None else ""
     ids = (ctx.ids("ord"), [ctx.ids("line") for _ in command.lines])
@@ -75,6 +81,8 @@ def capture_order(
                 resource_id=order.id,
                 now=order.created_at,
             )
+        if also is not None:
+            also(uow, order)
         publish_events(uow, ctx, order)
         uow.audit.record(
             actor=actor,

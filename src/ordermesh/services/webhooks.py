@@ -123,18 +123,16 @@ def _capture(ctx: AppContext, inbound: _Inbound, view: ChannelOrder) -> WebhookO
     if command is None or view.ignored:
         detail = view.ignored or "the payload carries no order"
         return _once(ctx, inbound, lambda uow, now: inbound.remember(uow, WebhookOutcome(IGNORED, detail=detail), now))
-    order, created = capture_order(ctx, command=command, actor=inbound.actor)
+
+    def record(uow: UnitOfWork, order: Order) -> None:
+        # In the order's own transaction: a concurrent delivery of the same webhook finds both, or neither.
+        _keep_picture(uow, inbound, view, order.id, _state(command), order.created_at)
+        inbound.remember(uow, WebhookOutcome(CREATED, order.id), order.created_at)
+
+    order, created = capture_order(ctx, command=command, actor=inbound.actor, also=record)
     if not created:
         return _apply(ctx, inbound, view)
-
-    def work(uow: UnitOfWork, now: datetime) -> WebhookOutcome:
-        uow.orders.get(order.id, for_update=True)  # one writer of the channel's picture per order at a time
-        stored = uow.channel_orders.get(inbound.channel.channel, view.external_id)
-        if stored is None or not _older(view.updated_at, stored.source_updated_at):
-            _keep_picture(uow, inbound, view, order.id, _state(command), now)
-        return inbound.remember(uow, WebhookOutcome(CREATED, order.id), now)
-
-    return _once(ctx, inbound, work)
+    return WebhookOutcome(CREATED, order.id)
 
 
 def _apply(ctx: AppContext, inbound: _Inbound, view: ChannelOrder) -> WebhookOutcome:
