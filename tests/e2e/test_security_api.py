@@ -16,15 +16,35 @@ def _key(ctx: AppContext, role: Role) -> dict[str, str]:
     return {"Authorization": f"Bearer {plain}"}
 
 
+# Channels' webhooks are authenticated by their signature instead (tests/e2e/test_channels_api.py).
+SIGNED_WEBHOOKS = [
+    ("POST", "/v1/channels/shopify/{shop}/webhooks"),
+    ("POST", "/v1/channels/woocommerce/{site}/webhooks"),
+]
+
+
 def test_every_v1_route_requires_an_api_key(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    routes = [(method.upper(), path) for path, methods in paths.items() if path.startswith("/v1") for method in methods]
+    routes = [(method.upper(), path) for path, methods in paths.items() if path.startswith("/v1") for method in methods
+              if (method.upper(), path) not in SIGNED_WEBHOOKS]
     assert len(routes) > 20
     for method, path in routes:
         response = client.request(method, path.replace("{", "").replace("}", ""), headers={"Authorization": ""})
         assert response.status_code == 401, f"{method} {path} answered {response.status_code}"
         assert response.headers["www-authenticate"] == "Bearer"
         assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_channel_webhooks_need_no_api_key_but_a_signature(client: TestClient) -> None:
+    client.post("/v1/channels", json={"channel": "shopify:a.myshopify.com", "kind": "shopify",
+                                      "webhook_secret": "s3cret-s3cret"})
+    client.post("/v1/channels", json={"channel": "woocommerce:a.example.com", "kind": "woocommerce",
+                                      "webhook_secret": "s3cret-s3cret"})
+
+    unsigned = [client.post(path.replace("{shop}", "a.myshopify.com").replace("{site}", "a.example.com"),
+                            content=b"{}", headers={"Authorization": ""}) for _, path in SIGNED_WEBHOOKS]
+
+    assert [(r.status_code, r.json()["type"]) for r in unsigned] == [(401, "/problems/invalid-signature")] * 2
 
 
 def test_an_unknown_key_is_401(client: TestClient) -> None:

@@ -16,7 +16,16 @@ from ordermesh.bootstrap import Runtime, build
 from ordermesh.config import Settings
 from ordermesh.entrypoints.api import problems
 from ordermesh.entrypoints.api.limits import BodySizeLimit
-from ordermesh.entrypoints.api.routers import catalog, events, fulfillment, health, inventory, orders, sourcing
+from ordermesh.entrypoints.api.routers import (
+    catalog,
+    channels,
+    events,
+    fulfillment,
+    health,
+    inventory,
+    orders,
+    sourcing,
+)
 from ordermesh.entrypoints.api.security import KeyCache
 from ordermesh.entrypoints.worker.loop import ReoptimiseSchedule, Worker
 from ordermesh.services.access import ensure_bootstrap_key
@@ -81,6 +90,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for module in (health, catalog, inventory, orders, fulfillment, events, sourcing):
         app.include_router(module.router)
     app.include_router(sourcing.simulations)
+    app.include_router(channels.router)
+    app.include_router(channels.webhooks)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 

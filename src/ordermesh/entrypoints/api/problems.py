@@ -20,6 +20,7 @@ from ordermesh.domain.errors import (
     NotFound,
     QuantityConflict,
 )
+from ordermesh.services.connectors import InvalidSignature, MalformedPayload
 from ordermesh.services.ports import RetryableConflict
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ _STATUS: list[tuple[type[DomainError], int, str]] = [
     (IdempotencyConflict, 422, "idempotency-key-reused"),
     (ConcurrentUpdate, 409, "concurrent-update"),
     (InvalidInput, 422, "invalid-input"),
+    (InvalidSignature, 401, "invalid-signature"),
+    (MalformedPayload, 400, "malformed-payload"),
 ]
 
 _TITLES = {
