@@ -41,6 +41,7 @@ from ordermesh.domain.sourcing.rules import (
 
 # A deterministic engine stops on nodes, not time; this is only a guard against a runaway model.
 DETERMINISTIC_SECONDS = 30.0
+LINE_ORDER_TIEBREAK = 1e-6  # per unit and line position: far below a cent, above the exact search's tolerance
 
 
 @dataclass
@@ -266,10 +267,11 @@ class SourcingEngine:
                 quantity=line.quantity,
                 unit_value=line.unit_price,
                 unit_weight=float(line.weight_grams),
-                unfilled_cost=costs.unfilled_per_unit,
+                # when stock is short, earlier lines are filled first: leaving them costs a hair more
+                unfilled_cost=costs.unfilled_per_unit + LINE_ORDER_TIEBREAK * (len(request.lines) - index),
                 alone=bool(line.attributes.get("ship_alone", False)) and not pickup,
             )
-            for line in request.lines
+            for index, line in enumerate(request.lines)
         )
         sources: list[Source] = []
         tiers_in: dict[int, tuple[tuple[float, float], ...]] = {}  # per zone
