@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jsonschema
 from fastapi.testclient import TestClient
 
 from tests.builders import NEWARK, item, location, order_body, place, stock
@@ -50,3 +51,18 @@ def test_openapi_and_health_are_served(client: TestClient) -> None:
     assert spec["openapi"].startswith("3.1")
     assert "/v1/orders" in spec["paths"]
     assert client.get("/healthz").json()["status"] == "ok"
+
+
+def test_the_catalogue_lists_every_event_type_with_the_schema_its_feed_events_fit(client: TestClient) -> None:
+    item(client, "TEE")
+    location(client, "NWK", NEWARK)
+    stock(client, "NWK", "TEE", 5)
+    place(client, order_body("E-2", ("TEE", 1)))
+
+    kinds = {k["type"]: k for k in client.get("/v1/events/catalog").json()["events"]}
+    feed = client.get("/v1/events", params={"limit": 1000}).json()["data"]
+
+    assert "ordermesh.fulfillment_order.shipped" in kinds
+    assert kinds["ordermesh.order.created"]["subject"] == "the order id"
+    for event in feed:
+        jsonschema.validate(event["data"], kinds[event["type"]]["data_schema"])

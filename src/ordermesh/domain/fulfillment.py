@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from ordermesh.domain.errors import Excess, IllegalTransition, InvalidInput, QuantityConflict
+from ordermesh.domain.event_catalog import FulfillmentOrderPicture
 
 
 class FulfillmentStatus(StrEnum):
@@ -196,7 +196,7 @@ class FulfillmentOrder:
             raise QuantityConflict(action, excesses)
 
 
-def fo_data(fo: FulfillmentOrder) -> dict[str, Any]:
+def fo_data(fo: FulfillmentOrder) -> FulfillmentOrderPicture:
     """The JSON-ready picture of a fulfilment order that its events and audit records carry."""
     return {
         "fulfillment_order_id": fo.id,

@@ -11,6 +11,7 @@ from typing import Any
 
 from ordermesh.domain.catalog import Address
 from ordermesh.domain.errors import Excess, IllegalTransition, InvalidInput, NotFound, QuantityConflict
+from ordermesh.domain.event_catalog import OrderPicture
 from ordermesh.domain.events import Event
 from ordermesh.domain.fulfillment import (
     ACTIVE,
@@ -436,7 +437,7 @@ def _fo_verb(fo: FulfillmentOrder) -> str:
     return "cancelled" if fo.status == FulfillmentStatus.CANCELLED else "updated"
 
 
-def order_data(order: Order) -> dict[str, Any]:
+def order_data(order: Order) -> OrderPicture:
     """The compact, JSON-ready picture of an order that its events carry."""
     return {
         "order_id": order.id,
@@ -444,6 +445,17 @@ def order_data(order: Order) -> dict[str, Any]:
         "external_id": order.external_id,
         "status": order.status.value,
         "lines": [
-            {"line_id": line.id, "sku": line.sku, "quantity": line.quantity, **line.buckets()} for line in order.lines
+            {
+                "line_id": line.id,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "unallocated": line.unallocated,
+                "allocated": line.allocated,
+                "backordered": line.backordered,
+                "shipped": line.shipped,
+                "delivered": line.delivered,
+                "cancelled": line.cancelled,
+            }
+            for line in order.lines
         ],
     }

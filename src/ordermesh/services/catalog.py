@@ -7,8 +7,9 @@ from dataclasses import asdict, fields, replace
 from typing import Any
 
 from ordermesh.domain.access import Principal
-from ordermesh.domain.catalog import Item, Location, SourcingProfile
+from ordermesh.domain.catalog import Address, Item, Location, SourcingProfile
 from ordermesh.domain.errors import AlreadyExists, InvalidInput, NotFound
+from ordermesh.domain.event_catalog import AddressPicture, LocationPicture, ProfilePicture
 from ordermesh.domain.events import Event
 from ordermesh.services.allocation import save_order, source_order
 from ordermesh.services.commands import CreateItem, CreateLocation
@@ -140,19 +141,19 @@ def change_sourcing_profile(ctx: AppContext, *, code: str, changes: Mapping[str,
     return changed
 
 
-def location_data(location: Location) -> dict[str, object]:
+def location_data(location: Location) -> LocationPicture:
     return {
         "code": location.code,
         "name": location.name,
         "type": location.type.value,
-        "address": asdict(location.address),
+        "address": address_data(location.address),
         "capabilities": sorted(c.value for c in location.capabilities),
         "active": location.active,
         "sourcing": profile_data(location.profile),
     }
 
 
-def profile_data(profile: SourcingProfile) -> dict[str, object]:
+def profile_data(profile: SourcingProfile) -> ProfilePicture:
     return {
         "groups": sorted(profile.groups),
         "tags": sorted(profile.tags),
@@ -161,4 +162,18 @@ def profile_data(profile: SourcingProfile) -> dict[str, object]:
         "processing_days": profile.processing_days,
         "daily_order_capacity": profile.daily_order_capacity,
         "daily_unit_capacity": profile.daily_unit_capacity,
+    }
+
+
+def address_data(address: Address) -> AddressPicture:
+    return {
+        "line1": address.line1,
+        "line2": address.line2,
+        "city": address.city,
+        "region": address.region,
+        "postal_code": address.postal_code,
+        "country": address.country,
+        "lat": address.lat,
+        "lon": address.lon,
+        "name": address.name,
     }

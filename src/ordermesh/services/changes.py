@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,7 +24,7 @@ class Audited:
 
     entity: str
     entity_id: str
-    picture: Callable[[Order], dict[str, Any]]
+    picture: Callable[[Order], Mapping[str, Any]]
 
     @classmethod
     def order(cls, order_id: str) -> Audited:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import datetime
-from typing import Any
 
 from ordermesh.domain.access import Principal
 from ordermesh.domain.errors import InvalidInput
+from ordermesh.domain.event_catalog import StockLevelPicture
 from ordermesh.domain.events import Event
 from ordermesh.domain.inventory import Movement, MovementKind, StockChange, StockLevel
 from ordermesh.services.allocation import fill_backorders
@@ -20,13 +19,18 @@ from ordermesh.services.ports import UnitOfWork
 WAITING_CHUNK = 500
 
 
-def level_data(level: StockLevel | None) -> dict[str, Any] | None:
+def level_data(level: StockLevel | None) -> StockLevelPicture | None:
     if level is None:
         return None
-    data = asdict(level)
-    data["available"] = level.available
-    data["as_of"] = level.as_of.isoformat() if level.as_of else None
-    return data
+    return {
+        "location": level.location,
+        "sku": level.sku,
+        "on_hand": level.on_hand,
+        "reserved": level.reserved,
+        "safety_stock": level.safety_stock,
+        "as_of": level.as_of.isoformat() if level.as_of else None,
+        "available": level.available,
+    }
 
 
 def _check_known(uow: UnitOfWork, pairs: Sequence[tuple[str, str]]) -> None:

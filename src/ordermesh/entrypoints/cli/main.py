@@ -32,6 +32,7 @@ from ordermesh.entrypoints.api.schemas.orders import OrderIn
 from ordermesh.entrypoints.api.schemas.sourcing import MalformedDocument, PlacedRange, load_document
 from ordermesh.entrypoints.cli import serving
 from ordermesh.entrypoints.cli.channels import channels_app
+from ordermesh.entrypoints.cli.events import events_app
 from ordermesh.entrypoints.worker.loop import ReoptimiseSchedule, Worker
 from ordermesh.services import simulation, sourcing
 from ordermesh.services.access import create_api_key
@@ -52,6 +53,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(rules_app, name="rules")
 app.add_typer(channels_app, name="channels")
+app.add_typer(events_app, name="events")
 console = Console(stderr=True)
 out = Console(highlight=False)  # what a command answers goes to stdout, progress and errors to stderr
 

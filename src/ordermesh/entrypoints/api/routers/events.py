@@ -1,4 +1,4 @@
-"""/v1/events: the CloudEvents feed, and /v1/audit."""
+"""/v1/events: the CloudEvents feed and the catalogue of event types, and /v1/audit."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from ordermesh.domain.event_catalog import CATALOG, schema_of
 from ordermesh.entrypoints.api.security import Administrator, Ctx, Reader
 
 router = APIRouter(prefix="/v1", tags=["events"])
@@ -38,6 +39,30 @@ class AuditEntryOut(BaseModel):
     entity_id: str
     before: Any
     after: Any
+
+
+class EventKindOut(BaseModel):
+    type: str
+    description: str
+    subject: str = Field(description="What the CloudEvents `subject` of this type holds")
+    data_schema: dict[str, Any] = Field(description="JSON Schema (2020-12) of the event's `data`")
+
+
+class EventCatalogOut(BaseModel):
+    events: list[EventKindOut]
+
+
+@router.get("/events/catalog")
+def event_catalog(_: Reader) -> EventCatalogOut:
+    """Every event type Ordermesh publishes, what it means, and the JSON Schema of its data."""
+    return EventCatalogOut(
+        events=[
+            EventKindOut(
+                type=kind.type, description=kind.description, subject=kind.subject, data_schema=schema_of(kind)
+            )
+            for kind in CATALOG
+        ]
+    )
 
 
 @router.get("/events")
