@@ -14,10 +14,14 @@ import pytest
 
 from ordermesh.bootstrap import build
 from ordermesh.config import Settings
-from ordermesh.domain.access import Role
+from ordermesh.domain.access import SYSTEM, Role
+from ordermesh.domain.catalog import Address, Capability, LocationType
+from ordermesh.services import catalog, inventory
 from ordermesh.services.access import authenticate
+from ordermesh.services.commands import CreateItem, CreateLocation, SetStock
 
 ORDERMESH = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "ordermesh"
+IMPORT_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "imports" / "orders.csv"
 
 
 @pytest.fixture
@@ -106,3 +110,34 @@ def test_a_created_viewer_key_authenticates_as_a_viewer(sqlite_url: str, tmp_pat
     assert principal.role == Role.VIEWER
     assert principal.name == "dashboard"
     assert stranger is None
+
+
+def test_import_orders_captures_good_rows_reports_bad_ones_and_a_rerun_adds_nothing(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    ordermesh(sqlite_url, "db", "upgrade", cwd=tmp_path)
+    runtime = build(Settings(database_url=sqlite_url))
+    try:
+        ctx = runtime.context
+        for sku in ("TEE", "MUG"):
+            catalog.create_item(ctx, command=CreateItem(sku, sku, 300), actor=SYSTEM)
+        address = Address(line1="1 Main St", country="US", lat=40.7357, lon=-74.1724)
+        catalog.create_location(
+            ctx, command=CreateLocation("NWK", "Newark", LocationType.WAREHOUSE, address, frozenset({Capability.SHIP})),
+            actor=SYSTEM,
+        )
+        for sku in ("TEE", "MUG"):
+            inventory.set_stock(ctx, command=SetStock("NWK", sku, 20), actor=SYSTEM)
+    finally:
+        runtime.close()
+    env = {**os.environ, "ORDERMESH_DATABASE_URL": sqlite_url, "COLUMNS": "200"}
+    run = [str(ORDERMESH), "import", "orders", str(IMPORT_FIXTURE)]
+
+    first = subprocess.run(run, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    again = subprocess.run(run, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+
+    assert first.returncode == 1, first.stderr  # some rows were rejected
+    assert first.stdout.splitlines()[0] == "2 imported, 0 already present, 3 rejected"
+    assert f"{IMPORT_FIXTURE}: row 5: " in first.stdout
+    assert again.stdout.splitlines()[0] == "0 imported, 2 already present, 3 rejected"
+    assert counts(sqlite_url)["orders"] == 2

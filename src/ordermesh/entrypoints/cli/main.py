@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import logging
 import signal
@@ -24,15 +23,17 @@ from rich.text import Text
 from ordermesh.adapters.db.migrate import is_empty, upgrade
 from ordermesh.bootstrap import build
 from ordermesh.config import Settings
-from ordermesh.domain.access import Principal, Role
+from ordermesh.domain.access import Role
 from ordermesh.domain.errors import DomainError
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
 from ordermesh.domain.sourcing.rules import RuleSetInvalid
 from ordermesh.entrypoints.api.schemas.orders import OrderIn
 from ordermesh.entrypoints.api.schemas.sourcing import MalformedDocument, PlacedRange, load_document
 from ordermesh.entrypoints.cli import serving
+from ordermesh.entrypoints.cli.actor import cli_actor
 from ordermesh.entrypoints.cli.channels import channels_app
 from ordermesh.entrypoints.cli.events import events_app
+from ordermesh.entrypoints.cli.imports import import_app
 from ordermesh.entrypoints.worker.loop import ReoptimiseSchedule, Worker
 from ordermesh.services import simulation, sourcing
 from ordermesh.services.access import create_api_key
@@ -54,6 +55,7 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(rules_app, name="rules")
 app.add_typer(channels_app, name="channels")
 app.add_typer(events_app, name="events")
+app.add_typer(import_app, name="import")
 console = Console(stderr=True)
 out = Console(highlight=False)  # what a command answers goes to stdout, progress and errors to stderr
 
@@ -151,15 +153,6 @@ RuleSetFile = Annotated[
 ]
 
 
-def _cli_actor() -> Principal:
-    """Who the audit log names for a change made from the command line."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown user"
-    return Principal("cli", f"cli ({user})", Role.ADMIN)
-
-
 @contextmanager
 def _rule_sets() -> Iterator[AppContext]:
     """The services on the configured database; domain errors end the command with exit code 1."""
@@ -214,7 +207,7 @@ def rules_create(
     """Store a document as the next draft version of its name and print the new id."""
     document = _document(file)
     with _rule_sets() as ctx:
-        record = sourcing.create_rule_set(ctx, _cli_actor(), document, note)
+        record = sourcing.create_rule_set(ctx, cli_actor(), document, note)
     console.print(Text(f"created draft {_label(record)}"))
     typer.echo(record.id)
 
@@ -304,7 +297,7 @@ def _compact(change: dict[str, Any], side: str) -> str:
 def rules_activate(rule_set_id: str) -> None:
     """Make a version the one new orders are sourced under; the active one is archived."""
     with _rule_sets() as ctx:
-        record = sourcing.activate(ctx, _cli_actor(), rule_set_id)
+        record = sourcing.activate(ctx, cli_actor(), rule_set_id)
     typer.echo(f"active: {_label(record)}")
 
 
@@ -312,7 +305,7 @@ def rules_activate(rule_set_id: str) -> None:
 def rules_rollback() -> None:
     """Re-activate the version that was active before the current one."""
     with _rule_sets() as ctx:
-        record = sourcing.roll_back(ctx, _cli_actor())
+        record = sourcing.roll_back(ctx, cli_actor())
     typer.echo(f"rolled back; active: {_label(record)}")
 
 
@@ -347,7 +340,7 @@ def simulate(
     with _rule_sets() as ctx, Progress(console=console, transient=True) as bar:
         task = bar.add_task("replaying", total=None)
         run = simulation.simulate(
-            ctx, _cli_actor(), spec, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            ctx, cli_actor(), spec, progress=lambda done, total: bar.update(task, completed=done, total=total)
         )
     if as_json:
         typer.echo(json.dumps(asdict(run), default=str, indent=2))

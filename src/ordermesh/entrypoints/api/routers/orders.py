@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from ordermesh.domain.errors import NotFound
+from ordermesh.domain.errors import InvalidInput, NotFound
 from ordermesh.domain.orders import OrderStatus
 from ordermesh.entrypoints.api.schemas.common import PageOut
+from ordermesh.entrypoints.api.schemas.imports import ImportReportOut, UnreadableFile, read_orders
 from ordermesh.entrypoints.api.schemas.orders import CancelIn, HoldIn, OrderIn, OrderOut
 from ordermesh.entrypoints.api.schemas.sourcing import DecisionOut, OrderSourcingOut
 from ordermesh.entrypoints.api.security import Capturer, Ctx, OrderManager, Reader
-from ordermesh.services import orders, queries
+from ordermesh.services import imports, orders, queries
 from ordermesh.services.ports import Decision, OrderFilter, UnitOfWork
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -28,6 +30,50 @@ def capture(
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/v1/orders/{order.id}"
     return OrderOut.of(order)
+
+
+IMPORT_KINDS = {
+    "text/csv": "csv",
+    "application/x-ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+    "application/json-lines": "jsonl",
+}
+
+
+@router.post(
+    "/imports",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def import_orders(request: Request, ctx: Ctx, actor: Capturer) -> ImportReportOut:
+    """Import a file of orders (CSV, one row per line, or JSON lines, one capture body each): good orders are
+    captured, each bad one is reported with its rows and reason, and a file sent again captures nothing twice."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    kind = IMPORT_KINDS.get(media_type)
+    if kind is None:
+        raise InvalidInput(f"Content-Type must be one of {', '.join(sorted(IMPORT_KINDS))}, not '{media_type}'")
+    try:
+        text = (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("the file is not UTF-8 text") from None
+    try:
+        parsed = list(read_orders(text, kind))
+    except UnreadableFile as exc:
+        raise InvalidInput(str(exc)) from None
+    report = await run_in_threadpool(
+        imports.import_orders,
+        ctx,
+        orders=[(order.where, order.command, order.problem) for order in parsed],
+        actor=actor,
+    )
+    return ImportReportOut.of(report)
 
 
 @router.get("")
