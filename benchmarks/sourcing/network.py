@@ -250,9 +250,12 @@ def report(args: argparse.Namespace, the_plan: Plan, results: list[Result], wall
             "setup": s,
             "instance": n,
             "value": r.dlp.value,
+            "lower_bound": r.dlp.lower_bound,
             "seconds": r.dlp.seconds,
+            "cpu_seconds": r.cpu_seconds,
             "rounds": r.dlp.rounds,
             "columns": r.dlp.columns,
+            "fractional_columns": r.dlp.fractional_columns,
             "full_columns": r.dlp.full_columns,
         }
         for (s, n), r in sorted(dlp.items())
@@ -263,7 +266,7 @@ def report(args: argparse.Namespace, the_plan: Plan, results: list[Result], wall
         dlp_results = [r for (s, _), r in dlp.items() if s == setup and r.dlp is not None]
         dlp_wall = [r.wall_seconds for r in dlp_results]
         lines.append(
-            f"| {setup} | DLP bound (HiGHS, block generation) | 1 | | {len(dlp_results)} instances | | |"
+            f"| {setup} | DLP bound (HiGHS, column generation) | 1 | | {len(dlp_results)} instances | | |"
             f" {np.mean(dlp_wall):.1f} per instance | {sum(r.cpu_seconds for r in dlp_results):.0f} | |"
         )
         for policy in args.policies:
@@ -304,6 +307,15 @@ def report(args: argparse.Namespace, the_plan: Plan, results: list[Result], wall
                 f" {packages:.3f} | {np.mean([r.wall_seconds for r in runs]):.2f} |"
                 f" {sum(r.cpu_seconds for r in runs):.1f} | {per_call} |"
             )
+    lines += ["", "DLP per instance (value; Lagrangian lower bound from the last exact pricing; solve):", ""]
+    for entry in raw["dlp"]:
+        lines.append(
+            f"- {entry['setup']} instance {entry['instance']}: {entry['value']:,.4f};"
+            f" bound {entry['lower_bound']:,.4f};"
+            f" {entry['seconds']:.1f}s wall, {entry['cpu_seconds']:.1f}s CPU, {entry['rounds']} rounds,"
+            f" {entry['columns']:,} patterns ({entry['fractional_columns']:,} fractional) for a full LP of"
+            f" {entry['full_columns']:,} columns"
+        )
     lines += ["", "Seeds (instance seed; arrival seeds per sequence):", ""]
     for setup, entries in the_plan.seeds.items():
         for entry in entries:
@@ -332,7 +344,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--policies", default=",".join(POLICIES), type=lambda s: s.split(","))
     parser.add_argument("--resolves", type=int, default=4, help="DLP re-solves per warm-up sequence (look-ahead)")
-    parser.add_argument("--large-resolves", type=int, default=1, help="DLP re-solves per large sequence")
+    parser.add_argument("--large-resolves", type=int, default=4, help="DLP re-solves per large sequence")
     parser.add_argument("--dual-scale", type=float, default=1.0, help="multiplier of the DLP dual prices")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path, default=None, help="dump the raw results here")

@@ -167,7 +167,7 @@ def run_engine(
     for t, (q, j) in enumerate(zip(order_type.tolist(), region.tolist(), strict=True)):
         _progress(label, t, horizon, started)
         if t in resolve_at and lookahead is not None:
-            model = model if model is not None else Dlp(instance, start=lookahead.active)
+            model = model if model is not None else Dlp(instance, start=lookahead.pool)
             fresh = model.solve(ledger.stock, horizon - t)
             opportunity = fresh.opportunity * dual_scale
             outcome.dlp_seconds += fresh.seconds
