@@ -56,6 +56,8 @@ from ordermesh.services.ports import (
     LocationRepository,
     OrderFilter,
     OrderRepository,
+    OutboundDeliveries,
+    OutboundDelivery,
     Outbox,
     Page,
     RelayClaim,
@@ -69,9 +71,12 @@ from ordermesh.services.ports import (
     SourcingDecisions,
     StockRepository,
     StoredEvent,
+    Subscription,
     WebhookDeliveries,
     WebhookRecord,
+    WebhookSubscriptions,
 )
+from tests.fake_webhooks import FakeOutboundDeliveries, FakeWebhookSubscriptions
 
 T = TypeVar("T")
 
@@ -187,6 +192,8 @@ class _Tables:
     channels: dict[str, ChannelRecord] = field(default_factory=dict)
     webhooks: list[tuple[int, WebhookRecord]] = field(default_factory=list)
     channel_orders: dict[tuple[str, str], ChannelOrderRecord] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    deliveries: list[OutboundDelivery] = field(default_factory=list)
     sequences: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def next_id(self, table: str) -> int:
@@ -974,6 +981,8 @@ class FakeUnitOfWork:
     channels: Channels
     webhooks: WebhookDeliveries
     channel_orders: ChannelOrders
+    subscriptions: WebhookSubscriptions
+    deliveries: OutboundDeliveries
 
     def __init__(self, database: FakeDatabase, *, ids: IdFactory, source: str, read_only: bool = False) -> None:
         self._session = _Session(database, read_only=read_only)
@@ -993,6 +1002,8 @@ class FakeUnitOfWork:
         self.channels = FakeChannels(self._session)
         self.webhooks = FakeWebhookDeliveries(self._session)
         self.channel_orders = FakeChannelOrders(self._session)
+        self.subscriptions = FakeWebhookSubscriptions(self._session)
+        self.deliveries = FakeOutboundDeliveries(self._session)
         self.committed = False
 
     @property

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import Engine
 
@@ -12,10 +14,13 @@ from ordermesh.adapters.db.engine import build_engine
 from ordermesh.adapters.db.uow import SqlUnitOfWorkFactory
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
 from ordermesh.adapters.messaging.nats import NatsEventPublisher, NatsSettings
+from ordermesh.adapters.messaging.webhook_sender import HttpWebhookSender
 from ordermesh.adapters.system import SystemClock, UlidIds
 from ordermesh.config import Settings
+from ordermesh.domain.outbound_webhooks import RetryPolicy
 from ordermesh.services.context import AppContext
 from ordermesh.services.relay import EventPublisher, LogPublisher
+from ordermesh.services.webhook_dispatch import DispatchSettings, WebhookDispatcher
 
 
 @dataclass
@@ -25,8 +30,11 @@ class Runtime:
     engines: tuple[Engine, ...]
     publishers: list[EventPublisher] = field(default_factory=list)
     closers: list[Callable[[], None]] = field(default_factory=list)  # publishers' connections, closed first
+    webhooks: WebhookDispatcher | None = None  # sends webhook deliveries for the worker
 
     def close(self) -> None:
+        if self.webhooks is not None:
+            self.webhooks.close()
         for close in self.closers:
             close()
         for engine in self.engines:
@@ -55,7 +63,25 @@ def build(settings: Settings | None = None) -> Runtime:
         nats = NatsEventPublisher(_nats_settings(settings, settings.nats_url))
         publishers.append(nats)
         closers.append(nats.close)
-    return Runtime(settings, context, engines, publishers, closers)
+    webhooks = _webhook_dispatcher(settings, context)
+    return Runtime(settings, context, engines, publishers, closers, webhooks)
+
+
+def _webhook_dispatcher(settings: Settings, context: AppContext) -> WebhookDispatcher:
+    sender = HttpWebhookSender(
+        timeout_seconds=settings.webhook_timeout_seconds, connections=settings.webhook_concurrency
+    )
+    dispatch = DispatchSettings(
+        retry=RetryPolicy(
+            max_attempts=settings.webhook_max_attempts,
+            base=timedelta(seconds=settings.webhook_backoff_base_seconds),
+            cap=timedelta(seconds=settings.webhook_backoff_cap_seconds),
+        ),
+        lease=timedelta(seconds=settings.webhook_timeout_seconds * 2 + 30),
+        concurrency=settings.webhook_concurrency,
+        per_subscription=max(1, settings.webhook_concurrency // 2),
+    )
+    return WebhookDispatcher(context, sender, dispatch, jitter=lambda: random.uniform(0.5, 1.5), on_close=sender.close)
 
 
 def _nats_settings(settings: Settings, url: str) -> NatsSettings:

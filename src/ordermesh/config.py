@@ -53,6 +53,19 @@ class Settings(BaseSettings):
     reoptimise_min_saving: float = Field(
         default=0.50, ge=0, description="Least saving (rule-set currency) for which re-optimisation moves an order"
     )
+    webhook_max_attempts: int = Field(
+        default=12, ge=1, le=100, description="Attempts of a webhook delivery before it is dead-lettered"
+    )
+    webhook_backoff_base_seconds: float = Field(
+        default=1, gt=0, description="Wait after a webhook's first failed attempt; doubles each time (with jitter)"
+    )
+    webhook_backoff_cap_seconds: float = Field(
+        default=3600, gt=0, description="Longest wait between two attempts of a webhook delivery"
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10, gt=0, le=60, description="How long a webhook receiver may take to answer before the try fails"
+    )
+    webhook_concurrency: int = Field(default=4, ge=1, le=64, description="Webhook deliveries sent at once per worker")
 
     @field_validator("bootstrap_admin_key")
     @classmethod

@@ -14,6 +14,7 @@ import pytest
 from ordermesh.adapters.db.catalog_repo import SqlItems, SqlLocations
 from ordermesh.adapters.db.channels_repo import SqlChannelOrders, SqlChannels, SqlWebhookDeliveries
 from ordermesh.adapters.db.orders_repo import SqlOrders
+from ordermesh.adapters.db.outbound_webhooks_repo import SqlOutboundDeliveries, SqlWebhookSubscriptions
 from ordermesh.adapters.db.records_repo import (
     SqlApiKeys,
     SqlAuditLog,
@@ -28,7 +29,7 @@ from ordermesh.adapters.db.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
 from ordermesh.adapters.system import SystemClock, UlidIds
 from ordermesh.services import ports
-from tests import fakes
+from tests import fake_webhooks, fakes
 
 _PROTOCOL_DUNDERS = {"__call__", "__enter__", "__exit__"}
 
@@ -49,6 +50,8 @@ IMPLEMENTATIONS: list[tuple[Any, Any, Any]] = [
     (ports.Channels, fakes.FakeChannels, SqlChannels),
     (ports.WebhookDeliveries, fakes.FakeWebhookDeliveries, SqlWebhookDeliveries),
     (ports.ChannelOrders, fakes.FakeChannelOrders, SqlChannelOrders),
+    (ports.WebhookSubscriptions, fake_webhooks.FakeWebhookSubscriptions, SqlWebhookSubscriptions),
+    (ports.OutboundDeliveries, fake_webhooks.FakeOutboundDeliveries, SqlOutboundDeliveries),
     (ports.UnitOfWork, fakes.FakeUnitOfWork, SqlUnitOfWork),
     (ports.UnitOfWorkFactory, fakes.FakeUnitOfWorkFactory, SqlUnitOfWorkFactory),
     (ports.Clock, fakes.FakeClock, SystemClock),
@@ -110,6 +113,8 @@ def test_the_fake_unit_of_work_hands_out_a_repository_for_every_port() -> None:
         "channels": ports.Channels,
         "webhooks": ports.WebhookDeliveries,
         "channel_orders": ports.ChannelOrders,
+        "subscriptions": ports.WebhookSubscriptions,
+        "deliveries": ports.OutboundDeliveries,
     }
 
     with factory() as uow:

@@ -410,3 +410,53 @@ channel_orders = Table(
     Column("details", JSON, nullable=False),
     Column("updated_at", TS, nullable=False),
 )
+
+# Outbound webhook subscriptions: where to POST which events, and the Standard Webhooks secret that signs them.
+# The secret is stored as given: signing needs the key itself (as for channels, nothing encrypts it at rest yet).
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("url", String(2000), nullable=False),
+    Column("event_types", JSON, nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("description", String(500)),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+)
+
+# One row per (event, subscription): the event as it is sent, where its delivery stands, the latest attempts.
+# `id` is the queue order: per (subscription, subject) only the lowest waiting id is sent.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("subscription_id", String(40), nullable=False),
+    Column("event_id", String(40), nullable=False),
+    Column("event_cursor", String(200), nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("event_source", String(200), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("event_time", TS, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("status", String(20), nullable=False),  # pending, failed, delivered, dead
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", TS, nullable=False),
+    Column("leased_until", TS),
+    Column("last_attempt_at", TS),
+    Column("last_status_code", Integer),
+    Column("last_error", String(500)),
+    Column("delivered_at", TS),
+    Column("log", JSON, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Index("ix_webhook_deliveries_subscription", "subscription_id", "id"),
+    Index("ix_webhook_deliveries_queue", "subscription_id", "subject", "id"),
+    # The dispatcher's scan: only waiting deliveries are in this index.
+    Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        postgresql_where=text("status IN ('pending', 'failed')"),
+        sqlite_where=text("status IN ('pending', 'failed')"),
+    ),
+)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from ordermesh.adapters.db.catalog_repo import KnownSkus, SqlItems, SqlLocations
 from ordermesh.adapters.db.channels_repo import SqlChannelOrders, SqlChannels, SqlWebhookDeliveries
 from ordermesh.adapters.db.orders_repo import SqlOrders
+from ordermesh.adapters.db.outbound_webhooks_repo import SqlOutboundDeliveries, SqlWebhookSubscriptions
 from ordermesh.adapters.db.pg_bulk import AppendBuffer
 from ordermesh.adapters.db.records_repo import (
     SqlApiKeys,
@@ -33,6 +34,7 @@ from ordermesh.services.ports import (
     ItemRepository,
     LocationRepository,
     OrderRepository,
+    OutboundDeliveries,
     Outbox,
     RelayPositions,
     RetryableConflict,
@@ -41,6 +43,7 @@ from ordermesh.services.ports import (
     SourcingDecisions,
     StockRepository,
     WebhookDeliveries,
+    WebhookSubscriptions,
 )
 
 # PostgreSQL SQLSTATEs after which the whole transaction may simply be run again.
@@ -64,6 +67,8 @@ class SqlUnitOfWork:
     channels: Channels
     webhooks: WebhookDeliveries
     channel_orders: ChannelOrders
+    subscriptions: WebhookSubscriptions
+    deliveries: OutboundDeliveries
 
     def __init__(
         self,
@@ -116,6 +121,8 @@ class SqlUnitOfWork:
         self.channels = SqlChannels(conn)
         self.webhooks = SqlWebhookDeliveries(conn)
         self.channel_orders = SqlChannelOrders(conn)
+        self.subscriptions = SqlWebhookSubscriptions(conn)
+        self.deliveries = SqlOutboundDeliveries(conn)
         return self
 
     def __exit__(

@@ -24,6 +24,7 @@ from ordermesh.entrypoints.api.routers import (
     health,
     inventory,
     orders,
+    outbound_webhooks,
     sourcing,
 )
 from ordermesh.entrypoints.api.security import KeyCache
@@ -62,7 +63,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             log.info("created the bootstrap admin API key")
         schedule = ReoptimiseSchedule.from_settings(settings)
         worker = (
-            Worker(runtime.context, runtime.publishers, reoptimisation=schedule) if settings.embedded_worker else None
+            Worker(runtime.context, runtime.publishers, reoptimisation=schedule, webhooks=runtime.webhooks)
+            if settings.embedded_worker
+            else None
         )
         if worker:
             worker.start_in_thread()
@@ -92,6 +95,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(sourcing.simulations)
     app.include_router(channels.router)
     app.include_router(channels.webhooks)
+    app.include_router(outbound_webhooks.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 

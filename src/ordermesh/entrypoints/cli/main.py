@@ -93,7 +93,12 @@ def worker() -> None:
     settings = Settings()
     _logging(settings.log_level)
     runtime = build(settings)
-    loop = Worker(runtime.context, runtime.publishers, reoptimisation=ReoptimiseSchedule.from_settings(settings))
+    loop = Worker(
+        runtime.context,
+        runtime.publishers,
+        reoptimisation=ReoptimiseSchedule.from_settings(settings),
+        webhooks=runtime.webhooks,
+    )
     signal.signal(signal.SIGTERM, lambda *_: loop.stop())
     console.print("worker running; Ctrl+C to stop")
     try:

@@ -13,6 +13,7 @@ from ordermesh.domain.access import SYSTEM
 from ordermesh.services.context import AppContext
 from ordermesh.services.relay import RELAY_BATCH, EventPublisher, relay_once, sweep_backorders
 from ordermesh.services.reoptimise import reoptimise
+from ordermesh.services.webhook_dispatch import WebhookDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,14 @@ class Worker:
         poll_seconds: float = 0.5,
         sweep_seconds: float = 60.0,
         reoptimisation: ReoptimiseSchedule | None = None,
+        webhooks: WebhookDispatcher | None = None,
     ) -> None:
         self.ctx = ctx
         self.publishers = publishers
         self.poll_seconds = poll_seconds
         self.sweep_seconds = sweep_seconds
         self.reoptimisation = reoptimisation or ReoptimiseSchedule()
+        self.webhooks = webhooks
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -73,6 +76,11 @@ class Worker:
             except Exception:  # a failing round must not end the worker; it is logged and retried
                 log.exception("worker round failed")
                 relayed = 0
+            if self.webhooks is not None:
+                try:  # queue new events for webhooks, start sending what is due; never waits for a receiver
+                    self.webhooks.run_round()
+                except Exception:
+                    log.exception("webhook round failed")
             if relayed < RELAY_BATCH:
                 # Caught up: wait, so the relay reads events in batches rather than one round per order.
                 self.stopping.wait(self.poll_seconds)
