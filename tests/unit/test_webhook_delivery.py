@@ -170,6 +170,18 @@ def test_each_event_is_queued_once_per_matching_active_subscription_however_ofte
     assert deliveries(ctx, paused) == []
 
 
+def test_a_new_subscription_gets_only_the_events_that_happen_after_it_was_made() -> None:
+    ctx, clock = context()
+    publish(ctx, ("ordermesh.order.created", "ord_1"))
+    clock.advance()
+    subscription = subscribe(ctx)
+    publish(ctx, ("ordermesh.order.created", "ord_2"))
+
+    enqueue_deliveries(ctx)
+
+    assert [d.event.subject for d in deliveries(ctx, subscription)] == ["ord_2"]
+
+
 def test_replaying_one_event_sends_it_again_and_keeps_the_first_delivery_in_the_log() -> None:
     ctx, clock = context()
     subscription = subscribe(ctx)

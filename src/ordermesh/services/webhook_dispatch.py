@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 WEBHOOK_RELAY = "webhooks"
 ATTEMPTS_KEPT = 20  # per delivery, in its log
 ERROR_CHARS = 500
+CATCH_UP_BATCHES = 10  # per round, while the outbox has more
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class Claimed:
 def enqueue_deliveries(ctx: AppContext) -> int:
     """Queue the next batch of events for every active subscription that wants them; return how many events.
 
+    A subscription gets the events that happened after it was created, none from before.
+
     Only one process enqueues at a time (the relay position is locked); the others skip the round.
     """
 
@@ -96,7 +99,12 @@ def enqueue_deliveries(ctx: AppContext) -> int:
         if not page.rows:
             return 0
         for subscription in uow.subscriptions.active():
-            wanted = [event for event in page.rows if matches(subscription.event_types, event.type)]
+            # Events from before a subscription existed are not its own (a relay catching up on an old outbox).
+            wanted = [
+                event
+                for event in page.rows
+                if event.time >= subscription.created_at and matches(subscription.event_types, event.type)
+            ]
             uow.deliveries.add(subscription.id, wanted, now)
         uow.relays.advance(claim, page.next_cursor, now)
         return len(page.rows)
@@ -213,7 +221,9 @@ class WebhookDispatcher:
         """Queue new events, then start sending what is due while there is room; return how many were started."""
         if self._closed:
             return 0
-        enqueue_deliveries(self.ctx)
+        for _ in range(CATCH_UP_BATCHES):
+            if enqueue_deliveries(self.ctx) < RELAY_BATCH:
+                break
         with self._lock:
             busy = dict(self._in_flight)
         room = self.settings.concurrency - sum(busy.values())
