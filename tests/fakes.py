@@ -701,6 +701,16 @@ class FakeRelayPositions:
     def advance(self, claim: RelayClaim, cursor: str | None, now: datetime) -> None:
         self._s.tables.relays[claim.name] = cursor
 
+    def position(self, name: str) -> str | None:
+        return self._s.tables.relays.get(name)
+
+    def advance_from(self, name: str, expected: str | None, cursor: str | None, now: datetime) -> bool:
+        relays = self._s.tables.relays
+        if relays.get(name) != expected:
+            return False
+        relays[name] = cursor
+        return True
+
 
 class FakeAuditLog:
     def __init__(self, session: _Session) -> None:

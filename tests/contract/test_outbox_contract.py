@@ -154,6 +154,23 @@ class OutboxContract:
         assert position("nats") is not None
 
 
+    def test_a_relay_moves_only_from_where_it_read_so_of_two_racing_relays_one_moves(
+        self, uow_factory: UnitOfWorkFactory
+    ) -> None:
+        written(uow_factory, "o1", "o2")
+        start = committed(uow_factory, lambda uow: uow.relays.position("nats"))
+        cursor = committed(uow_factory, lambda uow: uow.outbox.feed(after=start, limit=1).next_cursor)
+
+        first = committed(uow_factory, lambda uow: uow.relays.advance_from("nats", start, cursor, T0))
+        second = committed(uow_factory, lambda uow: uow.relays.advance_from("nats", start, "elsewhere", T0))
+
+        assert start is None
+        assert (first, second) == (True, False)
+        after = committed(uow_factory, lambda uow: uow.relays.position("nats"))
+        assert after == cursor
+        assert subjects(committed(uow_factory, lambda uow: uow.outbox.feed(after=after, limit=10))) == ["o2"]
+
+
 class TestOutboxOnFake(FakeBackend, OutboxContract):
     pass
 

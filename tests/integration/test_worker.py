@@ -79,6 +79,47 @@ def test_a_failing_publisher_leaves_the_events_for_the_next_round(ctx: AppContex
     assert [e.subject for e in publisher.seen] == ["TEE", "NWK"]
 
 
+class CapturingWhilePublishing:
+    """A slow broker: while it holds a batch, an order is captured in another thread."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.captured: list[str] = []
+
+    def publish(self, events: Sequence[StoredEvent]) -> None:
+        worker = threading.Thread(target=lambda: self.captured.append(_order(self.ctx, f"W-{len(events)}")))
+        worker.start()
+        worker.join(timeout=20)
+        assert not worker.is_alive(), "a capture waited for the relay's transaction"
+
+
+def test_a_slow_publisher_holds_no_transaction_that_order_capture_waits_for(ctx: AppContext) -> None:
+    _network(ctx)
+    publisher = CapturingWhilePublishing(ctx)
+
+    relayed = relay_once(ctx, [publisher])
+    rest = RecordingPublisher()
+    relay_once(ctx, [rest])
+
+    assert relayed == 2 and len(publisher.captured) == 1
+    assert rest.seen[0].type == "ordermesh.order.created"  # the order captured meanwhile comes next
+
+
+def test_of_two_relays_reading_the_same_batch_only_one_moves_the_position(ctx: AppContext) -> None:
+    _network(ctx)
+    first, second = RecordingPublisher(), RecordingPublisher()
+
+    class Racing:
+        def publish(self, events: Sequence[StoredEvent]) -> None:
+            assert relay_once(ctx, [second]) == len(events)  # another relay takes the same batch meanwhile
+
+    raced = relay_once(ctx, [first, Racing()])
+
+    assert raced == 0  # the position had moved: this relay leaves it
+    assert [e.id for e in second.seen] == [e.id for e in first.seen]
+    assert relay_once(ctx, [RecordingPublisher()]) == 0
+
+
 def test_the_sweep_allocates_backorders_that_stock_could_now_fill(ctx: AppContext) -> None:
     _network(ctx)
     order_id = _order(ctx, "W-2")

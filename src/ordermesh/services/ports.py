@@ -215,6 +215,14 @@ class RelayPositions(Protocol):
 
     def advance(self, claim: RelayClaim, cursor: str | None, now: datetime) -> None: ...
 
+    def position(self, name: str) -> str | None:
+        """Where the relay stands, without locking it (None: at the beginning of the feed)."""
+        ...
+
+    def advance_from(self, name: str, expected: str | None, cursor: str | None, now: datetime) -> bool:
+        """Move the relay from `expected` to `cursor`; False (nothing changed) if it no longer stands at `expected`."""
+        ...
+
 
 class AuditLog(Protocol):
     def record(
@@ -513,8 +521,8 @@ class OutboundDeliveries(Protocol):
         """Queue one pending delivery per event, due now, in the order given (the order they are sent in)."""
         ...
 
-    def due(self, now: datetime, *, limit: int) -> list[OutboundDelivery]:
-        """Deliveries to try now, oldest first.
+    def due(self, now: datetime, *, limit: int, exclude: Sequence[str] = ()) -> list[OutboundDelivery]:
+        """Deliveries to try now, oldest first, of subscriptions other than `exclude`.
 
         Waiting (pending or failed) with next_attempt_at <= now, not leased beyond now, of an active
         subscription, and first among the waiting deliveries of their (subscription, subject). PostgreSQL

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from ordermesh.services.allocation import fill_backorders
 from ordermesh.services.context import AppContext
-from ordermesh.services.ports import StoredEvent, UnitOfWork
+from ordermesh.services.ports import Page, StoredEvent, UnitOfWork
 
 log = logging.getLogger(__name__)
 RELAY_BATCH = 200
@@ -32,24 +32,25 @@ class LogPublisher:
 def relay_once(ctx: AppContext, publishers: Sequence[EventPublisher], *, name: str = DEFAULT_RELAY) -> int:
     """Publish the next batch of events after the relay's position, then move the position; return how many.
 
-    Only one process relays under a name at a time; the others find the position locked and skip the round.
-    A publisher that raises leaves the position where it was, so the batch is offered again (at least once).
+    The batch is read, published and the position moved in three steps, and no transaction is open while the
+    publishers work: a slow or unreachable broker must not hold SQLite's write lock (which every capture
+    waits for) nor keep a PostgreSQL transaction open (which holds back the feed). The position moves only
+    if it still stands where the batch was read from; a publisher that raises leaves it there, so the batch
+    is offered again (at least once). Two relays running at once may both publish a batch; only one moves
+    the position, and consumers de-duplicate by event id (NATS does so by `Nats-Msg-Id`).
     """
+    start, page = ctx.read(lambda uow: _next_batch(uow, name))
+    if not page.rows:
+        return 0
+    for publisher in publishers:
+        publisher.publish(page.rows)
+    moved = ctx.transaction(lambda uow: uow.relays.advance_from(name, start, page.next_cursor, ctx.clock.now()))
+    return len(page.rows) if moved else 0
 
-    def work(uow: UnitOfWork) -> int:
-        now = ctx.clock.now()
-        claim = uow.relays.claim(name, now)
-        if claim is None:
-            return 0
-        page = uow.outbox.feed(after=claim.cursor, limit=RELAY_BATCH)
-        if not page.rows:
-            return 0
-        for publisher in publishers:
-            publisher.publish(page.rows)
-        uow.relays.advance(claim, page.next_cursor, now)
-        return len(page.rows)
 
-    return ctx.transaction(work)
+def _next_batch(uow: UnitOfWork, name: str) -> tuple[str | None, Page]:
+    start = uow.relays.position(name)
+    return start, uow.outbox.feed(after=start, limit=RELAY_BATCH)
 
 
 def sweep_backorders(ctx: AppContext, *, max_skus: int = 200) -> int:

@@ -117,6 +117,28 @@ class SqlRelayPositions:
             update(relay_positions).where(relay_positions.c.name == claim.name).values(cursor=cursor, updated_at=now)
         )
 
+    def position(self, name: str) -> str | None:
+        return self.conn.execute(
+            select(relay_positions.c.cursor).where(relay_positions.c.name == name)
+        ).scalar()
+
+    def advance_from(self, name: str, expected: str | None, cursor: str | None, now: datetime) -> bool:
+        moved = self.conn.execute(
+            update(relay_positions)
+            .where(relay_positions.c.name == name, relay_positions.c.cursor.is_not_distinct_from(expected))
+            .values(cursor=cursor, updated_at=now)
+        )
+        if moved.rowcount:
+            return True
+        if expected is not None or self.position(name) is not None:
+            return False
+        try:  # the first move of a relay that has no row yet
+            with self.conn.begin_nested():
+                self.conn.execute(insert(relay_positions).values(name=name, cursor=cursor, updated_at=now))
+        except IntegrityError:
+            return False
+        return True
+
 
 class SqlAuditLog:
     def __init__(self, conn: Connection, buffer: AppendBuffer | None = None) -> None:
