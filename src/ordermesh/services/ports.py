@@ -521,8 +521,8 @@ class OutboundDeliveries(Protocol):
         """Queue one pending delivery per event, due now, in the order given (the order they are sent in)."""
         ...
 
-    def due(self, now: datetime, *, limit: int, exclude: Sequence[str] = ()) -> list[OutboundDelivery]:
-        """Deliveries to try now, oldest first, of subscriptions other than `exclude`.
+    def due(self, now: datetime, *, limit: int) -> list[OutboundDelivery]:
+        """Deliveries to try now, oldest first.
 
         Waiting (pending or failed) with next_attempt_at <= now, not leased beyond now, of an active
         subscription, and first among the waiting deliveries of their (subscription, subject). PostgreSQL
