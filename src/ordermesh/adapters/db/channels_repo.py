@@ -4,12 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ordermesh.adapters.db.paging import decode_cursor, int_key, keyset_page
 from ordermesh.adapters.db.tables import channel_orders, channel_webhooks, channels
 from ordermesh.services.ports import ChannelOrderRecord, ChannelRecord, DuplicateKey, Page, WebhookRecord
+
+# Built once: every webhook runs these, and a statement built per call costs more than its execution.
+_GET_CHANNEL = select(channels).where(channels.c.channel == bindparam("channel"))
+_GET_DELIVERY = select(channel_webhooks).where(
+    channel_webhooks.c.channel == bindparam("channel"), channel_webhooks.c.webhook_id == bindparam("webhook_id")
+)
+_INSERT_DELIVERY = insert(channel_webhooks)
+_GET_CHANNEL_ORDER = select(channel_orders).where(
+    channel_orders.c.channel == bindparam("channel"), channel_orders.c.external_id == bindparam("external_id")
+)
+_PICTURE = ("order_id", "source_updated_at", "state", "details", "updated_at")
+
+
+def _upsert_picture(dialect: Any) -> Any:
+    """INSERT ... ON CONFLICT (channel, external_id) DO UPDATE: one statement whether the row exists or not."""
+    statement = dialect.insert(channel_orders)
+    return statement.on_conflict_do_update(
+        index_elements=[channel_orders.c.channel, channel_orders.c.external_id],
+        set_={name: statement.excluded[name] for name in _PICTURE},
+    )
+
+
+_PUT_PICTURE = {"sqlite": _upsert_picture(sqlite), "postgresql": _upsert_picture(postgresql)}
 
 
 class SqlChannels:
@@ -23,7 +47,7 @@ class SqlChannels:
             raise DuplicateKey(record.channel) from exc
 
     def get(self, channel: str) -> ChannelRecord | None:
-        row = self.conn.execute(select(channels).where(channels.c.channel == channel)).first()
+        row = self.conn.execute(_GET_CHANNEL, {"channel": channel}).first()
         return _channel(row._mapping) if row else None
 
     def save(self, record: ChannelRecord) -> None:
@@ -66,25 +90,22 @@ class SqlWebhookDeliveries:
         # webhook has done its work already.
         try:
             self.conn.execute(
-                insert(channel_webhooks).values(
-                    channel=record.channel,
-                    webhook_id=record.webhook_id,
-                    topic=record.topic,
-                    outcome=record.outcome,
-                    order_id=record.order_id,
-                    detail=record.detail,
-                    received_at=record.received_at,
-                )
+                _INSERT_DELIVERY,
+                {
+                    "channel": record.channel,
+                    "webhook_id": record.webhook_id,
+                    "topic": record.topic,
+                    "outcome": record.outcome,
+                    "order_id": record.order_id,
+                    "detail": record.detail,
+                    "received_at": record.received_at,
+                },
             )
         except IntegrityError as exc:
             raise DuplicateKey(f"{record.channel}/{record.webhook_id}") from exc
 
     def get(self, channel: str, webhook_id: str) -> WebhookRecord | None:
-        row = self.conn.execute(
-            select(channel_webhooks).where(
-                channel_webhooks.c.channel == channel, channel_webhooks.c.webhook_id == webhook_id
-            )
-        ).first()
+        row = self.conn.execute(_GET_DELIVERY, {"channel": channel, "webhook_id": webhook_id}).first()
         return _delivery(row._mapping) if row else None
 
     def page(self, channel: str, *, after: str | None, limit: int) -> Page:
@@ -113,11 +134,7 @@ class SqlChannelOrders:
         self.conn = conn
 
     def get(self, channel: str, external_id: str) -> ChannelOrderRecord | None:
-        row = self.conn.execute(
-            select(channel_orders).where(
-                channel_orders.c.channel == channel, channel_orders.c.external_id == external_id
-            )
-        ).first()
+        row = self.conn.execute(_GET_CHANNEL_ORDER, {"channel": channel, "external_id": external_id}).first()
         if row is None:
             return None
         return ChannelOrderRecord(
@@ -126,19 +143,15 @@ class SqlChannelOrders:
         )
 
     def put(self, record: ChannelOrderRecord) -> None:
-        values = {
-            "order_id": record.order_id,
-            "source_updated_at": record.source_updated_at,
-            "state": record.state,
-            "details": record.details,
-            "updated_at": record.updated_at,
-        }
-        key = (channel_orders.c.channel == record.channel, channel_orders.c.external_id == record.external_id)
-        if self.conn.execute(update(channel_orders).where(*key).values(**values)).rowcount:
-            return
-        try:
-            self.conn.execute(
-                insert(channel_orders).values(channel=record.channel, external_id=record.external_id, **values)
-            )
-        except IntegrityError as exc:
-            raise DuplicateKey(f"{record.channel}/{record.external_id}") from exc
+        self.conn.execute(
+            _PUT_PICTURE[self.conn.dialect.name],
+            {
+                "channel": record.channel,
+                "external_id": record.external_id,
+                "order_id": record.order_id,
+                "source_updated_at": record.source_updated_at,
+                "state": record.state,
+                "details": record.details,
+                "updated_at": record.updated_at,
+            },
+        )
