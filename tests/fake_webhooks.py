@@ -81,7 +81,7 @@ class FakeOutboundDeliveries:
                 )
             )
 
-    def due(self, now: datetime, *, limit: int) -> list[OutboundDelivery]:
+    def due(self, now: datetime, *, limit: int, exclude: Sequence[str] = ()) -> list[OutboundDelivery]:
         subscriptions = self._s.tables.subscriptions
         heads: dict[tuple[str, str], OutboundDelivery] = {}
         for delivery in self._s.tables.deliveries:  # in id order
@@ -93,6 +93,7 @@ class FakeOutboundDeliveries:
             if d.next_attempt_at <= now
             and (d.leased_until is None or d.leased_until <= now)
             and d.subscription_id in subscriptions
+            and d.subscription_id not in exclude
             and subscriptions[d.subscription_id].active
         ]
         return sorted(due, key=lambda d: d.id)[:limit]

@@ -157,6 +157,15 @@ class OutboundDeliveriesContract:
         assert [d.event.id for d in due(uow_factory, 0)] == ["evt_002"]
         assert [d.event.id for d in due(uow_factory, 1)] == ["evt_001", "evt_002"]
 
+    def test_deliveries_of_excluded_subscriptions_are_not_due(self, uow_factory: UnitOfWorkFactory) -> None:
+        subscribed(uow_factory, subscription("whs_1"), subscription("whs_2"), subscription("whs_3"))
+        for sub_id in ("whs_1", "whs_2", "whs_3"):
+            queued(uow_factory, sub_id, event(1))
+
+        found = read(uow_factory, lambda uow: uow.deliveries.due(minutes(0), limit=10, exclude=["whs_1", "whs_3"]))
+
+        assert [d.subscription_id for d in found] == ["whs_2"]
+
     def test_deliveries_of_a_paused_subscription_are_not_due(self, uow_factory: UnitOfWorkFactory) -> None:
         subscribed(uow_factory, subscription("whs_1", active=False))
         queued(uow_factory, "whs_1", event(1))

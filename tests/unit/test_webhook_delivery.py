@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from ordermesh.services.webhook_dispatch import (
     SendResult,
     WebhookDispatcher,
     WebhookRequest,
+    claim_due,
     dispatch_once,
     enqueue_deliveries,
 )
@@ -261,6 +263,18 @@ def test_changes_are_audited_without_the_secret() -> None:
     assert entries.rows[0]["after"]["secret_rotated"] is True
     assert secret.startswith("whsec_")
     assert "whsec_" not in repr(entries.rows)
+
+
+def test_a_subscription_with_a_long_backlog_does_not_crowd_out_another() -> None:
+    ctx, _ = context()
+    busy = subscribe(ctx, "ordermesh.order.*")
+    quiet = subscribe(ctx, "ordermesh.inventory.changed")
+    publish(ctx, *(("ordermesh.order.created", f"ord_{n}") for n in range(30)), ("ordermesh.inventory.changed", "NWK"))
+    enqueue_deliveries(ctx)
+
+    claimed = claim_due(ctx, DispatchSettings(per_subscription=2), room=4)
+
+    assert Counter(c.delivery.subscription_id for c in claimed) == {busy: 2, quiet: 1}
 
 
 def test_a_slow_receiver_does_not_hold_up_the_others() -> None:

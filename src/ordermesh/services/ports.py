@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -460,7 +460,7 @@ class Subscription:
     id: str
     url: str
     event_types: tuple[str, ...]
-    secret: str
+    secret: str = field(repr=False)  # never in a log line
     active: bool
     description: str | None
     created_at: datetime
@@ -521,8 +521,8 @@ class OutboundDeliveries(Protocol):
         """Queue one pending delivery per event, due now, in the order given (the order they are sent in)."""
         ...
 
-    def due(self, now: datetime, *, limit: int) -> list[OutboundDelivery]:
-        """Deliveries to try now, oldest first.
+    def due(self, now: datetime, *, limit: int, exclude: Sequence[str] = ()) -> list[OutboundDelivery]:
+        """Deliveries to try now, oldest first, of subscriptions other than `exclude`.
 
         Waiting (pending or failed) with next_attempt_at <= now, not leased beyond now, of an active
         subscription, and first among the waiting deliveries of their (subscription, subject). PostgreSQL

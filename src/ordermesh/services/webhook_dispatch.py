@@ -32,6 +32,7 @@ WEBHOOK_RELAY = "webhooks"
 ATTEMPTS_KEPT = 20  # per delivery, in its log
 ERROR_CHARS = 500
 CATCH_UP_BATCHES = 10  # per round, while the outbox has more
+CLAIM_PASSES = 5
 
 
 @dataclass(frozen=True)
@@ -123,17 +124,21 @@ def claim_due(
         now = ctx.clock.now()
         taken = Counter(busy or {})
         picked: list[Claimed] = []
-        for delivery in uow.deliveries.due(now, limit=room * 4):
-            if len(picked) == room:
+        # A subscription with a long backlog must not crowd out the others: once it has its share, later
+        # passes skip it. Each pass leases what it picked, so the next one does not see it again.
+        for _ in range(CLAIM_PASSES):
+            full = sorted(sub for sub, count in taken.items() if count >= settings.per_subscription)
+            batch = uow.deliveries.due(now, limit=room - len(picked), exclude=full)
+            fresh: list[Claimed] = []
+            for delivery in batch:
+                subscription = uow.subscriptions.get(delivery.subscription_id)
+                if subscription is not None and taken[delivery.subscription_id] < settings.per_subscription:
+                    taken[delivery.subscription_id] += 1
+                    fresh.append(Claimed(delivery, subscription.url, subscription.secret))
+            uow.deliveries.lease([claimed.delivery.id for claimed in fresh], now + settings.lease)
+            picked += fresh
+            if not batch or len(picked) == room:
                 break
-            if taken[delivery.subscription_id] >= settings.per_subscription:
-                continue
-            subscription = uow.subscriptions.get(delivery.subscription_id)
-            if subscription is None:
-                continue
-            taken[delivery.subscription_id] += 1
-            picked.append(Claimed(delivery, subscription.url, subscription.secret))
-        uow.deliveries.lease([claimed.delivery.id for claimed in picked], now + settings.lease)
         return picked
 
     return ctx.transaction(work)

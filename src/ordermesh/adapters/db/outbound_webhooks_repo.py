@@ -109,7 +109,7 @@ class SqlOutboundDeliveries:
         ]
         self.conn.execute(insert(_dlv), rows)
 
-    def due(self, now: datetime, *, limit: int) -> list[OutboundDelivery]:
+    def due(self, now: datetime, *, limit: int, exclude: Sequence[str] = ()) -> list[OutboundDelivery]:
         earlier = _dlv.alias("earlier")
         blocked = exists().where(
             earlier.c.subscription_id == _dlv.c.subscription_id,
@@ -129,6 +129,8 @@ class SqlOutboundDeliveries:
             .order_by(_dlv.c.id)
             .limit(limit)
         )
+        if exclude:
+            query = query.where(_dlv.c.subscription_id.not_in(list(exclude)))
         if self.postgres:
             query = query.with_for_update(of=_dlv, skip_locked=True)
         return [_delivery(r._mapping) for r in self.conn.execute(query)]
