@@ -169,6 +169,19 @@ def test_lateness_against_the_promise_moves_the_choice() -> None:
     assert late == {"DC-EWR": 2, "DC-PHL": 0}
 
 
+def test_an_order_placed_long_ago_is_still_shipped_and_lateness_only_ranks_the_locations() -> None:
+    # Every location is hundreds of days late against the promise: that lateness is nobody's choice, so it
+    # must not make leaving the order unfilled look cheaper; the days one location adds over another still count.
+    lines = (LineDemand("l1", "SHIRT", 2, 20.0, 300),)
+    long_ago = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    slow = place("DC-EWR", NEWARK, {"SHIRT": 5}, processing_days=6)
+    plan = engine().plan(request(*lines, placed_at=long_ago), [slow, place("DC-PHL", PHILADELPHIA, {"SHIRT": 5})])
+    assert where(plan) == {"DC-PHL": 2}
+    assert plan.backordered == {}
+    assert plan.explanation is not None
+    assert plan.explanation["chosen"]["breakdown"]["handling_and_lateness"] < 10  # no 900 days of penalty
+
+
 def test_drop_ship_only_for_skus_nobody_else_stocks() -> None:
     lines = (LineDemand("l1", "SHIRT", 1, 20.0, 300), LineDemand("l2", "SOFA", 1, 900.0, 40_000))
     candidates = [

@@ -276,6 +276,9 @@ class SourcingEngine:
         sources: list[Source] = []
         tiers_in: dict[int, tuple[tuple[float, float], ...]] = {}  # per zone
         lines = list(enumerate(request.lines))
+        # Lateness no location can avoid (an order placed long ago, a promise nobody can keep) is not a choice:
+        # only the days beyond the least late eligible location cost, so a late order is still shipped.
+        unavoidable = min((routes[c.location].days_late for c in eligible), default=0)
         opportunity = w_opp and (self.opportunity or costs.scarcity.per_unit)
         for candidate in eligible:
             handling = costs.handling.get(candidate.type)
@@ -300,7 +303,8 @@ class SourcingEngine:
                     key=candidate.location,
                     stock=candidate.available,
                     unit_cost=unit_cost,
-                    package_cost=w_handle * per_order + w_late * costs.lateness_per_day * route.days_late,
+                    package_cost=w_handle * per_order
+                    + w_late * costs.lateness_per_day * (route.days_late - unavoidable),
                     tiers=tiers,
                     unit_capacity=candidate.units_left if locations.respect_capacity else None,
                 )
