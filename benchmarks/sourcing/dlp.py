@@ -71,6 +71,7 @@ MAX_ROUNDS = 200
 IPM_SWITCH_GAP = 1e-6  # IPM rounds end when (master - Lagrangian bound) / master falls below this
 PURGE_REDUCED_COST = 0.5  # IPM rounds drop patterns whose reduced cost exceeded this (per order) ...
 PURGE_AGE = 3  # ... in PURGE_AGE master solves in a row (never the all-lost pattern of a pair)
+SIMPLEX_MAX_NEW = 1000  # simplex rounds go back to IPM rounds when the pricing adds more patterns than this
 
 
 @contextlib.contextmanager
@@ -94,6 +95,33 @@ def new_highs() -> highspy.Highs:
     solver.setOptionValue("output_flag", False)
     solver.setOptionValue("threads", 1)
     return solver
+
+
+def run_optimal(highs: highspy.Highs, what: str) -> int:
+    """Run HiGHS to an optimal status; returns how many retries it took.
+
+    Rarely a warm-started simplex run ends with status "unknown" (a dual infeasibility just above the
+    tolerance after the cost-perturbation clean-up): solve again from scratch, then with IPX and crossover.
+    """
+    optimal = highspy.HighsModelStatus.kOptimal
+    highs.run()
+    retries = 0
+    if highs.getModelStatus() != optimal:
+        retries += 1
+        highs.clearSolver()
+        highs.run()
+    if highs.getModelStatus() != optimal:
+        retries += 1
+        solver, crossover = highs.getOptionValue("solver"), highs.getOptionValue("run_crossover")
+        highs.clearSolver()
+        highs.setOptionValue("solver", "ipx")
+        highs.setOptionValue("run_crossover", "on")
+        highs.run()
+        highs.setOptionValue("solver", solver)
+        highs.setOptionValue("run_crossover", crossover)
+    status = highs.getModelStatus()
+    assert status == optimal, f"{what}: {highs.modelStatusToString(status)}"
+    return retries
 
 
 def _csc_starts(column: IntArray, n_columns: int) -> IntArray:
@@ -164,6 +192,7 @@ class DlpSolution:
     columns: int  # patterns in the final master
     fractional_columns: int  # fractional patterns generated (vertices of P[q,j]; some dropped later)
     full_columns: int  # columns of the full (block) LP, for comparison
+    retries: int  # HiGHS runs (master or pricing) solved again after a non-optimal status, over the Dlp's life
     pool: Patterns  # the master's patterns (a warm start for another Dlp of the same instance)
 
 
@@ -210,6 +239,7 @@ class Dlp:
         self.fractional = 0
         self.age = np.zeros(0, dtype=np.int64)
         self.purged = 0
+        self.retries = 0  # HiGHS runs solved again after a non-optimal status (see `run_optimal`)
 
     # --- patterns -------------------------------------------------------------------------------
 
@@ -351,9 +381,7 @@ class Dlp:
             run_started = time.perf_counter()
             self.highs.setOptionValue("solver", "simplex" if phase == "simplex" else "ipx")
             self.highs.setOptionValue("run_crossover", "on" if phase == "crossover" else "off")
-            self.highs.run()
-            status = self.highs.getModelStatus()
-            assert status == highspy.HighsModelStatus.kOptimal, f"DLP: {self.highs.modelStatusToString(status)}"
+            self.retries += run_optimal(self.highs, "DLP master")
             objective = float(self.highs.getInfo().objective_function_value)
             row_dual = np.asarray(self.highs.getSolution().row_dual)
             sigma = row_dual[: self.n_pairs]
@@ -366,7 +394,8 @@ class Dlp:
                     f"    DLP round {rounds} ({phase}): {len(self.pool):,} patterns, objective {objective:,.4f},"
                     f" bound {bound:,.4f}, {self.highs.getInfo().simplex_iteration_count:,} simplex"
                     f" {self.highs.getInfo().ipm_iteration_count:,} ipm iterations {solved - run_started:.1f}s,"
-                    f" pricing {time.perf_counter() - solved:.1f}s: {len(new):,} new, {self.purged:,} purged",
+                    f" pricing {time.perf_counter() - solved:.1f}s: {len(new):,} new, {self.purged:,} purged"
+                    f"{f', {self.retries} retries' if self.retries else ''}",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -376,8 +405,8 @@ class Dlp:
                     phase = "crossover"
             elif not len(new):
                 break
-            else:
-                phase = "simplex"
+            else:  # many new patterns (a re-solve far from the last one): IPM rounds again
+                phase = "ipm" if len(new) > SIMPLEX_MAX_NEW else "simplex"
             if len(new):
                 self._add_columns(new, convexity, stock_bound)
         solution = self.highs.getSolution()
@@ -397,6 +426,7 @@ class Dlp:
             columns=len(self.pool),
             fractional_columns=self.fractional,
             full_columns=self.full_columns,
+            retries=self.retries,
             pool=self.pool,
         )
 
@@ -529,9 +559,7 @@ class _TypeLp:
         cost = self.fixed_cost.copy()
         np.add.at(cost, self.u_column, self.unit_cost + extra.ravel()[self.u_slot])
         self.highs.changeColsCost(cost.size, np.arange(cost.size, dtype=np.int32), cost)
-        self.highs.run()
-        status = self.highs.getModelStatus()
-        assert status == highspy.HighsModelStatus.kOptimal, f"DLP pricing: {self.highs.modelStatusToString(status)}"
+        self.dlp.retries += run_optimal(self.highs, "DLP pricing")
         x = np.asarray(self.highs.getSolution().col_value)
         # value per region: every column belongs to one region (u and y columns of its blocks)
         region_of_col = np.empty(self.n_cols, dtype=np.int64)

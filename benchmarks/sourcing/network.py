@@ -25,6 +25,7 @@ import contextlib
 import json
 import math
 import os
+import pickle
 import platform
 import sys
 import time
@@ -172,11 +173,37 @@ def plan(args: argparse.Namespace) -> Plan:
     return out
 
 
-def execute(tasks: list[Task], workers: int) -> list[Result]:
-    """Run the tasks on `workers` processes; a policy that needs the DLP waits for its instance's DLP."""
-    pending = list(tasks)
-    dlps: dict[tuple[str, int], DlpSolution] = {}
-    results: list[Result] = []
+def load_checkpoint(path: Path | None, tasks: list[Task]) -> list[Result]:
+    """Results of these tasks saved by an earlier (interrupted) run with the same arguments."""
+    if path is None or not path.exists():
+        return []
+    wanted = set(tasks)
+    loaded: list[Result] = []
+    with path.open("rb") as handle:
+        while True:
+            try:
+                result = pickle.load(handle)
+            except EOFError:
+                break
+            if isinstance(result, Result) and result.task in wanted:
+                loaded.append(result)
+    return loaded
+
+
+def execute(tasks: list[Task], workers: int, checkpoint: Path | None = None) -> list[Result]:
+    """Run the tasks on `workers` processes; a policy that needs the DLP waits for its instance's DLP.
+
+    With `checkpoint`, every result is appended to that file as it comes, and the tasks whose results are
+    already there are not run again (an interrupted run resumes).
+    """
+    results = load_checkpoint(checkpoint, tasks)
+    done_tasks = {r.task for r in results}
+    pending = [t for t in tasks if t not in done_tasks]
+    dlps: dict[tuple[str, int], DlpSolution] = {
+        (r.task.setup, r.task.instance): r.dlp for r in results if r.dlp is not None
+    }
+    if results:
+        print(f"{len(results)} results loaded from {checkpoint}", file=sys.stderr, flush=True)
     running: dict[cf.Future[Result], Task] = {}
     total = len(tasks)
     started = time.perf_counter()
@@ -196,6 +223,9 @@ def execute(tasks: list[Task], workers: int) -> list[Result]:
                 task = running.pop(future)
                 result = future.result()
                 results.append(result)
+                if checkpoint is not None:
+                    with checkpoint.open("ab") as handle:
+                        pickle.dump(result, handle)
                 if result.dlp is not None:
                     dlps[(task.setup, task.instance)] = result.dlp
                 what = f"DLP {result.dlp.value:,.0f}" if result.dlp else f"cost {result.outcome.cost:,.0f}"
@@ -348,6 +378,9 @@ def main() -> None:
     parser.add_argument("--dual-scale", type=float, default=1.0, help="multiplier of the DLP dual prices")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path, default=None, help="dump the raw results here")
+    parser.add_argument(
+        "--checkpoint", type=Path, default=None, help="append each result here; a re-run with it skips those tasks"
+    )
     args = parser.parse_args()
     for setup in args.setup:
         assert setup in SETUPS, f"unknown setup {setup}"
@@ -355,7 +388,7 @@ def main() -> None:
         assert policy in POLICIES, f"unknown policy {policy}"
     started = time.perf_counter()
     the_plan = plan(args)
-    results = execute(the_plan.tasks, args.workers)
+    results = execute(the_plan.tasks, args.workers, args.checkpoint)
     wall = time.perf_counter() - started
     text, raw = report(args, the_plan, results, wall)
     print(text)
