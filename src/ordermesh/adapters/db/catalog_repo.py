@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ordermesh.adapters.db.paging import decode_cursor, keyset_page
+from ordermesh.adapters.db.paging import page_by_text_key
 from ordermesh.adapters.db.tables import items, locations
 from ordermesh.domain.catalog import Address, Capability, Item, Location, LocationType, SourcingProfile
 from ordermesh.services.ports import DuplicateKey, Page
@@ -75,12 +75,7 @@ class SqlItems:
         return cached | found
 
     def page(self, *, after: str | None, limit: int) -> Page:
-        query = select(items).order_by(items.c.sku).limit(limit + 1)
-        key = decode_cursor(after)
-        if key is not None:
-            query = query.where(items.c.sku > key)
-        rows = [_item(r._mapping) for r in self.conn.execute(query)]
-        return _page(rows, limit, lambda item: item.sku)
+        return Page(*page_by_text_key(self.conn, items, items.c.sku, after=after, limit=limit, read=_item))
 
 
 class SqlLocations:
@@ -116,12 +111,9 @@ class SqlLocations:
         return location_from_row(row._mapping) if row else None
 
     def page(self, *, after: str | None, limit: int) -> Page:
-        query = select(locations).order_by(locations.c.code).limit(limit + 1)
-        key = decode_cursor(after)
-        if key is not None:
-            query = query.where(locations.c.code > key)
-        rows = [location_from_row(r._mapping) for r in self.conn.execute(query)]
-        return _page(rows, limit, lambda location: location.code)
+        return Page(
+            *page_by_text_key(self.conn, locations, locations.c.code, after=after, limit=limit, read=location_from_row)
+        )
 
 
 def _item(row: Any) -> Item:
@@ -192,7 +184,3 @@ def location_from_row(row: Any) -> Location:
         bool(row["active"]),
         profile,
     )
-
-
-def _page(rows: list[Any], limit: int, key: Callable[[Any], str]) -> Page:
-    return Page(*keyset_page(rows, limit, key))

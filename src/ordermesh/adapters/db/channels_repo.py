@@ -8,7 +8,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from ordermesh.adapters.db.paging import decode_cursor, int_key, keyset_page
+from ordermesh.adapters.db.paging import decode_cursor, int_key, keyset_page, page_by_text_key
 from ordermesh.adapters.db.tables import channel_orders, channel_webhooks, channels
 from ordermesh.services.ports import ChannelOrderRecord, ChannelRecord, DuplicateKey, Page, WebhookRecord
 
@@ -56,12 +56,7 @@ class SqlChannels:
         self.conn.execute(update(channels).where(channels.c.channel == record.channel).values(**values))
 
     def page(self, *, after: str | None, limit: int) -> Page:
-        query = select(channels).order_by(channels.c.channel).limit(limit + 1)
-        key = decode_cursor(after)
-        if key is not None:
-            query = query.where(channels.c.channel > key)
-        rows, cursor = keyset_page([r._mapping for r in self.conn.execute(query)], limit, lambda r: str(r["channel"]))
-        return Page([_channel(r) for r in rows], cursor)
+        return Page(*page_by_text_key(self.conn, channels, channels.c.channel, after=after, limit=limit, read=_channel))
 
 
 def _channel_row(record: ChannelRecord) -> dict[str, Any]:
@@ -124,7 +119,12 @@ class SqlWebhookDeliveries:
 
 def _delivery(row: Any) -> WebhookRecord:
     return WebhookRecord(
-        row["channel"], row["webhook_id"], row["topic"], row["outcome"], row["order_id"], row["received_at"],
+        row["channel"],
+        row["webhook_id"],
+        row["topic"],
+        row["outcome"],
+        row["order_id"],
+        row["received_at"],
         row["detail"],
     )
 
@@ -138,7 +138,12 @@ class SqlChannelOrders:
         if row is None:
             return None
         return ChannelOrderRecord(
-            row.channel, row.external_id, row.order_id, row.source_updated_at, dict(row.state), dict(row.details),
+            row.channel,
+            row.external_id,
+            row.order_id,
+            row.source_updated_at,
+            dict(row.state),
+            dict(row.details),
             row.updated_at,
         )
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ordermesh.adapters.db.paging import decode_cursor, int_key, keyset_page
+from ordermesh.adapters.db.paging import decode_cursor, int_key, keyset_page, page_by_text_key
 from ordermesh.adapters.db.tables import webhook_deliveries, webhook_subscriptions
 from ordermesh.domain.outbound_webhooks import WAITING, DeliveryStatus
 from ordermesh.services.ports import DeliveryAttempt, DuplicateKey, OutboundDelivery, Page, StoredEvent, Subscription
@@ -47,12 +47,7 @@ class SqlWebhookSubscriptions:
         return [_subscription(r._mapping) for r in rows]
 
     def page(self, *, after: str | None, limit: int) -> Page:
-        query = select(_subs).order_by(_subs.c.id).limit(limit + 1)
-        key = decode_cursor(after)
-        if key is not None:
-            query = query.where(_subs.c.id > key)
-        rows, cursor = keyset_page([r._mapping for r in self.conn.execute(query)], limit, lambda r: str(r["id"]))
-        return Page([_subscription(r) for r in rows], cursor)
+        return Page(*page_by_text_key(self.conn, _subs, _subs.c.id, after=after, limit=limit, read=_subscription))
 
 
 def _subscription_row(record: Subscription) -> dict[str, Any]:

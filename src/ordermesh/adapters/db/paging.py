@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from sqlalchemy import Column, Connection, Table, select
 
 from ordermesh.domain.errors import InvalidInput
 
@@ -40,3 +42,16 @@ def int_key(key: str) -> int:
     if not key.isdigit():
         raise InvalidInput("malformed cursor: not one this list issued", field=("query", "after"))
     return int(key)
+
+
+def page_by_text_key(
+    conn: Connection, table: Table, column: Column[Any], *, after: str | None, limit: int, read: Callable[[Any], T]
+) -> tuple[list[T], str | None]:
+    """One page of a table ordered by a unique text column, and the cursor of the next page, if any."""
+    query = select(table).order_by(column).limit(limit + 1)
+    key = decode_cursor(after)
+    if key is not None:
+        query = query.where(column > key)
+    rows = [row._mapping for row in conn.execute(query)]
+    shown, cursor = keyset_page(rows, limit, lambda row: str(row[column.name]))
+    return [read(row) for row in shown], cursor
