@@ -60,6 +60,7 @@ from pathlib import Path
 
 import highspy
 import numpy as np
+from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -112,7 +113,8 @@ def run_optimal(highs: highspy.Highs, what: str) -> int:
         highs.run()
     if highs.getModelStatus() != optimal:
         retries += 1
-        solver, crossover = highs.getOptionValue("solver"), highs.getOptionValue("run_crossover")
+        _, solver = highs.getOptionValue("solver")
+        _, crossover = highs.getOptionValue("run_crossover")
         highs.clearSolver()
         highs.setOptionValue("solver", "ipx")
         highs.setOptionValue("run_crossover", "on")
@@ -124,7 +126,7 @@ def run_optimal(highs: highspy.Highs, what: str) -> int:
     return retries
 
 
-def _csc_starts(column: IntArray, n_columns: int) -> IntArray:
+def _csc_starts(column: IntArray, n_columns: int) -> NDArray[np.int32]:
     starts = np.zeros(n_columns + 1, dtype=np.int32)
     np.cumsum(np.bincount(column, minlength=n_columns), out=starts[1:])
     return starts
@@ -299,7 +301,7 @@ class Dlp:
         # merge duplicate (column, row) entries (a fractional pattern never has them, but be safe)
         key = stock_col * self.n_rows + stock_row
         unique, inverse = np.unique(key, return_inverse=True)
-        stock_value = np.bincount(inverse, weights=stock_value)
+        stock_value = np.bincount(inverse, weights=stock_value).astype(np.float64)
         stock_col, stock_row = unique // self.n_rows, unique % self.n_rows
         cols = np.concatenate([np.arange(n_new), stock_col])
         rows = np.concatenate([new.pair, stock_row])
@@ -371,7 +373,7 @@ class Dlp:
             rows = np.arange(self.n_rows, dtype=np.int32)
             lower = np.concatenate([convexity, np.full(stock_bound.size, -np.inf)])
             upper = np.concatenate([convexity, stock_bound])
-            self.highs.changeRowsBounds(rows.size, rows, lower, upper)
+            self.highs.changeRowsBounds(rows.size, rows, lower, upper)  # type: ignore[attr-defined]
         rounds = 0
         pair_value = np.zeros(self.n_pairs)
         phase = "simplex" if self.highs.getBasis().valid else "ipm"
@@ -565,7 +567,7 @@ class _TypeLp:
         region_of_col = np.empty(self.n_cols, dtype=np.int64)
         region_of_col[self.u_column] = self.u_region
         region_of_col[self.y_column] = self.u_region
-        value = np.bincount(region_of_col, weights=cost * x, minlength=dlp.regions)
+        value = np.bincount(region_of_col, weights=cost * x, minlength=dlp.regions).astype(np.float64)
         pricing = value - sigma
         regions = np.flatnonzero(pricing < -PRICING_TOLERANCE)
         if regions.size == 0:
@@ -574,13 +576,13 @@ class _TypeLp:
         u_value = x[self.u_column]
         keep = np.isin(self.u_region, regions) & (u_value > 1e-12)
         local = np.searchsorted(regions, self.u_region[keep])
-        unit = np.bincount(local, weights=(self.unit_cost * u_value)[keep], minlength=regions.size)
+        unit = np.bincount(local, weights=(self.unit_cost * u_value)[keep], minlength=regions.size).astype(np.float64)
         y_cols = np.unique(self.y_column[np.isin(self.u_region, regions)])
         fixed = np.bincount(
             np.searchsorted(regions, region_of_col[y_cols]),
             weights=self.fixed_cost[y_cols] * x[y_cols],
             minlength=regions.size,
-        )
+        ).astype(np.float64)
         patterns = Patterns(
             pair=self.q * dlp.regions + regions,
             cost=unit + fixed,

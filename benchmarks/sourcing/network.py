@@ -228,7 +228,13 @@ def execute(tasks: list[Task], workers: int, checkpoint: Path | None = None) -> 
                         pickle.dump(result, handle)
                 if result.dlp is not None:
                     dlps[(task.setup, task.instance)] = result.dlp
-                what = f"DLP {result.dlp.value:,.0f}" if result.dlp else f"cost {result.outcome.cost:,.0f}"
+                what = (
+                    f"DLP {result.dlp.value:,.0f}"
+                    if result.dlp is not None
+                    else f"cost {result.outcome.cost:,.0f}"
+                    if result.outcome is not None
+                    else "?"
+                )
                 print(
                     f"[{len(results)}/{total}, {time.perf_counter() - started:.0f}s] {task.setup}"
                     f" instance {task.instance} seq {task.sequence} {task.policy}: {what}"
