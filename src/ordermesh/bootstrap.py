@@ -16,7 +16,8 @@ from ordermesh.adapters.geo.zip_centroids import ZipCentroids
 from ordermesh.adapters.messaging.nats import NatsEventPublisher, NatsSettings
 from ordermesh.adapters.messaging.webhook_sender import HttpWebhookSender
 from ordermesh.adapters.system import SystemClock, UlidIds
-from ordermesh.config import Settings
+from ordermesh.config import Settings, comma_list
+from ordermesh.domain.customs import CustomsProfile, Incoterm, TaxId
 from ordermesh.domain.outbound_webhooks import RetryPolicy
 from ordermesh.services.context import AppContext
 from ordermesh.services.relay import EventPublisher, LogPublisher
@@ -90,4 +91,20 @@ def _nats_settings(settings: Settings, url: str) -> NatsSettings:
         stream=settings.nats_stream,
         duplicate_window_seconds=settings.nats_duplicate_window_seconds,
         publish_timeout_seconds=settings.nats_publish_timeout_seconds,
+    )
+
+
+def customs_profile(settings: Settings) -> CustomsProfile:
+    """The company's customs identity and defaults for commercial invoices (ORDERMESH_COMPANY_*, _CUSTOMS_*)."""
+    tax_ids = [entry.partition("=") for entry in comma_list(settings.company_tax_ids)]
+    return CustomsProfile(
+        company_name=settings.company_name,
+        tax_ids=tuple(TaxId(scheme.strip().upper(), number.strip()) for scheme, _, number in tax_ids),
+        phone=settings.company_phone,
+        email=settings.company_email,
+        signatory=settings.company_signatory,
+        incoterm=Incoterm(settings.customs_incoterm),
+        ddp_countries=frozenset(comma_list(settings.customs_ddp_countries)),
+        ddp_channels=frozenset(comma_list(settings.customs_ddp_channels)),
+        package_weight_grams=settings.customs_package_weight_grams,
     )

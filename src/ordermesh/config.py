@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Literal
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -66,6 +69,46 @@ class Settings(BaseSettings):
         default=10, gt=0, le=60, description="How long a webhook receiver may take to answer before the try fails"
     )
     webhook_concurrency: int = Field(default=4, ge=1, le=64, description="Webhook deliveries sent at once per worker")
+    company_name: str | None = Field(
+        default=None, max_length=200, description="Exporter on commercial invoices (unset: the location's name)"
+    )
+    company_tax_ids: str = Field(
+        default="", description="Registrations on commercial invoices: SCHEME=VALUE, comma-separated (EORI=GB1...)"
+    )
+    company_phone: str | None = Field(default=None, max_length=40, description="Exporter's phone on invoices")
+    company_email: str | None = Field(default=None, max_length=200, description="Exporter's email on invoices")
+    company_signatory: str | None = Field(
+        default=None, max_length=100, description="Who signs commercial invoices (unset: a line to sign by hand)"
+    )
+    customs_incoterm: Literal["EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB", "CFR", "CIF"] = Field(
+        default="DAP", description="Incoterm of commercial invoices unless a destination or channel is sold DDP"
+    )
+    customs_ddp_countries: str = Field(
+        default="", description="Destinations shipped delivered duty paid (DDP): ISO country codes, comma-separated"
+    )
+    customs_ddp_channels: str = Field(
+        default="", description="Channels whose orders are sold delivered duty paid (DDP), comma-separated"
+    )
+    customs_package_weight_grams: int = Field(
+        default=0, ge=0, le=1_000_000, description="Packaging per package, added to the net weight for the gross weight"
+    )
+
+    @field_validator("company_tax_ids")
+    @classmethod
+    def _tax_ids(cls, value: str) -> str:
+        for entry in comma_list(value):
+            scheme, _, number = entry.partition("=")
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9 ._-]{0,19}", scheme.strip()) or not number.strip():
+                raise ValueError(f"'{entry}' is not SCHEME=VALUE, e.g. EORI=GB123456789000")
+        return value
+
+    @field_validator("customs_ddp_countries")
+    @classmethod
+    def _countries(cls, value: str) -> str:
+        for code in comma_list(value):
+            if not re.fullmatch(r"[A-Z]{2}", code):
+                raise ValueError(f"'{code}' is not an ISO 3166-1 alpha-2 code such as GB")
+        return value
 
     @field_validator("bootstrap_admin_key")
     @classmethod
@@ -73,3 +116,8 @@ class Settings(BaseSettings):
         if value is not None and len(value) < 16:
             raise ValueError("must be at least 16 characters: it is an admin credential")
         return value
+
+
+def comma_list(value: str) -> list[str]:
+    """The non-blank entries of a comma-separated setting, stripped."""
+    return [entry.strip() for entry in value.split(",") if entry.strip()]

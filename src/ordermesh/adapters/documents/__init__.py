@@ -1,0 +1,1 @@
+"""Printable documents rendered from domain objects (PDF)."""
