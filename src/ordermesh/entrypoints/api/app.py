@@ -12,13 +12,14 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from ordermesh import __version__
-from ordermesh.bootstrap import Runtime, build
+from ordermesh.bootstrap import Runtime, build, customs_profile
 from ordermesh.config import Settings
 from ordermesh.entrypoints.api import problems
 from ordermesh.entrypoints.api.limits import BodySizeLimit
 from ordermesh.entrypoints.api.routers import (
     catalog,
     channels,
+    customs,
     events,
     fulfillment,
     health,
@@ -87,8 +88,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.context = runtime.context
     app.state.keys = KeyCache()
+    app.state.customs = customs_profile(settings)
     problems.install(app)
-    for error, handler in sourcing.EXCEPTION_HANDLERS:
+    for error, handler in (*sourcing.EXCEPTION_HANDLERS, *customs.EXCEPTION_HANDLERS):
         app.add_exception_handler(error, handler)
     for module in (health, catalog, inventory, orders, fulfillment, events, sourcing):
         app.include_router(module.router)
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(channels.router)
     app.include_router(channels.webhooks)
     app.include_router(outbound_webhooks.router)
+    app.include_router(customs.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 

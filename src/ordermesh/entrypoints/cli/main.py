@@ -32,6 +32,7 @@ from ordermesh.entrypoints.api.schemas.sourcing import MalformedDocument, Placed
 from ordermesh.entrypoints.cli import serving
 from ordermesh.entrypoints.cli.actor import cli_actor
 from ordermesh.entrypoints.cli.channels import channels_app
+from ordermesh.entrypoints.cli.customs import customs_app
 from ordermesh.entrypoints.cli.events import events_app
 from ordermesh.entrypoints.cli.imports import import_app
 from ordermesh.entrypoints.worker.loop import ReoptimiseSchedule, Worker
@@ -56,6 +57,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(channels_app, name="channels")
 app.add_typer(events_app, name="events")
 app.add_typer(import_app, name="import")
+app.add_typer(customs_app, name="customs")
 console = Console(stderr=True)
 out = Console(highlight=False)  # what a command answers goes to stdout, progress and errors to stderr
 
