@@ -111,15 +111,19 @@ def test_a_shipments_invoice_states_what_that_shipment_carried(client: TestClien
     assert totals["shipping"] == "1.54"  # 5.00 x 10.00 / 32.49: this shipment's share of the order's goods
 
 
-def test_a_destination_configured_for_ddp_is_shipped_duties_paid(client: TestClient) -> None:
+def test_a_destination_configured_for_ddp_is_shipped_duties_paid_and_a_weighed_gross_weight_is_kept(
+    client: TestClient,
+) -> None:
     _network(client)
     london = {"name": "Ada King", "line1": "10 Downing St", "city": "London", "postal_code": "SW1A 2AA",
               "country": "GB"}
     fo_id = _order_to(client, "X-3", london)["fulfillment_orders"][0]["id"]
+    path = f"/v1/fulfillment-orders/{fo_id}/commercial-invoice"
 
-    invoice = client.get(f"/v1/fulfillment-orders/{fo_id}/commercial-invoice").json()
+    invoice = client.get(path, params={"gross_weight_kg": "2.25"}).json()
 
     assert (invoice["incoterm"], invoice["incoterm_place"]) == ("DDP", "London, GB")
+    assert invoice["totals"]["gross_weight_kg"] == "2.250"  # as weighed, not net plus packaging
 
 
 def test_an_item_without_an_hs_code_is_a_422_naming_the_line_and_nothing_is_issued(client: TestClient) -> None:

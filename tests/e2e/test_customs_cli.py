@@ -57,7 +57,8 @@ def test_the_invoice_prints_as_json_and_is_written_as_pdf(tmp_path: Path) -> Non
     url = f"sqlite:///{tmp_path / 'ordermesh.db'}"
     fo_id = _fulfilment_order_to_lyon(url, hs_code="6912.00")
 
-    result = _customs(url, fo_id, "--pdf", "invoice.pdf", "--reason", "sample", cwd=tmp_path)
+    result = _customs(url, fo_id, "--pdf", "invoice.pdf", "--reason", "sample", "--gross-weight-kg", "0.9",
+                      cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     invoice = json.loads(result.stdout)
@@ -65,6 +66,7 @@ def test_the_invoice_prints_as_json_and_is_written_as_pdf(tmp_path: Path) -> Non
         ("MUG", "691200", "17.00"), ("TEE", "610910", "19.99")]
     assert (invoice["exporter"]["name"], invoice["reason"], invoice["totals"]["goods_value"]) == (
         "Acme Apparel Inc.", "sample", "36.99")
+    assert invoice["totals"]["gross_weight_kg"] == "0.900"
     text = "\n".join(page.extract_text() for page in PdfReader(tmp_path / "invoice.pdf").pages)
     assert all(expected in text for expected in ("691200", "610910", "36.99 USD", "EORI: US123456789000", "Sample"))
 

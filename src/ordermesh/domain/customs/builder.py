@@ -86,18 +86,22 @@ def issue_commercial_invoice(
         importer=importer,
         lines=tuple(line for line in lines if line is not None),
         totals=totals,
-        references=References(
-            order_id=order.id,
-            channel=order.channel,
-            order_number=order.external_id,
-            fulfillment_order_id=fo.id,
-            ship_from=fo.location,
-            shipment_id=shipment.id if shipment else None,
-            carrier=shipment.carrier if shipment else None,
-            tracking_number=shipment.tracking_number if shipment else None,
-        ),
+        references=_references(order, fo, shipment),
         declaration=DECLARATION,
         signatory=profile.signatory,
+    )
+
+
+def _references(order: Order, fo: FulfillmentOrder, shipment: Shipment | None) -> References:
+    return References(
+        order_id=order.id,
+        channel=order.channel,
+        order_number=order.external_id,
+        fulfillment_order_id=fo.id,
+        ship_from=fo.location,
+        shipment_id=shipment.id if shipment else None,
+        carrier=shipment.carrier if shipment else None,
+        tracking_number=shipment.tracking_number if shipment else None,
     )
 
 

@@ -46,11 +46,19 @@ def invoice(
     reason: Annotated[ExportReason, typer.Option(help="Reason for export")] = ExportReason.SALE,
     packages: Annotated[int | None, typer.Option(min=1, help="Number of packages (default 1)")] = None,
     insurance: Annotated[str, typer.Option(help="Insurance charge in the order's currency")] = "0",
+    gross_weight_kg: Annotated[
+        float | None, typer.Option(min=0.001, help="Weighed gross weight (default: net weight plus packaging)")
+    ] = None,
     force: Annotated[bool, typer.Option(help="Issue one even though the goods stay in their country")] = False,
 ) -> None:
     """Print the commercial invoice as JSON (the API's form); exit 1 naming every value it cannot state."""
     options = InvoiceOptions(
-        incoterm=incoterm, reason=reason, packages=packages, insurance=_amount(insurance), force=force
+        incoterm=incoterm,
+        reason=reason,
+        packages=packages,
+        insurance=_amount(insurance),
+        gross_weight_grams=None if gross_weight_kg is None else round(gross_weight_kg * 1000),
+        force=force,
     )
     runtime = build()
     try:
