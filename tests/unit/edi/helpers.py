@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from pyx12.x12file import X12Reader
 
 from ordermesh.domain.edi import (
@@ -19,6 +20,8 @@ from ordermesh.domain.edi import (
     TransactionSet,
     X12Version,
     envelope,
+    read_valid_interchange,
+    write_interchange,
 )
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "edi"
@@ -109,3 +112,38 @@ def assert_independent_reader_agrees(text: str, interchange: Interchange) -> Non
     assert reading.value("GS06") == str(interchange.groups[0].control_number)
     ours = [[flat(s) for s in ts.segments] for group in interchange.groups for ts in group.sets]
     assert reading.set_bodies() == ours
+
+
+WIRE_FORMATS = [
+    pytest.param(X12Version.V4010, Delimiters("*", "~", ">", None), "\n", id="4010-star-tilde-lf"),
+    pytest.param(X12Version.V5010, Delimiters("~", "*", ":", "^"), "\r\n", id="5010-tilde-star-crlf"),
+    pytest.param(X12Version.V4010, Delimiters("~", "}", ">", None), "", id="4010-tilde-brace"),
+    pytest.param(X12Version.V5010, Delimiters("|", "~", ">", "^"), "", id="5010-pipe-tilde"),
+]
+
+
+def through_the_wire(
+    ts: TransactionSet, version: X12Version, delimiters: Delimiters, line_break: str
+) -> TransactionSet:
+    """Send a set as a partner would get it and read it back; pyx12 must read the same text alike."""
+    interchange = enveloped([ts], version=version, delimiters=delimiters)
+    text = write_interchange(interchange, line_break=line_break)
+    assert_independent_reader_agrees(text, interchange)
+    return read_valid_interchange(text).groups[0].sets[0]
+
+
+def first_set(name: str) -> TransactionSet:
+    """The first transaction set of a fixture, which must read without a problem."""
+    return read_valid_interchange(fixture(name)).groups[0].sets[0]
+
+
+def with_segment(ts: TransactionSet, old: str, new: Segment) -> TransactionSet:
+    """The set with the first segment whose flat form starts with `old` (elements joined by '*') replaced."""
+    body = list(ts.segments)
+    index = next(i for i, s in enumerate(body) if str(s).startswith(old))
+    body[index] = new
+    return replace(ts, segments=tuple(body))
+
+
+def without_segment(ts: TransactionSet, segment_id: str) -> TransactionSet:
+    return replace(ts, segments=tuple(s for s in ts.segments if s.id != segment_id))
