@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -98,6 +99,15 @@ def test_a_940_whose_totals_disagree_with_its_lines_is_refused() -> None:
         str(raised.value.problems[0])
         == "W76 at segment 18: W7601 total quantity 6 is not the sum of the W01 quantities, 5"
     )
+
+
+def test_w01_lines_without_lx_are_numbered_in_order() -> None:
+    ts = shipping_order_set(a_shipping_order())
+    ts = replace(ts, segments=tuple(s for s in ts.segments if s.id not in ("LX", "N9", "G69") or s.value(1) == "CO"))
+
+    order = read_shipping_order(ts)
+
+    assert [(x.line_number, x.sku, x.quantity) for x in order.lines] == [(1, "TEE-RED-M", 2), (2, "MUG-BLUE", 3)]
 
 
 # -- 945 in --------------------------------------------------------------------------------------------

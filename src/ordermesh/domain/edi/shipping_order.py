@@ -131,8 +131,8 @@ def read_shipping_order(ts: TransactionSet) -> WarehouseShippingOrder:
             number = fields.quantity(at, 1, "assigned number") or 0
             lines.append(ShippingOrderLine(number, "", 0))
         elif at.id == "W01":
-            if not lines:
-                lines.append(ShippingOrderLine(1, "", 0))
+            if not lines or lines[-1].sku:  # a W01 with no LX of its own
+                lines.append(ShippingOrderLine(len(lines) + 1, "", 0))
             lines[-1] = _line(fields, at, lines[-1])
         elif at.id == "G69" and lines:
             lines[-1] = replace(lines[-1], description=at.value(1) or None)
