@@ -27,6 +27,7 @@ from ordermesh.domain.sourcing.problem import (
     evaluate,
     violations,
 )
+from ordermesh.domain.sourcing.sets import solve_by_sets
 
 __all__ = [
     "INF",
@@ -57,7 +58,9 @@ def solve(problem: Problem, budget: Budget = Budget()) -> Solution:
     views: tuple[Bounds, ...] = (Bounds(problem, sloped=False),)
     if single is not None and not alone and single.cost <= lower_bound_other(problem, views) + 1e-9:
         return single
-    exactly = solve_exactly(problem)  # small orders: a dynamic programme, in about a millisecond
+    exactly = solve_by_sets(problem, single.take if single is not None else None)
+    if exactly is None:
+        exactly = solve_exactly(problem)  # small orders: a dynamic programme, in about a millisecond
     if exactly is not None:
         return solution(problem, exactly, "exact", optimal=True)
     views = (*views, Bounds(problem, sloped=True))

@@ -1,0 +1,171 @@
+"""The search over small sets of sources against brute-force enumeration, its side constraints and its limits."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from ordermesh.domain.sourcing.optimiser import Need, Problem, Source, Take, evaluate, solve, violations
+from ordermesh.domain.sourcing.plans import best_single
+from ordermesh.domain.sourcing.sets import solve_by_sets
+from tests.unit.test_optimiser import brute_force
+
+TIERS = ((500.0, 4.0), (1500.0, 7.0), (float("inf"), 12.0))
+STEEP = ((450.0, 5.8), (2300.0, 8.9), (9000.0, 15.5), (float("inf"), 28.3))
+
+
+def cost(problem: Problem, take: Take) -> float:
+    return evaluate(problem, take).total
+
+
+@st.composite
+def priced_problems(draw: st.DrawFn, *, most_sources: int = 5, least_package: int = 1) -> Problem:
+    """Problems the set search applies to (one need per SKU, nothing shipped alone), stock often short.
+
+    With `least_package` 0 a shipment may cost nothing, and plans over any number of sources compete.
+    """
+    skus = draw(st.lists(st.sampled_from("ABCDE"), min_size=1, max_size=4, unique=True))
+    needs = tuple(
+        Need(
+            sku=sku,
+            quantity=draw(st.integers(1, 3)),
+            unit_value=float(draw(st.integers(0, 40))),
+            unit_weight=float(draw(st.sampled_from([0, 100, 400, 900, 2500, 5000]))),
+            unfilled_cost=float(draw(st.sampled_from([5, 20, 60, 150]))) + 1e-6 * (len(skus) - index),
+        )
+        for index, sku in enumerate(skus)
+    )
+    sources = tuple(
+        Source(
+            key=f"L{i}",
+            stock={sku: draw(st.integers(0, 3)) for sku in skus},
+            unit_cost={n: float(draw(st.integers(0, 4))) / 4 for n in range(len(needs)) if draw(st.integers(0, 4))},
+            package_cost=float(draw(st.integers(least_package, 6))),
+            tiers=draw(st.sampled_from([(), TIERS, STEEP, ((1000.0, 5.0),)])),
+            unit_capacity=draw(st.one_of(st.none(), st.none(), st.integers(0, 4))),
+        )
+        for i in range(draw(st.integers(1, most_sources)))
+    )
+    problem = Problem(
+        needs=needs,
+        sources=sources,
+        max_shipments=draw(st.sampled_from([None, None, 1, 2, 3])),
+        complete=draw(st.integers(0, 6)) == 0,
+        min_split_value=float(draw(st.sampled_from([0, 0, 0, 15, 40]))),
+        split_cost=float(draw(st.sampled_from([0, 1, 2.5]))),
+    )
+    pairs = [(n, s) for n in range(len(needs)) for s in range(len(sources))]
+    assume(math.prod(problem.usable(n, s) + 1 for n, s in pairs) <= 4_000)  # the brute force stays quick
+    return problem
+
+
+@settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(priced_problems())
+def test_finds_the_brute_force_optimum(problem: Problem) -> None:
+    single = best_single(problem)
+    take = solve_by_sets(problem, single.take if single is not None else None)
+    assert take is not None
+    assert violations(problem, take) == []
+    assert cost(problem, take) == pytest.approx(brute_force(problem), abs=1e-6)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(priced_problems(least_package=0))
+def test_when_shipments_can_be_free_it_finds_the_optimum_or_leaves_the_order(problem: Problem) -> None:
+    take = solve_by_sets(problem)
+    if take is not None:
+        assert violations(problem, take) == []
+        assert cost(problem, take) == pytest.approx(brute_force(problem), abs=1e-6)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(priced_problems())
+def test_finds_the_optimum_without_an_incumbent_and_the_same_plan_twice(problem: Problem) -> None:
+    take = solve_by_sets(problem)
+    assert take is not None
+    assert solve_by_sets(problem) == take
+    assert cost(problem, take) == pytest.approx(brute_force(problem), abs=1e-6)
+    assert list(take) == sorted(take) and all(units > 0 for _, _, units in take)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(priced_problems(most_sources=8))
+def test_the_optimiser_finds_the_brute_force_optimum_over_more_sources(problem: Problem) -> None:
+    solution = solve(problem)
+    assert violations(problem, solution.take) == []
+    assert solution.optimal
+    assert solution.cost == pytest.approx(brute_force(problem), abs=0.005)
+
+
+def test_keeps_the_incumbent_when_a_split_costs_the_same() -> None:
+    needs = (Need("A", 1, unfilled_cost=100), Need("B", 1, unfilled_cost=100))
+    both = Source("BOTH", {"A": 1, "B": 1}, {0: 1.0, 1: 1.0}, package_cost=7)
+    only_a = Source("ONLY_A", {"A": 1}, {0: 1.0}, package_cost=2)
+    only_b = Source("ONLY_B", {"B": 1}, {1: 1.0}, package_cost=2)
+    problem = Problem(needs, (both, only_a, only_b), split_cost=3)
+    whole = ((0, 0, 1), (1, 0, 1))
+    assert cost(problem, whole) == cost(problem, ((0, 1, 1), (1, 2, 1)))
+    assert solve_by_sets(problem, whole) == whole
+
+
+def test_splits_a_heavy_order_when_two_light_packages_cost_less_than_one_heavy() -> None:
+    needs = (Need("A", 2, unit_weight=4000, unfilled_cost=150), Need("B", 2, unit_weight=4000, unfilled_cost=150))
+    far = Source("FAR", {"A": 9, "B": 9}, {0: 0.25, 1: 0.25}, package_cost=1.2, tiers=STEEP)
+    near = ((450.0, 4.8), (2300.0, 6.2), (9000.0, 8.9), (float("inf"), 13.5))
+    left = Source("LEFT", {"A": 9}, {0: 0.6}, package_cost=2.4, tiers=near)
+    right = Source("RIGHT", {"B": 9}, {1: 0.6}, package_cost=2.4, tiers=near)
+    problem = Problem(needs, (far, left, right), split_cost=2.5)
+    take = solve_by_sets(problem, ((0, 0, 2), (1, 0, 2)))
+    assert take == ((0, 1, 2), (1, 2, 2))
+    assert cost(problem, take) == pytest.approx(2 * (2.4 + 8.9 + 1.2) + 2.5)
+
+
+def test_a_store_short_of_stock_ships_what_it_has_and_a_warehouse_the_rest() -> None:
+    needs = (Need("A", 3, unit_weight=3000, unfilled_cost=150),)
+    store = Source("STORE", {"A": 2}, {0: 0.6}, package_cost=2.4, tiers=STEEP)
+    warehouse = Source("DC", {"A": 1}, {0: 0.25}, package_cost=1.2, tiers=STEEP)
+    problem = Problem(needs, (store, warehouse), split_cost=2.5)
+    take = solve_by_sets(problem)
+    assert take == ((0, 0, 2), (0, 1, 1))
+    assert take is not None and cost(problem, take) == pytest.approx(brute_force(problem))
+
+
+def test_respects_max_shipments_and_the_minimum_value_of_a_split() -> None:
+    needs = tuple(Need(sku, 1, unit_value=value, unfilled_cost=100) for sku, value in (("A", 50), ("B", 5)))
+    sources = (
+        Source("BOTH", {"A": 1, "B": 1}, {0: 0.0, 1: 0.0}, package_cost=10),
+        Source("ONLY_A", {"A": 1}, {0: 0.0}, package_cost=1),
+        Source("ONLY_B", {"B": 1}, {1: 0.0}, package_cost=1),
+    )
+    assert solve_by_sets(Problem(needs, sources, split_cost=1)) == ((0, 1, 1), (1, 2, 1))
+    assert solve_by_sets(Problem(needs, sources, split_cost=1, min_split_value=20)) == ((0, 0, 1), (1, 0, 1))
+    assert solve_by_sets(Problem(needs, sources, split_cost=1, max_shipments=1)) == ((0, 0, 1), (1, 0, 1))
+
+
+def test_ship_complete_takes_everything_from_one_source_or_nothing() -> None:
+    needs = tuple(Need(sku, 1, unfilled_cost=100) for sku in "AB")
+    parts = (Source("X", {"A": 1}, {0: 1.0}, package_cost=1), Source("Y", {"B": 1}, {1: 1.0}, package_cost=1))
+    whole = Source("W", {"A": 1, "B": 1}, {0: 1.0, 1: 1.0}, package_cost=10)
+    assert solve_by_sets(Problem(needs, (*parts, whole), complete=True)) == ((0, 2, 1), (1, 2, 1))
+    assert solve_by_sets(Problem(needs, parts, complete=True)) == ()
+
+
+def test_the_capacity_of_a_source_caps_its_units() -> None:
+    needs = (Need("A", 3, unfilled_cost=100),)
+    cheap = Source("CHEAP", {"A": 5}, {0: 0.0}, package_cost=1, unit_capacity=2)
+    dear = Source("DEAR", {"A": 5}, {0: 1.0}, package_cost=4)
+    problem = Problem(needs, (cheap, dear), split_cost=1)
+    take = solve_by_sets(problem)
+    assert take is not None and violations(problem, take) == []
+    assert cost(problem, take) == pytest.approx(brute_force(problem))
+
+
+def test_leaves_orders_it_does_not_handle_to_other_methods() -> None:
+    source = Source("X", {"A": 4}, {0: 1.0, 1: 1.0})
+    shared = Problem((Need("A", 1), Need("A", 2)), (source,))
+    alone = Problem((Need("A", 1, alone=True),), (source,))
+    assert solve_by_sets(shared) is None
+    assert solve_by_sets(alone) is None
