@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
+
+import numpy as np
 
 from ordermesh.domain.sourcing.problem import INF, Problem, Solution, Take, evaluate
 
@@ -28,9 +31,81 @@ def whole_from(problem: Problem, s: int, method: str) -> Solution:
     return solution(problem, take, method, optimal=method == "single")
 
 
-def greedy(problem: Problem) -> Solution:
-    """Deterministic fallback: the best full single source, else add the source with the lowest cost per unit."""
-    best = best_single(problem)
+def greedy(problem: Problem, without: frozenset[int] = frozenset()) -> Solution:
+    """Deterministic fallback: the best full single source, else add the source with the lowest cost per unit.
+
+    Sources in `without` take no part.
+    """
+    other = (s for s in problem.singles_by_cost if s not in without)
+    best = next((whole_from(problem, s, "single") for s in other), None)
+    if len({need.sku for need in problem.needs}) == len(problem.needs):
+        take, left, opened = _greedy_rounds(problem, without)
+    else:  # needs of one SKU share its stock: take it need by need
+        take, left, opened = _greedy_rounds_shared(problem, without)
+    plan = tuple(sorted(take))
+    if problem.complete and (any(left) or opened > 1):
+        plan = ()
+    candidate = solution(problem, plan, "greedy", optimal=False)
+    if candidate.breakdown.shipment_count > 1 and any(
+        c.value < problem.min_split_value - 1e-9 for c in candidate.breakdown.shipments
+    ):
+        candidate = solution(problem, (), "greedy", optimal=False)
+    if problem.max_shipments is not None and candidate.breakdown.shipment_count > problem.max_shipments:
+        candidate = solution(problem, (), "greedy", optimal=False)
+    if best is not None and best.cost <= candidate.cost:
+        return Solution(best.take, best.breakdown, "greedy", optimal=False)
+    return candidate
+
+
+def _greedy_rounds(problem: Problem, without: frozenset[int]) -> tuple[list[tuple[int, int, int]], list[int], int]:
+    """The greedy rounds for all sources at once (one need per SKU): per round, what each source would add
+    (each need in order, as much as stock, what is left and its capacity allow), priced, and the cheapest per
+    unit opened. Sums run need by need, in the order a loop over the needs would add them."""
+    a = problem.arrays
+    count = a.usable.shape[0]
+    stock = a.usable.copy()
+    room = a.capacity.copy()
+    unit = np.where(a.usable > 0, a.unit, 0.0)
+    left = a.quantity.astype(np.int64)
+    closed = np.zeros(count, dtype=bool)
+    closed[list(without)] = True
+    take: list[tuple[int, int, int]] = []
+    opened = 0
+    while left.any():
+        if problem.max_shipments is not None and opened >= problem.max_shipments:
+            break
+        avail = np.minimum(stock, left[None, :])
+        before = np.cumsum(avail, axis=1) - avail
+        parts = np.clip(room[:, None] - before, 0, avail).astype(np.int64)
+        units = parts.sum(axis=1)
+        value, weight, costs, saved = (np.zeros(count) for _ in range(4))
+        for n, need in enumerate(problem.needs):
+            value = value + need.unit_value * parts[:, n]
+            weight = weight + need.unit_weight * parts[:, n]
+            costs = costs + unit[:, n] * parts[:, n]
+            saved = saved + need.unfilled_cost * parts[:, n]
+        cost = a.package + a.price(weight) + costs + (problem.split_cost if opened else 0.0)
+        allowed = ~closed & (units > 0) & (cost < saved)
+        if opened:
+            allowed &= value >= problem.min_split_value
+        if not allowed.any():
+            break
+        s = int(np.argmin(np.where(allowed, cost / np.maximum(units, 1), math.inf)))
+        closed[s] = True
+        opened += 1
+        for n in np.flatnonzero(parts[s]).tolist():
+            units_n = int(parts[s, n])
+            take.append((n, s, units_n))
+            left[n] -= units_n
+            stock[s, n] -= units_n
+        room[s] -= units[s]
+    return take, left.tolist(), opened
+
+
+def _greedy_rounds_shared(
+    problem: Problem, without: frozenset[int]
+) -> tuple[list[tuple[int, int, int]], list[int], int]:
+    """The greedy rounds one source at a time, for needs that share the stock of a SKU."""
     left = [need.quantity for need in problem.needs]
     stock = [dict(src.stock) for src in problem.sources]
     cap = [src.unit_capacity for src in problem.sources]
@@ -41,7 +116,7 @@ def greedy(problem: Problem) -> Solution:
             break
         choice: tuple[float, int, list[tuple[int, int]]] | None = None
         for s, src in enumerate(problem.sources):
-            if s in opened:
+            if s in opened or s in without:
                 continue
             parts = _greedy_parts(problem, s, left, stock[s], cap[s])
             units = sum(u for _, u in parts)
@@ -70,19 +145,7 @@ def greedy(problem: Problem) -> Solution:
             stock[s][sku] = stock[s].get(sku, 0) - units
             if cap[s] is not None:
                 cap[s] = (cap[s] or 0) - units
-    plan = tuple(sorted(take))
-    if problem.complete and (any(left) or len(opened) > 1):
-        plan = ()
-    candidate = solution(problem, plan, "greedy", optimal=False)
-    if candidate.breakdown.shipment_count > 1 and any(
-        c.value < problem.min_split_value - 1e-9 for c in candidate.breakdown.shipments
-    ):
-        candidate = solution(problem, (), "greedy", optimal=False)
-    if problem.max_shipments is not None and candidate.breakdown.shipment_count > problem.max_shipments:
-        candidate = solution(problem, (), "greedy", optimal=False)
-    if best is not None and best.cost <= candidate.cost:
-        return Solution(best.take, best.breakdown, "greedy", optimal=False)
-    return candidate
+    return take, left, len(opened)
 
 
 def _greedy_parts(
@@ -121,12 +184,9 @@ def runner_up(problem: Problem, chosen: Solution) -> Solution | None:
             # A whole order from one place was chosen: what a person compares it with is the next such place.
             return alternatives[0]
     for left_out in sorted(chosen_set):
-        keep = [s for s in range(len(problem.sources)) if s != left_out]
-        reduced, original = restricted(problem, keep)
-        found = greedy(reduced)
-        take = tuple(sorted((n, original[s], units) for n, s, units in found.take))
-        if take and {s for _, s, _ in take} != chosen_set:
-            alternatives.append(solution(problem, take, "greedy", optimal=False))
+        found = greedy(problem, without=frozenset({left_out}))
+        if found.take and {s for _, s, _ in found.take} != chosen_set:
+            alternatives.append(Solution(found.take, found.breakdown, "greedy", optimal=False))
     if not alternatives:
         return None
     return min(alternatives, key=lambda s: (round(s.cost, 6), rank(s.method), s.take))
