@@ -54,8 +54,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
+    # Webhook receivers and channel APIs in the tests listen on loopback.
     return Settings(database_url=database_url, bootstrap_admin_key=ADMIN_KEY, embedded_worker=False,
-                    db_pool_size=20)
+                    db_pool_size=20, outbound_allow_private=True)
 
 
 @pytest.fixture

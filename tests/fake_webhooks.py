@@ -13,7 +13,8 @@ from typing import Any, Protocol
 
 from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
 from ordermesh.domain.outbound_webhooks import WAITING, DeliveryStatus
-from ordermesh.services.ports import DuplicateKey, OutboundDelivery, Page, StoredEvent, Subscription
+from ordermesh.services.ports import DuplicateKey, Page, StoredEvent
+from ordermesh.services.webhook_ports import OutboundDelivery, Subscription
 
 
 class _Tables(Protocol):

@@ -38,15 +38,21 @@ from ordermesh.domain.geo import GeoPoint
 from ordermesh.domain.inventory import Movement, MovementKind, StockChange, StockLevel
 from ordermesh.domain.orders import Order
 from ordermesh.domain.sourcing import Candidate
+from ordermesh.services.channel_ports import (
+    ChannelOrderRecord,
+    ChannelOrders,
+    ChannelPush,
+    ChannelPushes,
+    ChannelRecord,
+    Channels,
+    WebhookDeliveries,
+    WebhookRecord,
+)
 from ordermesh.services.ports import (
     ApiKeyRecord,
     ApiKeys,
     AuditLog,
     CapacityLedger,
-    ChannelOrderRecord,
-    ChannelOrders,
-    ChannelRecord,
-    Channels,
     Decision,
     DuplicateKey,
     FulfillmentFilter,
@@ -56,8 +62,6 @@ from ordermesh.services.ports import (
     LocationRepository,
     OrderFilter,
     OrderRepository,
-    OutboundDeliveries,
-    OutboundDelivery,
     Outbox,
     Page,
     RelayClaim,
@@ -71,11 +75,9 @@ from ordermesh.services.ports import (
     SourcingDecisions,
     StockRepository,
     StoredEvent,
-    Subscription,
-    WebhookDeliveries,
-    WebhookRecord,
-    WebhookSubscriptions,
 )
+from ordermesh.services.webhook_ports import OutboundDeliveries, OutboundDelivery, Subscription, WebhookSubscriptions
+from tests.fake_channel_pushes import FakeChannelPushes
 from tests.fake_webhooks import FakeOutboundDeliveries, FakeWebhookSubscriptions
 
 T = TypeVar("T")
@@ -194,6 +196,7 @@ class _Tables:
     channel_orders: dict[tuple[str, str], ChannelOrderRecord] = field(default_factory=dict)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     deliveries: list[OutboundDelivery] = field(default_factory=list)
+    channel_pushes: list[ChannelPush] = field(default_factory=list)
     sequences: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def next_id(self, table: str) -> int:
@@ -912,7 +915,9 @@ class FakeChannels:
         tables = self._s.tables
         if record.channel in tables.channels:
             raise self._s.fail(DuplicateKey(record.channel))
-        tables.channels[record.channel] = replace(record, settings=_json(record.settings))
+        tables.channels[record.channel] = replace(
+            record, settings=_json(record.settings), api_credentials=_json(record.api_credentials)
+        )
 
     def get(self, channel: str) -> ChannelRecord | None:
         return self._s.tables.channels.get(channel)
@@ -921,7 +926,10 @@ class FakeChannels:
         stored = self._s.tables.channels.get(record.channel)
         if stored is not None:
             self._s.tables.channels[record.channel] = replace(
-                record, settings=_json(record.settings), created_at=stored.created_at
+                record,
+                settings=_json(record.settings),
+                api_credentials=_json(record.api_credentials),
+                created_at=stored.created_at,
             )
 
     def page(self, *, after: str | None, limit: int) -> Page:
@@ -993,6 +1001,7 @@ class FakeUnitOfWork:
     channel_orders: ChannelOrders
     subscriptions: WebhookSubscriptions
     deliveries: OutboundDeliveries
+    channel_pushes: ChannelPushes
 
     def __init__(self, database: FakeDatabase, *, ids: IdFactory, source: str, read_only: bool = False) -> None:
         self._session = _Session(database, read_only=read_only)
@@ -1014,6 +1023,7 @@ class FakeUnitOfWork:
         self.channel_orders = FakeChannelOrders(self._session)
         self.subscriptions = FakeWebhookSubscriptions(self._session)
         self.deliveries = FakeOutboundDeliveries(self._session)
+        self.channel_pushes = FakeChannelPushes(self._session)
         self.committed = False
 
     @property

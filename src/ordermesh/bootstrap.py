@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
-from ordermesh.adapters.channels.registry import channel_connectors
+from ordermesh.adapters.channels.http_push import push_http_client
+from ordermesh.adapters.channels.registry import channel_connectors, status_clients
 from ordermesh.adapters.db.engine import build_engine
 from ordermesh.adapters.db.uow import SqlUnitOfWorkFactory
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
@@ -19,6 +20,7 @@ from ordermesh.adapters.system import SystemClock, UlidIds
 from ordermesh.config import Settings, comma_list
 from ordermesh.domain.customs import CustomsProfile, Incoterm, TaxId
 from ordermesh.domain.outbound_webhooks import RetryPolicy
+from ordermesh.services.channel_push import ChannelPusher, PushSettings
 from ordermesh.services.context import AppContext
 from ordermesh.services.relay import EventPublisher, LogPublisher
 from ordermesh.services.webhook_dispatch import DispatchSettings, WebhookDispatcher
@@ -32,10 +34,13 @@ class Runtime:
     publishers: list[EventPublisher] = field(default_factory=list)
     closers: list[Callable[[], None]] = field(default_factory=list)  # publishers' connections, closed first
     webhooks: WebhookDispatcher | None = None  # sends webhook deliveries for the worker
+    pushes: ChannelPusher | None = None  # pushes status updates to sales channels for the worker
 
     def close(self) -> None:
         if self.webhooks is not None:
             self.webhooks.close()
+        if self.pushes is not None:
+            self.pushes.close()
         for close in self.closers:
             close()
         for engine in self.engines:
@@ -65,12 +70,31 @@ def build(settings: Settings | None = None) -> Runtime:
         publishers.append(nats)
         closers.append(nats.close)
     webhooks = _webhook_dispatcher(settings, context)
-    return Runtime(settings, context, engines, publishers, closers, webhooks)
+    return Runtime(settings, context, engines, publishers, closers, webhooks, _channel_pusher(settings, context))
+
+
+def _channel_pusher(settings: Settings, context: AppContext) -> ChannelPusher:
+    http = push_http_client(
+        timeout_seconds=settings.channel_push_timeout_seconds, allow_private=settings.outbound_allow_private
+    )
+    push = PushSettings(
+        retry=RetryPolicy(
+            max_attempts=settings.channel_push_max_attempts,
+            base=timedelta(seconds=settings.webhook_backoff_base_seconds),
+            cap=timedelta(seconds=settings.webhook_backoff_cap_seconds),
+        ),
+        # A push makes up to four calls (read, then create, then status).
+        lease=timedelta(seconds=settings.channel_push_timeout_seconds * 4 + 30),
+    )
+    jitter = lambda: random.uniform(0.5, 1.5)  # noqa: E731
+    return ChannelPusher(context, status_clients(http), push, jitter=jitter, on_close=http.close)
 
 
 def _webhook_dispatcher(settings: Settings, context: AppContext) -> WebhookDispatcher:
     sender = HttpWebhookSender(
-        timeout_seconds=settings.webhook_timeout_seconds, connections=settings.webhook_concurrency
+        timeout_seconds=settings.webhook_timeout_seconds,
+        connections=settings.webhook_concurrency,
+        allow_private=settings.outbound_allow_private,
     )
     dispatch = DispatchSettings(
         retry=RetryPolicy(

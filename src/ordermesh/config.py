@@ -56,6 +56,16 @@ class Settings(BaseSettings):
     reoptimise_min_saving: float = Field(
         default=0.50, ge=0, description="Least saving (rule-set currency) for which re-optimisation moves an order"
     )
+    outbound_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks and channel pushes reach addresses inside the network (private, loopback, ...)",
+    )
+    channel_push_max_attempts: int = Field(
+        default=12, ge=1, le=100, description="Attempts of a status push to a channel before it is dead-lettered"
+    )
+    channel_push_timeout_seconds: float = Field(
+        default=15, gt=0, le=120, description="How long one call to a channel's API may take before the try fails"
+    )
     webhook_max_attempts: int = Field(
         default=12, ge=1, le=100, description="Attempts of a webhook delivery before it is dead-lettered"
     )

@@ -6,14 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from ordermesh.services.ports import (
-    ChannelOrderRecord,
-    ChannelRecord,
-    DuplicateKey,
-    UnitOfWork,
-    UnitOfWorkFactory,
-    WebhookRecord,
-)
+from ordermesh.services.channel_ports import ChannelOrderRecord, ChannelRecord, WebhookRecord
+from ordermesh.services.ports import DuplicateKey, UnitOfWork, UnitOfWorkFactory
 from tests.contract.backends import FakeBackend, SqlBackend
 from tests.contract.builders import T0, committed, every_page, minutes, read
 
@@ -76,7 +70,13 @@ class ChannelsContract:
         self, uow_factory: UnitOfWorkFactory
     ) -> None:
         added(uow_factory, channel())
-        rotated = replace(channel(), webhook_secret="rotated-secret", settings={}, updated_at=minutes(5))
+        rotated = replace(
+            channel(),
+            webhook_secret="rotated-secret",
+            settings={},
+            api_credentials={"access_token": "shpat_0a1b2c"},
+            updated_at=minutes(5),
+        )
 
         committed(uow_factory, lambda uow: uow.channels.save(rotated))
 

@@ -5,14 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ordermesh.services.ports import (
-    DeliveryAttempt,
-    OutboundDelivery,
-    StoredEvent,
-    Subscription,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from ordermesh.services.ports import StoredEvent, UnitOfWork, UnitOfWorkFactory
+from ordermesh.services.webhook_ports import DeliveryAttempt, OutboundDelivery, Subscription
 from tests.contract.backends import FakeBackend, SqlBackend
 from tests.contract.builders import committed, every_page, minutes, read
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from ordermesh.adapters.db.catalog_repo import SqlItems, SqlLocations
+from ordermesh.adapters.db.channel_pushes_repo import SqlChannelPushes
 from ordermesh.adapters.db.channels_repo import SqlChannelOrders, SqlChannels, SqlWebhookDeliveries
 from ordermesh.adapters.db.orders_repo import SqlOrders
 from ordermesh.adapters.db.outbound_webhooks_repo import SqlOutboundDeliveries, SqlWebhookSubscriptions
@@ -28,8 +29,8 @@ from ordermesh.adapters.db.stock_repo import SqlStock
 from ordermesh.adapters.db.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
 from ordermesh.adapters.system import SystemClock, UlidIds
-from ordermesh.services import ports
-from tests import fake_webhooks, fakes
+from ordermesh.services import channel_ports, ports, webhook_ports
+from tests import fake_channel_pushes, fake_webhooks, fakes
 
 _PROTOCOL_DUNDERS = {"__call__", "__enter__", "__exit__"}
 
@@ -47,11 +48,12 @@ IMPLEMENTATIONS: list[tuple[Any, Any, Any]] = [
     (ports.SourcingDecisions, fakes.FakeDecisions, SqlDecisions),
     (ports.CapacityLedger, fakes.FakeCapacity, SqlCapacity),
     (ports.SimulationRuns, fakes.FakeSimulationRuns, SqlSimulationRuns),
-    (ports.Channels, fakes.FakeChannels, SqlChannels),
-    (ports.WebhookDeliveries, fakes.FakeWebhookDeliveries, SqlWebhookDeliveries),
-    (ports.ChannelOrders, fakes.FakeChannelOrders, SqlChannelOrders),
-    (ports.WebhookSubscriptions, fake_webhooks.FakeWebhookSubscriptions, SqlWebhookSubscriptions),
-    (ports.OutboundDeliveries, fake_webhooks.FakeOutboundDeliveries, SqlOutboundDeliveries),
+    (channel_ports.Channels, fakes.FakeChannels, SqlChannels),
+    (channel_ports.WebhookDeliveries, fakes.FakeWebhookDeliveries, SqlWebhookDeliveries),
+    (channel_ports.ChannelOrders, fakes.FakeChannelOrders, SqlChannelOrders),
+    (webhook_ports.WebhookSubscriptions, fake_webhooks.FakeWebhookSubscriptions, SqlWebhookSubscriptions),
+    (channel_ports.ChannelPushes, fake_channel_pushes.FakeChannelPushes, SqlChannelPushes),
+    (webhook_ports.OutboundDeliveries, fake_webhooks.FakeOutboundDeliveries, SqlOutboundDeliveries),
     (ports.UnitOfWork, fakes.FakeUnitOfWork, SqlUnitOfWork),
     (ports.UnitOfWorkFactory, fakes.FakeUnitOfWorkFactory, SqlUnitOfWorkFactory),
     (ports.Clock, fakes.FakeClock, SystemClock),
@@ -110,11 +112,12 @@ def test_the_fake_unit_of_work_hands_out_a_repository_for_every_port() -> None:
         "decisions": ports.SourcingDecisions,
         "capacity": ports.CapacityLedger,
         "simulations": ports.SimulationRuns,
-        "channels": ports.Channels,
-        "webhooks": ports.WebhookDeliveries,
-        "channel_orders": ports.ChannelOrders,
-        "subscriptions": ports.WebhookSubscriptions,
-        "deliveries": ports.OutboundDeliveries,
+        "channels": channel_ports.Channels,
+        "webhooks": channel_ports.WebhookDeliveries,
+        "channel_orders": channel_ports.ChannelOrders,
+        "subscriptions": webhook_ports.WebhookSubscriptions,
+        "deliveries": webhook_ports.OutboundDeliveries,
+        "channel_pushes": channel_ports.ChannelPushes,
     }
 
     with factory() as uow:

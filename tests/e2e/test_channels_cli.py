@@ -54,10 +54,11 @@ def test_channels_list_shows_each_channel_and_never_its_secret(sqlite_url: str, 
     assert [json.loads(line) for line in lines.stdout.splitlines()] == [
         {"channel": "shopify:acme.myshopify.com", "kind": "shopify", "webhook_path":
          "/v1/channels/shopify/acme.myshopify.com/webhooks",
-         "settings": {"pickup_locations": {}, "service_levels": {}}},
+         "settings": {"pickup_locations": {}, "service_levels": {}}, "api_credentials": []},
         {"channel": "woocommerce:shop.example.com", "kind": "woocommerce", "webhook_path":
          "/v1/channels/woocommerce/shop.example.com/webhooks",
-         "settings": {"pickup_locations": {"Pike Place store": "SEA-PIKE"}, "service_levels": {}}},
+         "settings": {"pickup_locations": {"Pike Place store": "SEA-PIKE"}, "service_levels": {}},
+         "api_credentials": []},
     ]
 
 
@@ -73,3 +74,23 @@ def test_channels_add_refuses_a_second_time_and_a_malformed_name_with_exit_code_
     assert (again.returncode, malformed.returncode, short_secret.returncode) == (1, 1, 1)
     assert "already exists" in again.stderr
     assert "channel" in malformed.stderr and "webhook_secret" in short_secret.stderr
+
+
+def test_channels_add_stores_api_credentials_for_status_pushes_and_never_prints_them(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    token = "shpat_cli_0123456789abcdef"
+    added = add(sqlite_url, "shopify:acme.myshopify.com", "--api-credential", f"access_token={token}",
+                "--api-base-url", "https://acme.myshopify.com", cwd=tmp_path)
+    wrong = add(sqlite_url, "shopify:b.myshopify.com", "--api-credential", "password=x", cwd=tmp_path)
+
+    listed = ordermesh(sqlite_url, "channels", "list", "--json", cwd=tmp_path)
+
+    assert added.returncode == 0, added.stderr
+    assert wrong.returncode == 1 and "takes no credential 'password'" in wrong.stderr
+    (stored,) = query(sqlite_url, "SELECT api_credentials FROM channels")
+    assert json.loads(stored[0]) == {"access_token": token}
+    (view,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert view["api_credentials"] == ["access_token"]
+    assert view["settings"]["api_base_url"] == "https://acme.myshopify.com/"
+    assert token not in added.stdout + added.stderr + listed.stdout + listed.stderr

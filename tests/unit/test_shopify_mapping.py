@@ -13,9 +13,9 @@ from ordermesh.adapters.channels.signatures import sign
 from ordermesh.domain.catalog import Address
 from ordermesh.domain.errors import InvalidInput
 from ordermesh.domain.orders import Customer, Delivery, DeliveryMethod, PaymentStatus
+from ordermesh.services.channel_ports import ChannelRecord
 from ordermesh.services.commands import CaptureOrder, NewLine
 from ordermesh.services.connectors import ChannelOrder, InboundRequest, Intent, MalformedPayload
-from ordermesh.services.ports import ChannelRecord
 from tests.webhooks import SHOP, SHOPIFY_SECRET, encoded, shopify, shopify_headers
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)

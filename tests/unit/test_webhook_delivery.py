@@ -17,7 +17,7 @@ from ordermesh.domain.events import Event
 from ordermesh.domain.outbound_webhooks import RetryPolicy
 from ordermesh.services import webhook_subscriptions as subs
 from ordermesh.services.context import AppContext
-from ordermesh.services.ports import OutboundDelivery, UnitOfWork
+from ordermesh.services.ports import UnitOfWork
 from ordermesh.services.webhook_dispatch import (
     DispatchSettings,
     SendResult,
@@ -27,6 +27,7 @@ from ordermesh.services.webhook_dispatch import (
     dispatch_once,
     enqueue_deliveries,
 )
+from ordermesh.services.webhook_ports import OutboundDelivery
 from tests.fakes import FakeClock, FakeGeocoder, FakeUnitOfWorkFactory, SequentialIds
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

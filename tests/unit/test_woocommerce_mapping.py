@@ -13,9 +13,9 @@ from ordermesh.adapters.channels.woocommerce import WooCommerceConnector
 from ordermesh.domain.catalog import Address
 from ordermesh.domain.errors import InvalidInput
 from ordermesh.domain.orders import Customer, Delivery, DeliveryMethod, PaymentStatus
+from ordermesh.services.channel_ports import ChannelRecord
 from ordermesh.services.commands import CaptureOrder, NewLine
 from ordermesh.services.connectors import ChannelOrder, InboundRequest, Intent
-from ordermesh.services.ports import ChannelRecord
 from tests.webhooks import SITE, WOO_SECRET, encoded, woocommerce, woocommerce_headers
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)

@@ -7,23 +7,23 @@ terms — the channel's whole current picture of one order (`ChannelOrder`), who
 `CaptureOrder`. The use cases in `services/webhooks.py` decide what to do with that picture: capture it,
 reconcile an order Ordermesh already holds with it, or cancel.
 
-Status going back to the channel (fulfilments, tracking, cancellations) is the other half of a connector.
-It will be a second port, `ChannelStatusPush` below, driven by the outbox relay as an `EventPublisher`:
-the relay already delivers every committed event at least once, in commit order, so a publisher that
-turns `ordermesh.fulfillment_order.shipped` into the channel's fulfilment call needs nothing new here.
+Status going back to the channel (shipments with tracking, pickups, cancellations) is the other half: a
+`ChannelStatusClient` per kind takes one `StatusUpdate` (domain.channel_status) and makes the channel's own
+API calls. `services/channel_push.py` queues the updates from committed events and retries them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from ordermesh.domain.channel_status import StatusUpdate
 from ordermesh.domain.errors import DomainError
+from ordermesh.services.channel_ports import ChannelRecord
 from ordermesh.services.commands import CaptureOrder
-from ordermesh.services.ports import ChannelRecord, StoredEvent
 
 
 class InvalidSignature(DomainError):
@@ -89,9 +89,10 @@ class ChannelOrder:
 
 
 class ChannelConnector(Protocol):
-    """Inbound half of a channel kind's adapter."""
+    """Inbound half of a channel kind's adapter; `credential_names` are what its status client needs."""
 
     kind: str
+    credential_names: tuple[str, ...]
 
     def delivery(self, request: InboundRequest) -> WebhookDelivery:
         """Read the topic and the delivery id from the headers (never from the parsed body)."""
@@ -110,9 +111,33 @@ class ChannelConnector(Protocol):
         ...
 
 
-class ChannelStatusPush(Protocol):
-    """Outbound half (not built yet): tell the channel what happened to its orders, from committed events."""
+class PushOutcome(StrEnum):
+    DONE = "done"  # the channel has the update (or had it already)
+    RETRY = "retry"  # not now: unreachable, throttled, a server error
+    REFUSED = "refused"  # the channel said no (bad credentials, unknown order, invalid): retrying will not help
+    SKIPPED = "skipped"  # the channel has no way to take this update (a partial cancellation, say)
 
-    def publish(self, events: Sequence[StoredEvent]) -> None:
-        """Push fulfilments, tracking numbers and cancellations of this channel's orders (at least once)."""
+
+@dataclass(frozen=True)
+class PushResult:
+    """How a push went: `detail` says why in words; `reference` is the channel's id for what it created;
+    `retry_after` the seconds the channel asked to wait (a 429's Retry-After)."""
+
+    outcome: PushOutcome
+    detail: str | None = None
+    reference: str | None = None
+    retry_after: float | None = None
+
+
+class ChannelStatusClient(Protocol):
+    """Outbound half of a channel kind's adapter: tell the channel what happened to one of its orders."""
+
+    kind: str
+
+    def push(self, channel: ChannelRecord, update: StatusUpdate) -> PushResult:
+        """Make the channel's API calls for one update; a channel's failure is returned, never raised.
+
+        Called at least once per update: a client checks what the channel already has before it creates
+        anything (a fulfilment with the same tracking number, an order already cancelled).
+        """
         ...

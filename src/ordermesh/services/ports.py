@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ordermesh.domain.access import Principal, Role
 from ordermesh.domain.catalog import Capability, Item, Location
@@ -15,6 +15,10 @@ from ordermesh.domain.geo import GeoPoint
 from ordermesh.domain.inventory import Movement, MovementKind, StockChange, StockLevel
 from ordermesh.domain.orders import Order
 from ordermesh.domain.sourcing import Candidate
+
+if TYPE_CHECKING:  # the unit of work's channel and webhook repositories; they use Page and StoredEvent
+    from ordermesh.services.channel_ports import ChannelOrders, ChannelPushes, Channels, WebhookDeliveries
+    from ordermesh.services.webhook_ports import OutboundDeliveries, WebhookSubscriptions
 
 
 class DuplicateKey(Exception):
@@ -373,183 +377,6 @@ class SimulationRuns(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ChannelRecord:
-    """A configured channel instance (`shopify:<shop>`, `woocommerce:<site>`) with what its connector needs.
-
-    The webhook secret is stored as given: verifying an HMAC needs the secret itself, and no key to encrypt
-    it at rest is configured yet.
-    """
-
-    channel: str
-    kind: str
-    webhook_secret: str
-    settings: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class WebhookRecord:
-    """An inbound webhook that was processed, kept to recognise the same delivery when it comes again."""
-
-    channel: str
-    webhook_id: str
-    topic: str
-    outcome: str
-    order_id: str | None
-    received_at: datetime
-    detail: str | None = None
-
-
-@dataclass(frozen=True)
-class ChannelOrderRecord:
-    """A channel's last picture of one of its orders, as Ordermesh applied it.
-
-    `source_updated_at` is when the order last changed on the channel (older deliveries are stale), `state`
-    the canonical picture that later changes are compared with, `details` what Ordermesh's order has no
-    field for.
-    """
-
-    channel: str
-    external_id: str
-    order_id: str
-    source_updated_at: datetime | None
-    state: dict[str, Any]
-    details: dict[str, Any]
-    updated_at: datetime
-
-
-class Channels(Protocol):
-    def add(self, record: ChannelRecord) -> None:
-        """Store a new channel instance; DuplicateKey when the channel exists."""
-        ...
-
-    def get(self, channel: str) -> ChannelRecord | None: ...
-    def save(self, record: ChannelRecord) -> None:
-        """Store a channel's changed secret and settings."""
-        ...
-
-    def page(self, *, after: str | None, limit: int) -> Page:
-        """Channels by name."""
-        ...
-
-
-class WebhookDeliveries(Protocol):
-    def add(self, record: WebhookRecord) -> None:
-        """Remember a processed delivery; DuplicateKey when (channel, webhook_id) is known."""
-        ...
-
-    def get(self, channel: str, webhook_id: str) -> WebhookRecord | None: ...
-    def page(self, channel: str, *, after: str | None, limit: int) -> Page:
-        """The channel's deliveries, newest first."""
-        ...
-
-
-class ChannelOrders(Protocol):
-    def get(self, channel: str, external_id: str) -> ChannelOrderRecord | None: ...
-    def put(self, record: ChannelOrderRecord) -> None:
-        """Store the channel's view of the order, replacing the one stored before."""
-        ...
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """An outbound webhook subscription: POST the events matching `event_types` to `url`, signed with `secret`."""
-
-    id: str
-    url: str
-    event_types: tuple[str, ...]
-    secret: str = field(repr=False)  # never in a log line
-    active: bool
-    description: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class DeliveryAttempt:
-    """One try of an outbound delivery: when, the receiver's status code or the error, how long it took."""
-
-    at: datetime
-    status_code: int | None
-    error: str | None
-    duration_ms: int
-
-
-@dataclass(frozen=True)
-class OutboundDelivery:
-    """One event on its way to one subscription; `id` orders the deliveries of a (subscription, subject)."""
-
-    id: int
-    subscription_id: str
-    event: StoredEvent
-    status: str  # pending, failed, delivered, dead (domain.outbound_webhooks.DeliveryStatus)
-    attempts: int
-    next_attempt_at: datetime
-    created_at: datetime
-    last_attempt_at: datetime | None = None
-    last_status_code: int | None = None
-    last_error: str | None = None
-    delivered_at: datetime | None = None
-    leased_until: datetime | None = None
-    log: tuple[DeliveryAttempt, ...] = ()  # the latest attempts, oldest first
-
-
-class WebhookSubscriptions(Protocol):
-    def add(self, record: Subscription) -> None: ...
-    def get(self, subscription_id: str) -> Subscription | None: ...
-    def save(self, record: Subscription) -> None:
-        """Store a subscription's changed url, event types, secret, active flag and description."""
-        ...
-
-    def delete(self, subscription_id: str) -> None:
-        """Remove the subscription and every delivery of it."""
-        ...
-
-    def active(self) -> list[Subscription]:
-        """Every active subscription, by id."""
-        ...
-
-    def page(self, *, after: str | None, limit: int) -> Page:
-        """Subscriptions by id."""
-        ...
-
-
-class OutboundDeliveries(Protocol):
-    def add(self, subscription_id: str, events: Sequence[StoredEvent], now: datetime) -> None:
-        """Queue one pending delivery per event, due now, in the order given (the order they are sent in)."""
-        ...
-
-    def due(self, now: datetime, *, limit: int, exclude: Sequence[str] = ()) -> list[OutboundDelivery]:
-        """Deliveries to try now, oldest first, of subscriptions other than `exclude`.
-
-        Waiting (pending or failed) with next_attempt_at <= now, not leased beyond now, of an active
-        subscription, and first among the waiting deliveries of their (subscription, subject). PostgreSQL
-        locks them until the unit of work ends and skips rows another transaction holds.
-        """
-        ...
-
-    def lease(self, delivery_ids: Sequence[int], until: datetime) -> None:
-        """Hold deliveries until a time: nobody else picks them up before then."""
-        ...
-
-    def get(self, delivery_id: int) -> OutboundDelivery | None: ...
-    def save(self, delivery: OutboundDelivery) -> None:
-        """Store a delivery's outcome: status, attempts, next attempt, last result, lease and attempt log."""
-        ...
-
-    def events(
-        self, subscription_id: str, *, event_id: str | None, start: datetime | None, end: datetime | None, limit: int
-    ) -> list[StoredEvent]:
-        """Events queued for the subscription before (once each, in queue order), by id or start <= time < end."""
-        ...
-
-    def page(self, subscription_id: str, *, status: str | None, after: str | None, limit: int) -> Page:
-        """The subscription's deliveries, newest first."""
-        ...
-
-
 class UnitOfWork(Protocol):
     items: ItemRepository
     locations: LocationRepository
@@ -569,6 +396,7 @@ class UnitOfWork(Protocol):
     channel_orders: ChannelOrders
     subscriptions: WebhookSubscriptions
     deliveries: OutboundDeliveries
+    channel_pushes: ChannelPushes
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

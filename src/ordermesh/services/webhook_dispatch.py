@@ -24,8 +24,9 @@ from typing import Protocol
 
 from ordermesh.domain.outbound_webhooks import WAITING, DeliveryStatus, RetryPolicy, matches
 from ordermesh.services.context import AppContext
-from ordermesh.services.ports import DeliveryAttempt, OutboundDelivery, StoredEvent, UnitOfWork
+from ordermesh.services.ports import StoredEvent, UnitOfWork
 from ordermesh.services.relay import RELAY_BATCH
+from ordermesh.services.webhook_ports import DeliveryAttempt, OutboundDelivery
 
 log = logging.getLogger(__name__)
 WEBHOOK_RELAY = "webhooks"

@@ -24,7 +24,8 @@ from ordermesh.domain.outbound_webhooks import (
     secret_problem,
 )
 from ordermesh.services.context import AppContext
-from ordermesh.services.ports import Page, Subscription, UnitOfWork
+from ordermesh.services.ports import Page, UnitOfWork
+from ordermesh.services.webhook_ports import Subscription
 
 REPLAY_LIMIT = 10_000
 

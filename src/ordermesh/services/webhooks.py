@@ -20,11 +20,12 @@ from ordermesh.domain.channel_edits import ChannelState, Reconciliation, cancel_
 from ordermesh.domain.errors import NotFound
 from ordermesh.domain.orders import Order, order_data
 from ordermesh.services.allocation import release_units, save_order, source_order
+from ordermesh.services.channel_ports import ChannelOrderRecord, ChannelRecord, WebhookRecord
 from ordermesh.services.commands import CaptureOrder
 from ordermesh.services.connectors import ChannelOrder, InboundRequest, Intent, InvalidSignature, WebhookDelivery
 from ordermesh.services.context import AppContext
 from ordermesh.services.orders import capture_order
-from ordermesh.services.ports import ChannelOrderRecord, ChannelRecord, DuplicateKey, UnitOfWork, WebhookRecord
+from ordermesh.services.ports import DuplicateKey, UnitOfWork
 
 CREATED, UPDATED, HELD, CANCELLED = "created", "updated", "held", "cancelled"
 UNCHANGED, STALE, IGNORED, DUPLICATE, PING = "unchanged", "stale", "ignored", "duplicate", "ping"

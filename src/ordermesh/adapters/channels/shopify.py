@@ -32,9 +32,9 @@ from ordermesh.adapters.channels.settings import ChannelSettings
 from ordermesh.adapters.channels.signatures import body_digest, signed_with
 from ordermesh.domain.catalog import Address
 from ordermesh.domain.orders import Customer, Delivery, DeliveryMethod, PaymentStatus
+from ordermesh.services.channel_ports import ChannelRecord
 from ordermesh.services.commands import CaptureOrder, NewLine
 from ordermesh.services.connectors import ChannelOrder, InboundRequest, Intent, WebhookDelivery
-from ordermesh.services.ports import ChannelRecord
 
 KIND = "shopify"
 TOPICS = {
@@ -54,6 +54,8 @@ class ShopifyConnector:
     """Verifies `X-Shopify-Hmac-Sha256`, de-duplicates on `X-Shopify-Webhook-Id`, maps the order JSON."""
 
     kind = KIND
+    # Status pushes: the Admin API access token of the app installed on the shop.
+    credential_names: tuple[str, ...] = ("access_token",)
 
     def delivery(self, request: InboundRequest) -> WebhookDelivery:
         topic = request.header("X-Shopify-Topic") or ""
@@ -135,8 +137,9 @@ def _lines(order: Fields, currency: str) -> tuple[list[NewLine], list[dict[str, 
                 "gift_card": gift_card,
                 "properties": [_pair(p) for p in item.objects("properties")],
                 "tax_lines": [_tax_line(t, currency) for t in item.objects("tax_lines")],
-                "discount": str(sum((d.money("amount", currency) for d in item.objects("discount_allocations")),
-                                    Decimal("0"))),
+                "discount": str(
+                    sum((d.money("amount", currency) for d in item.objects("discount_allocations")), Decimal("0"))
+                ),
                 "fulfilled_by_ordermesh": skipped is None,
                 **({"skipped": skipped} if skipped else {}),
             }
@@ -167,7 +170,8 @@ def _customer(order: Fields, address: Fields | None) -> Customer:
     return Customer(
         email=order.text("email") or order.text("contact_email") or (customer.text("email") if customer else None),
         name=name,
-        phone=order.text("phone") or (customer.text("phone") if customer else None)
+        phone=order.text("phone")
+        or (customer.text("phone") if customer else None)
         or (address.text("phone") if address else None),
         tags=tuple(tag.strip() for tag in tags.split(",") if tag.strip()),
     )

@@ -35,9 +35,9 @@ from ordermesh.adapters.channels.signatures import body_digest, signed_with
 from ordermesh.domain.catalog import Address
 from ordermesh.domain.money import minor_units
 from ordermesh.domain.orders import Customer, Delivery, DeliveryMethod, PaymentStatus
+from ordermesh.services.channel_ports import ChannelRecord
 from ordermesh.services.commands import CaptureOrder, NewLine
 from ordermesh.services.connectors import ChannelOrder, InboundRequest, Intent, WebhookDelivery
-from ordermesh.services.ports import ChannelRecord
 
 KIND = "woocommerce"
 TOPICS = {
@@ -56,6 +56,8 @@ class WooCommerceConnector:
     """Verifies `X-WC-Webhook-Signature`, answers the set-up ping, maps the v3 order JSON."""
 
     kind = KIND
+    # Status pushes: a read/write REST API key's consumer key and secret.
+    credential_names: tuple[str, ...] = ("consumer_key", "consumer_secret")
 
     def delivery(self, request: InboundRequest) -> WebhookDelivery:
         topic = request.header("X-WC-Webhook-Topic") or ""

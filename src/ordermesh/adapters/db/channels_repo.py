@@ -8,9 +8,10 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from ordermesh.adapters.db.paging import decode_cursor, int_key, keyset_page, page_by_text_key
+from ordermesh.adapters.db.paging import page_by_text_key, page_newest_first
 from ordermesh.adapters.db.tables import channel_orders, channel_webhooks, channels
-from ordermesh.services.ports import ChannelOrderRecord, ChannelRecord, DuplicateKey, Page, WebhookRecord
+from ordermesh.services.channel_ports import ChannelOrderRecord, ChannelRecord, WebhookRecord
+from ordermesh.services.ports import DuplicateKey, Page
 
 # Built once: every webhook runs these, and a statement built per call costs more than its execution.
 _GET_CHANNEL = select(channels).where(channels.c.channel == bindparam("channel"))
@@ -67,12 +68,19 @@ def _channel_row(record: ChannelRecord) -> dict[str, Any]:
         "settings": record.settings,
         "created_at": record.created_at,
         "updated_at": record.updated_at,
+        "api_credentials": record.api_credentials,
     }
 
 
 def _channel(row: Any) -> ChannelRecord:
     return ChannelRecord(
-        row["channel"], row["kind"], row["webhook_secret"], dict(row["settings"]), row["created_at"], row["updated_at"]
+        row["channel"],
+        row["kind"],
+        row["webhook_secret"],
+        dict(row["settings"]),
+        row["created_at"],
+        row["updated_at"],
+        dict(row["api_credentials"] or {}),
     )
 
 
@@ -104,17 +112,8 @@ class SqlWebhookDeliveries:
         return _delivery(row._mapping) if row else None
 
     def page(self, channel: str, *, after: str | None, limit: int) -> Page:
-        query = (
-            select(channel_webhooks)
-            .where(channel_webhooks.c.channel == channel)
-            .order_by(channel_webhooks.c.id.desc())
-            .limit(limit + 1)
-        )
-        key = decode_cursor(after)
-        if key is not None:
-            query = query.where(channel_webhooks.c.id < int_key(key))
-        rows, cursor = keyset_page([r._mapping for r in self.conn.execute(query)], limit, lambda r: str(r["id"]))
-        return Page([_delivery(r) for r in rows], cursor)
+        where = channel_webhooks.c.channel == channel
+        return Page(*page_newest_first(self.conn, channel_webhooks, where, after=after, limit=limit, read=_delivery))
 
 
 def _delivery(row: Any) -> WebhookRecord:

@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ordermesh.adapters.db.paging import decode_cursor, int_key, keyset_page, page_by_text_key
+from ordermesh.adapters.db.paging import page_by_text_key, page_newest_first
 from ordermesh.adapters.db.tables import webhook_deliveries, webhook_subscriptions
 from ordermesh.domain.outbound_webhooks import WAITING, DeliveryStatus
-from ordermesh.services.ports import DeliveryAttempt, DuplicateKey, OutboundDelivery, Page, StoredEvent, Subscription
+from ordermesh.services.ports import DuplicateKey, Page, StoredEvent
+from ordermesh.services.webhook_ports import DeliveryAttempt, OutboundDelivery, Subscription
 
 _subs = webhook_subscriptions
 _dlv = webhook_deliveries
@@ -179,16 +180,10 @@ class SqlOutboundDeliveries:
         return [_event(r._mapping) for r in rows]
 
     def page(self, subscription_id: str, *, status: str | None, after: str | None, limit: int) -> Page:
-        query = (
-            select(_dlv).where(_dlv.c.subscription_id == subscription_id).order_by(_dlv.c.id.desc()).limit(limit + 1)
-        )
+        where = [_dlv.c.subscription_id == subscription_id]
         if status is not None:
-            query = query.where(_dlv.c.status == status)
-        key = decode_cursor(after)
-        if key is not None:
-            query = query.where(_dlv.c.id < int_key(key))
-        rows, cursor = keyset_page([r._mapping for r in self.conn.execute(query)], limit, lambda r: str(r["id"]))
-        return Page([_delivery(r) for r in rows], cursor)
+            where.append(_dlv.c.status == status)
+        return Page(*page_newest_first(self.conn, _dlv, *where, after=after, limit=limit, read=_delivery))
 
 
 def _event(row: Any) -> StoredEvent:

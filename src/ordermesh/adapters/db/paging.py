@@ -6,7 +6,7 @@ import base64
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Connection, Table, select
+from sqlalchemy import Column, ColumnElement, Connection, Table, select
 
 from ordermesh.domain.errors import InvalidInput
 
@@ -54,4 +54,22 @@ def page_by_text_key(
         query = query.where(column > key)
     rows = [row._mapping for row in conn.execute(query)]
     shown, cursor = keyset_page(rows, limit, lambda row: str(row[column.name]))
+    return [read(row) for row in shown], cursor
+
+
+def page_newest_first(
+    conn: Connection,
+    table: Table,
+    *conditions: ColumnElement[bool],
+    after: str | None,
+    limit: int,
+    read: Callable[[Any], T],
+) -> tuple[list[T], str | None]:
+    """One page of the rows matching `conditions`, newest (highest integer `id`) first, and the next cursor."""
+    query = select(table).where(*conditions).order_by(table.c.id.desc()).limit(limit + 1)
+    key = decode_cursor(after)
+    if key is not None:
+        query = query.where(table.c.id < int_key(key))
+    rows = [row._mapping for row in conn.execute(query)]
+    shown, cursor = keyset_page(rows, limit, lambda row: str(row["id"]))
     return [read(row) for row in shown], cursor

@@ -379,6 +379,8 @@ channels = Table(
     Column("settings", JSON, nullable=False),
     Column("created_at", TS, nullable=False),
     Column("updated_at", TS, nullable=False),
+    # What the channel's API takes for status pushes (an access token, a consumer key and secret); {}: none.
+    Column("api_credentials", JSON, nullable=False, server_default=text("'{}'")),
 )
 
 # Webhook deliveries already processed, so that a channel's re-delivery is answered without acting twice.
@@ -455,6 +457,37 @@ webhook_deliveries = Table(
     # The dispatcher's scan: only waiting deliveries are in this index.
     Index(
         "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        postgresql_where=text("status IN ('pending', 'failed')"),
+        sqlite_where=text("status IN ('pending', 'failed')"),
+    ),
+)
+
+# Status updates on their way to the channel an order came from: one row per (channel, event), with where it
+# stands. `id` is the queue order: per (channel, order) only the lowest waiting id is sent.
+channel_pushes = Table(
+    "channel_pushes",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("channel", String(200), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("event_id", String(40), nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("update", JSON, nullable=False),
+    Column("status", String(20), nullable=False),  # pending, failed, done, dead, skipped
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", TS, nullable=False),
+    Column("leased_until", TS),
+    Column("last_attempt_at", TS),
+    Column("last_error", String(500)),
+    Column("reference", String(200)),
+    Column("done_at", TS),
+    Column("created_at", TS, nullable=False),
+    UniqueConstraint("channel", "event_id", name="uq_channel_pushes_channel_event_id"),
+    Index("ix_channel_pushes_channel", "channel", "id"),
+    Index("ix_channel_pushes_queue", "channel", "order_id", "id"),
+    Index(
+        "ix_channel_pushes_due",
         "next_attempt_at",
         postgresql_where=text("status IN ('pending', 'failed')"),
         sqlite_where=text("status IN ('pending', 'failed')"),

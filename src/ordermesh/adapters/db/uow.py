@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ordermesh.adapters.db.catalog_repo import KnownSkus, SqlItems, SqlLocations
+from ordermesh.adapters.db.channel_pushes_repo import SqlChannelPushes
 from ordermesh.adapters.db.channels_repo import SqlChannelOrders, SqlChannels, SqlWebhookDeliveries
 from ordermesh.adapters.db.orders_repo import SqlOrders
 from ordermesh.adapters.db.outbound_webhooks_repo import SqlOutboundDeliveries, SqlWebhookSubscriptions
@@ -23,18 +24,16 @@ from ordermesh.adapters.db.records_repo import (
 from ordermesh.adapters.db.simulation_repo import SqlSimulationRuns
 from ordermesh.adapters.db.sourcing_repo import SqlCapacity, SqlDecisions, SqlRuleSets
 from ordermesh.adapters.db.stock_repo import SqlStock
+from ordermesh.services.channel_ports import ChannelOrders, ChannelPushes, Channels, WebhookDeliveries
 from ordermesh.services.ports import (
     ApiKeys,
     AuditLog,
     CapacityLedger,
-    ChannelOrders,
-    Channels,
     IdempotencyKeys,
     IdFactory,
     ItemRepository,
     LocationRepository,
     OrderRepository,
-    OutboundDeliveries,
     Outbox,
     RelayPositions,
     RetryableConflict,
@@ -42,9 +41,8 @@ from ordermesh.services.ports import (
     SimulationRuns,
     SourcingDecisions,
     StockRepository,
-    WebhookDeliveries,
-    WebhookSubscriptions,
 )
+from ordermesh.services.webhook_ports import OutboundDeliveries, WebhookSubscriptions
 
 # PostgreSQL SQLSTATEs after which the whole transaction may simply be run again.
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
@@ -69,6 +67,7 @@ class SqlUnitOfWork:
     channel_orders: ChannelOrders
     subscriptions: WebhookSubscriptions
     deliveries: OutboundDeliveries
+    channel_pushes: ChannelPushes
 
     def __init__(
         self,
@@ -123,6 +122,7 @@ class SqlUnitOfWork:
         self.channel_orders = SqlChannelOrders(conn)
         self.subscriptions = SqlWebhookSubscriptions(conn)
         self.deliveries = SqlOutboundDeliveries(conn)
+        self.channel_pushes = SqlChannelPushes(conn)
         return self
 
     def __exit__(

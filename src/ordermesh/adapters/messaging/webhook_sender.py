@@ -9,19 +9,21 @@ import httpx
 from ordermesh import __version__
 from ordermesh.adapters.messaging.cloudevents import cloud_event_json
 from ordermesh.adapters.messaging.webhook_signing import signed_headers
+from ordermesh.adapters.outbound import outbound_client
 from ordermesh.services.webhook_dispatch import SendResult, WebhookRequest
 
 USER_AGENT = f"Ordermesh-Webhooks/{__version__}"
 
 
 class HttpWebhookSender:
-    """One connection pool shared by the dispatcher's threads; redirects are not followed (a 3xx fails)."""
+    """One connection pool shared by the dispatcher's threads; redirects are not followed (a 3xx fails), and
+    receivers inside the network are refused unless `allow_private`."""
 
-    def __init__(self, *, timeout_seconds: float, connections: int) -> None:
-        self.client = httpx.Client(
-            timeout=httpx.Timeout(timeout_seconds),
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    def __init__(self, *, timeout_seconds: float, connections: int, allow_private: bool = False) -> None:
+        self.client = outbound_client(
+            timeout_seconds=timeout_seconds,
+            allow_private=allow_private,
+            connections=connections,
             headers={"User-Agent": USER_AGENT},
         )
 

@@ -64,7 +64,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             log.info("created the bootstrap admin API key")
         schedule = ReoptimiseSchedule.from_settings(settings)
         worker = (
-            Worker(runtime.context, runtime.publishers, reoptimisation=schedule, webhooks=runtime.webhooks)
+            Worker(
+                runtime.context,
+                runtime.publishers,
+                reoptimisation=schedule,
+                webhooks=runtime.webhooks,
+                pushes=runtime.pushes,
+            )
             if settings.embedded_worker
             else None
         )

@@ -19,7 +19,7 @@ from ordermesh.domain.access import Principal, Role
 from ordermesh.domain.errors import DomainError
 from ordermesh.entrypoints.api.schemas.channels import ChannelIn
 from ordermesh.services import channels
-from ordermesh.services.ports import ChannelRecord
+from ordermesh.services.channel_ports import ChannelRecord
 
 channels_app = typer.Typer(
     help="Sales channels (Shopify shops, WooCommerce sites) and their webhook secrets.", no_args_is_help=True
@@ -63,11 +63,21 @@ def add(
     kind: Annotated[str | None, typer.Option(help="The connector (default: the channel's prefix)")] = None,
     pickup_location: Mapping = None,
     service_level: Mapping = None,
+    api_credential: Annotated[
+        list[str] | None,
+        typer.Option(
+            envvar="ORDERMESH_CHANNEL_API_CREDENTIALS",
+            help="NAME=VALUE for status pushes, repeatable (Shopify: access_token; WooCommerce: consumer_key, "
+            "consumer_secret)",
+        ),
+    ] = None,
+    api_base_url: Annotated[str | None, typer.Option(help="The channel's API (default: https://<domain>)")] = None,
 ) -> None:
     """Configure a channel and print the webhook URL path to give it.
 
     --pickup-location 'Queen Street West=TOR-QSW' maps a channel's pickup point to a location code;
-    --service-level 'Standard=standard' maps a shipping method to a service level.
+    --service-level 'Standard=standard' maps a shipping method to a service level;
+    --api-credential access_token=shpat_... lets Ordermesh push shipments and cancellations back.
     """
     try:
         body = ChannelIn.model_validate(
@@ -78,7 +88,9 @@ def add(
                 "settings": {
                     "pickup_locations": _pairs(pickup_location, "--pickup-location"),
                     "service_levels": _pairs(service_level, "--service-level"),
+                    **({"api_base_url": api_base_url} if api_base_url else {}),
                 },
+                "api_credentials": _pairs(api_credential, "--api-credential"),
             }
         )
     except ValidationError as exc:

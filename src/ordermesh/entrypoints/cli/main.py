@@ -100,6 +100,7 @@ def worker() -> None:
         runtime.publishers,
         reoptimisation=ReoptimiseSchedule.from_settings(settings),
         webhooks=runtime.webhooks,
+        pushes=runtime.pushes,
     )
     signal.signal(signal.SIGTERM, lambda *_: loop.stop())
     console.print("worker running; Ctrl+C to stop")

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from ordermesh.config import Settings
 from ordermesh.domain.access import SYSTEM
+from ordermesh.services.channel_push import ChannelPusher
 from ordermesh.services.context import AppContext
 from ordermesh.services.relay import RELAY_BATCH, EventPublisher, relay_once, sweep_backorders
 from ordermesh.services.reoptimise import reoptimise
@@ -45,6 +46,7 @@ class Worker:
         sweep_seconds: float = 60.0,
         reoptimisation: ReoptimiseSchedule | None = None,
         webhooks: WebhookDispatcher | None = None,
+        pushes: ChannelPusher | None = None,
     ) -> None:
         self.ctx = ctx
         self.publishers = publishers
@@ -52,6 +54,7 @@ class Worker:
         self.sweep_seconds = sweep_seconds
         self.reoptimisation = reoptimisation or ReoptimiseSchedule()
         self.webhooks = webhooks
+        self.pushes = pushes
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -81,6 +84,11 @@ class Worker:
                     self.webhooks.run_round()
                 except Exception:
                     log.exception("webhook round failed")
+            if self.pushes is not None:
+                try:  # queue status updates for channels, start pushing what is due; never waits for a channel
+                    self.pushes.run_round()
+                except Exception:
+                    log.exception("channel push round failed")
             if relayed < RELAY_BATCH:
                 # Caught up: wait, so the relay reads events in batches rather than one round per order.
                 self.stopping.wait(self.poll_seconds)

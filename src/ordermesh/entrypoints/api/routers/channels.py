@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from ordermesh.domain.channel_status import PushStatus
 from ordermesh.domain.errors import NotFound
 from ordermesh.entrypoints.api.schemas.channels import (
     ChannelIn,
@@ -13,11 +14,12 @@ from ordermesh.entrypoints.api.schemas.channels import (
     ChannelOut,
     ChannelPatch,
     DeliveryOut,
+    PushOut,
     WebhookOut,
 )
 from ordermesh.entrypoints.api.schemas.common import PageOut
 from ordermesh.entrypoints.api.security import Administrator, Ctx
-from ordermesh.services import channels
+from ordermesh.services import channel_push, channels
 from ordermesh.services.connectors import InboundRequest
 from ordermesh.services.webhooks import CREATED, WebhookOutcome, receive_webhook
 
@@ -49,12 +51,37 @@ def get_channel(channel: str, ctx: Ctx, _: Administrator) -> ChannelOut:
 
 @router.patch("/{channel}")
 def update_channel(channel: str, body: ChannelPatch, ctx: Ctx, actor: Administrator) -> ChannelOut:
-    """Rotate the webhook secret and/or replace the settings."""
-    settings = body.settings.model_dump() if body.settings is not None else None
+    """Rotate the webhook secret or the API credentials and/or replace the settings."""
+    settings = body.settings.stored() if body.settings is not None else None
     record = channels.update_channel(
-        ctx, channel=channel, webhook_secret=body.webhook_secret, settings=settings, actor=actor
+        ctx,
+        channel=channel,
+        webhook_secret=body.webhook_secret,
+        settings=settings,
+        api_credentials=body.api_credentials,
+        actor=actor,
     )
     return ChannelOut.of(record)
+
+
+@router.get("/{channel}/pushes")
+def pushes(
+    channel: str,
+    ctx: Ctx,
+    _: Administrator,
+    status: PushStatus | None = None,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> PageOut[PushOut]:
+    """Status updates pushed (or to push) to the channel, newest first: shipments, pickups, cancellations."""
+    page = channel_push.list_pushes(ctx, channel, status=status.value if status else None, after=after, limit=limit)
+    return PageOut[PushOut](data=[PushOut.of(p) for p in page.rows], next_cursor=page.next_cursor)
+
+
+@router.post("/{channel}/pushes/{push_id}/retry")
+def retry_push(channel: str, push_id: int, ctx: Ctx, actor: Administrator) -> PushOut:
+    """Send a dead or failed push again now (after fixing the channel's credentials, say)."""
+    return PushOut.of(channel_push.retry_push(ctx, channel=channel, push_id=push_id, actor=actor))
 
 
 @router.get("/{channel}/webhooks")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AnyHttpUrl, BaseModel, Field, model_validator
 
 from ordermesh.entrypoints.api.schemas.common import Code, Input
+from ordermesh.services.channel_ports import ChannelOrderRecord, ChannelPush, ChannelRecord, WebhookRecord
 from ordermesh.services.channels import AddChannel, public_view
-from ordermesh.services.ports import ChannelOrderRecord, ChannelRecord, WebhookRecord
 from ordermesh.services.webhooks import WebhookOutcome
 
 # `<kind>:<instance>`, the instance being the shop's or site's host name: it is a path segment of the webhook URL.
@@ -25,6 +25,15 @@ Secret = Annotated[
     ),
 ]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+Credentials = Annotated[
+    dict[Annotated[str, Field(max_length=50)], Annotated[str, Field(min_length=1, max_length=500)]],
+    Field(
+        max_length=5,
+        description="What the channel's API takes for status pushes (Shopify: access_token; WooCommerce: "
+        "consumer_key and consumer_secret of a read/write REST API key). Stored; never returned. {}: no pushes.",
+        examples=[{"access_token": "shpat_..."}],
+    ),
+]
 
 
 class ChannelSettingsIn(Input):
@@ -38,6 +47,21 @@ class ChannelSettingsIn(Input):
         max_length=500,
         description="The channel's shipping method (code, method id or title) -> an Ordermesh service level",
     )
+    api_base_url: AnyHttpUrl | None = Field(
+        default=None, description="Where the channel's API answers (default: https:// and the shop's or site's domain)"
+    )
+    api_version: Annotated[str, Field(pattern=r"^\d{4}-\d{2}$")] | None = Field(
+        default=None, description="Shopify Admin API version (default 2025-01)", examples=["2025-01"]
+    )
+    push: bool = Field(default=True, description="Push shipments and cancellations to the channel (with credentials)")
+    notify_customer: bool = Field(default=True, description="Let the channel email the customer about a push")
+    cancel_refund: bool = Field(default=True, description="Shopify: refund the payment when Ordermesh cancels")
+    cancel_restock: bool = Field(default=False, description="Shopify: restock Shopify's inventory on a cancellation")
+
+    def stored(self) -> dict[str, Any]:
+        """The settings to store: the name mappings, and the push settings that were given (the others default)."""
+        given = self.model_dump(exclude_unset=True, mode="json")
+        return {"pickup_locations": self.pickup_locations, "service_levels": self.service_levels, **given}
 
 
 class ChannelIn(Input):
@@ -45,6 +69,7 @@ class ChannelIn(Input):
     kind: str = Field(max_length=30, description="The connector: shopify or woocommerce", examples=["shopify"])
     webhook_secret: Secret
     settings: ChannelSettingsIn = Field(default_factory=ChannelSettingsIn)
+    api_credentials: Credentials = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -60,12 +85,13 @@ class ChannelIn(Input):
         return self
 
     def command(self) -> AddChannel:
-        return AddChannel(self.channel, self.kind, self.webhook_secret, self.settings.model_dump())
+        return AddChannel(self.channel, self.kind, self.webhook_secret, self.settings.stored(), self.api_credentials)
 
 
 class ChannelPatch(Input):
     webhook_secret: Secret | None = Field(default=None, description="A new secret (rotation)")
     settings: ChannelSettingsIn | None = Field(default=None, description="Replaces the settings as a whole")
+    api_credentials: Credentials | None = Field(default=None, description="Replaces the API credentials ({}: none)")
 
 
 class ChannelOut(BaseModel):
@@ -73,6 +99,7 @@ class ChannelOut(BaseModel):
     kind: str
     settings: dict[str, Any]
     webhook_path: str = Field(description="Where the channel sends its webhooks, under this server's base URL")
+    api_credentials: list[str] = Field(description="The names of the API credentials that are set (never values)")
     created_at: datetime
     updated_at: datetime
 
@@ -131,4 +158,38 @@ class ChannelOrderOut(BaseModel):
             source_updated_at=record.source_updated_at,
             details=record.details,
             updated_at=record.updated_at,
+        )
+
+
+class PushOut(BaseModel):
+    id: int
+    order_id: str
+    event_id: str
+    event_type: str
+    update: dict[str, Any] = Field(description="What the channel is told: kind, lines in its ids, tracking, ...")
+    status: str = Field(description="pending, failed (tried again later), done, dead (a person looks), skipped")
+    attempts: int
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None
+    last_error: str | None = Field(description="Why the last attempt failed, the push was skipped, or a note")
+    reference: str | None = Field(description="The channel's id for what the push created (its fulfilment id)")
+    done_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, push: ChannelPush) -> PushOut:
+        return cls(
+            id=push.id,
+            order_id=push.order_id,
+            event_id=push.event_id,
+            event_type=push.event_type,
+            update=push.update,
+            status=push.status,
+            attempts=push.attempts,
+            next_attempt_at=push.next_attempt_at,
+            last_attempt_at=push.last_attempt_at,
+            last_error=push.last_error,
+            reference=push.reference,
+            done_at=push.done_at,
+            created_at=push.created_at,
         )

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from ordermesh.domain.outbound_webhooks import WAITING
 from ordermesh.entrypoints.api.schemas.common import Input
-from ordermesh.services.ports import DeliveryAttempt, OutboundDelivery, Subscription
+from ordermesh.services.webhook_ports import DeliveryAttempt, OutboundDelivery, Subscription
 from ordermesh.services.webhook_subscriptions import ChangeSubscription, CreateSubscription
 
 Url = Annotated[str, Field(min_length=1, max_length=2000, examples=["https://example.com/hooks/ordermesh"])]
