@@ -18,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -492,4 +493,62 @@ channel_pushes = Table(
         postgresql_where=text("status IN ('pending', 'failed')"),
         sqlite_where=text("status IN ('pending', 'failed')"),
     ),
+)
+
+# Trading partners: a WMS, 3PL, drop-ship vendor or ERP, how it speaks (X12 identities, version, delimiters, or
+# JSON), how documents travel (a directory pair, SFTP, HTTPS), the locations it serves. `identity` is the
+# partner's ISA qualifier and id (`ZZ:ACMEWMS`), unique so an inbound interchange names one partner.
+# `secrets` (an SFTP password, an HTTPS token) are never returned; stored as given, as channels' are.
+partners = Table(
+    "partners",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("protocol", String(10), nullable=False),
+    Column("x12", JSON),
+    Column("transport", JSON, nullable=False),
+    Column("secrets", JSON, nullable=False),
+    Column("locations", JSON, nullable=False),
+    Column("identity", String(40)),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("identity", name="uq_partners_identity"),
+)
+
+# The last control numbers used with each partner (ISA13, GS06, ST02); taken under a row lock.
+edi_control_numbers = Table(
+    "edi_control_numbers",
+    metadata,
+    Column("partner_id", String(40), primary_key=True),
+    Column("interchange", Integer, nullable=False),
+    Column("group_number", Integer, nullable=False),
+    Column("set_number", Integer, nullable=False),
+)
+
+# Every EDI document in and out: raw text, parsed form, status and errors. `dedupe_key` (the hash of a set's
+# content without its envelope, or our own document number) makes the same document received twice one row.
+edi_documents = Table(
+    "edi_documents",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("partner_id", String(40)),
+    Column("direction", String(3), nullable=False),  # in, out
+    Column("type", String(10), nullable=False),  # 940, 945, 846, 944, 850, 855, 856, 810, 997, json:...
+    Column("status", String(20), nullable=False),
+    Column("control_number", String(20)),
+    Column("dedupe_key", String(64), nullable=False),
+    Column("reference", String(100)),
+    Column("order_id", String(40)),
+    Column("fulfillment_order_id", String(40)),
+    Column("raw", Text, nullable=False),
+    Column("parsed", JSON),
+    Column("errors", JSON, nullable=False),
+    Column("acknowledgement_id", String(40)),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    UniqueConstraint("partner_id", "direction", "dedupe_key", name="uq_edi_documents_dedupe"),
+    Index("ix_edi_documents_listing", "direction", "type", "status", "id"),
+    Index("ix_edi_documents_fulfillment_order", "fulfillment_order_id"),
 )
