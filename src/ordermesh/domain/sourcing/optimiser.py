@@ -27,7 +27,7 @@ from ordermesh.domain.sourcing.problem import (
     evaluate,
     violations,
 )
-from ordermesh.domain.sourcing.sets import solve_by_sets
+from ordermesh.domain.sourcing.sets import search_sets
 
 __all__ = [
     "INF",
@@ -58,15 +58,19 @@ def solve(problem: Problem, budget: Budget = Budget()) -> Solution:
     views: tuple[Bounds, ...] = (Bounds(problem, sloped=False),)
     if single is not None and not alone and single.cost <= lower_bound_other(problem, views) + 1e-9:
         return single
-    exactly = solve_by_sets(problem, single.take if single is not None else None)
-    if exactly is None:
-        exactly = solve_exactly(problem)  # small orders: a dynamic programme, in about a millisecond
+    by_sets = search_sets(problem, single.take if single is not None else None)
+    if by_sets is not None and by_sets[1]:
+        return solution(problem, by_sets[0], "exact", optimal=True)
+    exactly = solve_exactly(problem)  # small orders: a dynamic programme, in about a millisecond
     if exactly is not None:
         return solution(problem, exactly, "exact", optimal=True)
     views = (*views, Bounds(problem, sloped=True))
     if single is not None and not alone and single.cost <= lower_bound_other(problem, views) + 1e-9:
         return single
     fallback = greedy(problem)
+    if by_sets is not None:  # the best plan the set search found before it stopped, if cheaper
+        searched = solution(problem, by_sets[0], "greedy", optimal=False)
+        fallback = min(fallback, searched, key=lambda x: round(x.cost, 6))
     incumbent = min((x for x in (fallback, single) if x is not None), key=lambda x: (round(x.cost, 6), rank(x.method)))
     keep = worth_keeping(problem, incumbent.cost, views)
     if not keep:  # no source can take part in a cheaper plan: the incumbent is optimal

@@ -50,7 +50,10 @@ _TOL = 1e-9  # plans within this of each other cost the same
 _INF = math.inf
 MOST_SETS = 48  # sets solved exactly before handing the order to another method
 MOST_STATES = 4_000  # states of one step of the dynamic programme, likewise
-_MOST_COMBINED = 5_000  # sets of one size bounded at once, at most (all pairs of 100 sources)
+_MOST_COMBINED = 20_000  # sets of one size bounded at once, at most (all pairs of 200 sources)
+MOST_WORK = 400_000  # about 10 ms on the 2-core development machine
+_STEP_WORK = 40
+_MOST_TIER_CHOICES = 200_000  # (set, choice of tiers) pairs bounded at once; beyond, a weaker bound
 _MOST_SIZE_COMBINATIONS = 8  # beyond this many shipments a size bound charges each the least tier price
 
 
@@ -59,6 +62,16 @@ def solve_by_sets(problem: Problem, incumbent: Take | None = None) -> Take | Non
 
     `incumbent` (a feasible plan, such as the best whole order from one source) is kept unless a plan
     cheaper by more than the tolerance exists.
+    """
+    found = search_sets(problem, incumbent)
+    return found[0] if found is not None and found[1] else None
+
+
+def search_sets(problem: Problem, incumbent: Take | None = None) -> tuple[Take, bool] | None:
+    """The best feasible plan found and whether it is proven optimal (None: the method does not apply).
+
+    The search stops unproven when more sets or states are left than it takes on; its best plan is still
+    a good incumbent for another method.
     """
     if not _applies(problem):
         return None
@@ -70,25 +83,45 @@ def solve_by_sets(problem: Problem, incumbent: Take | None = None) -> Take | Non
         if order:
             whole = tuple((n, order[0], need.quantity) for n, need in enumerate(problem.needs))
             best.offer(evaluate(problem, whole).total, whole)
-        return best.plan
+        return best.plan, True
+    proven = _search(problem, best)
+    if best.plan and violations(problem, best.plan):  # not expected: the programme keeps every constraint
+        return None
+    return best.plan, proven
+
+
+def _search(problem: Problem, best: _Best) -> bool:
+    """Improve the incumbent over every set of sources, smallest sets first (False: stopped unproven)."""
     table = _Table.of(problem)
     most = min(len(table.rows), int(table.quantity.sum()))  # each source ships a unit at least
     if problem.max_shipments is not None:
         most = min(most, problem.max_shipments)
     if most < 1:
-        return best.plan
+        return True
+    work = _Work(MOST_WORK)
     ones = np.arange(len(table.rows), dtype=np.intp)[:, None]
-    if not _solve_sets(table, problem, ones, best):
-        return None
+    if not _solve_sets(table, problem, ones, best, work):
+        return False
     size = 2
     while size <= most and _size_bound(table, problem, size, best.cost) < best.cost - _TOL:
-        members = table.sets_of(size, problem, best.cost)
-        if members is None or not _solve_sets(table, problem, members, best):
-            return None
+        members = table.sets_of(size, problem, best.cost, work)
+        if members is None or not _solve_sets(table, problem, members, best, work):
+            return False
         size += 1
-    if best.plan and violations(problem, best.plan):  # not expected: the programme keeps every constraint
-        return None
-    return best.plan
+    return True
+
+
+@dataclass
+class _Work:
+    """What the search may still spend, counted in bound evaluations (a set under one choice of tiers);
+    a step of the dynamic programme from one state counts `_STEP_WORK`."""
+
+    left: int
+
+    def spend(self, amount: int) -> bool:
+        """Count the work; False once there is none left."""
+        self.left -= amount
+        return self.left >= 0
 
 
 @dataclass
@@ -116,8 +149,10 @@ def _applies(problem: Problem) -> bool:
     return bool(rising.all())
 
 
-def _solve_sets(table: _Table, problem: Problem, members: Ints, best: _Best) -> bool:
+def _solve_sets(table: _Table, problem: Problem, members: Ints, best: _Best, work: _Work) -> bool:
     """Solve the sets of sources whose bound is below the incumbent, cheapest first (False: too many)."""
+    if not work.spend(table.bound_work(members)):
+        return False
     bounds = table.bounds(members, problem)
     order = np.lexsort((*members.T[::-1], bounds))
     order = order[bounds[order] < best.cost - _TOL]
@@ -126,7 +161,7 @@ def _solve_sets(table: _Table, problem: Problem, members: Ints, best: _Best) -> 
             break
         if solved == MOST_SETS:
             return False
-        found = _Programme(table, problem, tuple(members[index].tolist())).run(best.cost)
+        found = _Programme(table, problem, tuple(members[index].tolist()), work).run(best.cost)
         if found is None:
             return False
         if found:
@@ -189,10 +224,18 @@ class _Table:
         base = self.fixed[members].sum(axis=1) - problem.split_cost + least @ q
         return base + self._shipping(members, per_gram, reachable)  # type: ignore[no-any-return]
 
+    def bound_work(self, members: Ints) -> int:
+        """The work of bounding these sets (`bounds`)."""
+        size, tiers = int(members.shape[1]), len(self.tiers_used)
+        choices = tiers**size if len(members) * tiers**size <= _MOST_TIER_CHOICES else tiers * size
+        return len(members) * choices
+
     def _shipping(self, members: Ints, per_gram: Floats, reachable: Floats) -> Floats:
         """(M,) the least tier prices plus the cost of what is left unshipped, over every choice of tiers
         (one axis per member: (M, T, T, ...))."""
         size, tiers = members.shape[1], len(self.tiers_used)
+        if len(members) * tiers**size > _MOST_TIER_CHOICES:  # too dear: bound each package on its own
+            return self._shipping_apart(members, per_gram, reachable)
         ok: Bools = np.ones((len(members),) + (1,) * size, dtype=bool)
         low: Floats = np.zeros(ok.shape)
         high: Floats = np.zeros(ok.shape)
@@ -209,22 +252,50 @@ class _Table:
         cost = np.where(ok & (low <= float(self.quantity @ self.weight)), cost, _INF)
         return cost.reshape(len(members), tiers**size).min(axis=1)  # type: ignore[no-any-return]
 
+    def _shipping_apart(self, members: Ints, per_gram: Floats, reachable: Floats) -> Floats:
+        """(M,) a weaker bound than `_shipping`, summed package by package: the greater of the least tier
+        prices, and of the least (tier price - per_gram * its most weight) plus per_gram * what the set
+        could ship (leaving the weight of a package unshipped costs per_gram a gram at least)."""
+        prices = np.where(self.reach, self.prices, _INF)[members]  # (M, k, T)
+        carried = self.heaviest[members]
+        cheapest = prices.min(axis=2).sum(axis=1)
+        traded = (prices - per_gram[:, None, None] * carried).min(axis=2).sum(axis=1) + per_gram * reachable
+        return np.maximum(cheapest, traded)  # type: ignore[no-any-return]
+
     @functools.cached_property
     def tiers_used(self) -> range:
         """The tiers up to the last any source reaches."""
         return range(int(np.flatnonzero(self.reach.any(axis=0)).max(initial=0)) + 1)
 
-    def sets_of(self, size: int, problem: Problem, incumbent: float) -> Ints | None:
-        """(M, size) the sets of `size` rows whose sources could each take part in a set that size cheaper
-        than the incumbent (None: more sets than this method bounds)."""
-        count = len(self.rows)
-        alone = np.arange(count, dtype=np.intp)[:, None]
-        members = np.hstack([alone, np.full((count, size - 1), count, dtype=np.intp)])  # with stand-ins
-        keep = np.flatnonzero(self._stand_in().bounds(members, problem) < incumbent - _TOL).tolist()
-        if math.comb(len(keep), size) > _MOST_COMBINED:
-            return None
-        combos = list(itertools.combinations(keep, size))
-        return np.array(combos, dtype=np.intp).reshape(len(combos), size)
+    def sets_of(self, size: int, problem: Problem, incumbent: float, work: _Work) -> Ints | None:
+        """(M, size) the sets of `size` rows that could hold a plan cheaper than the incumbent (None: more
+        than this method bounds).
+
+        Built a row at a time: a partial set is bounded with stand-ins for its missing rows (a stand-in has
+        the best of every row, so the bound holds for any rows in its place) and only the partial sets
+        below the incumbent grow, each by the rows after its last.
+        """
+        stand_in = self._stand_in()
+        padding = len(self.rows)  # the stand-in's row
+        rows: Ints = np.arange(len(self.rows), dtype=np.intp)
+        sets: Ints = rows[:, None]
+        for filled in range(1, size + 1):
+            padded = np.hstack([sets, np.full((len(sets), size - filled), padding, dtype=np.intp)])
+            if not work.spend(self.bound_work(padded)):
+                return None
+            sets = sets[stand_in.bounds(padded, problem) < incumbent - _TOL]
+            if filled == 1:
+                rows = sets[:, 0]
+            if filled == size or not len(sets):
+                return sets if filled == size else np.empty((0, size), dtype=np.intp)
+            after = np.searchsorted(rows, sets[:, -1], side="right")  # the rows that may follow each set
+            counts = len(rows) - after
+            total = int(counts.sum())
+            if total > _MOST_COMBINED:
+                return None
+            start = np.repeat(after - (np.cumsum(counts) - counts), counts)
+            sets = np.hstack([np.repeat(sets, counts, axis=0), rows[np.arange(total) + start][:, None]])
+        return sets
 
     def _stand_in(self) -> _Table:
         """This table with one more row, a source with the best of every row (its bound is below theirs)."""
@@ -312,8 +383,8 @@ class _Programme:
     cost and the tier prices reach the incumbent.
     """
 
-    def __init__(self, table: _Table, problem: Problem, members: tuple[int, ...]) -> None:
-        self.table, self.problem, self.members = table, problem, members
+    def __init__(self, table: _Table, problem: Problem, members: tuple[int, ...], work: _Work) -> None:
+        self.table, self.problem, self.members, self.work = table, problem, members, work
         usable = table.usable[list(members)]
         unit = table.unit[list(members)]
         least = np.minimum(unit.min(axis=0), table.unfilled) * table.quantity
@@ -380,6 +451,8 @@ class _Programme:
         states: dict[State, float] = {(0.0,) * (len(capped) + len(self.counted) + len(valued)): 0.0}
         steps: list[dict[State, tuple[State, int]]] = []
         for n, need in enumerate(problem.needs):
+            if not self.work.spend(_STEP_WORK * len(states) * len(self.options[n])):
+                return None
             room = budget - _TOL - self.rest[n + 1]
             weight, value = need.unit_weight, need.unit_value
             following: dict[State, float] = {}
