@@ -109,16 +109,15 @@ class Arrays:
     def of(cls, problem: Problem) -> Arrays:
         needs, sources = problem.needs, problem.sources
         quantity = np.array([need.quantity for need in needs], dtype=np.float64)
-        per_need = [(n, need.quantity, need.sku) for n, need in enumerate(needs)]
-        usable_rows: list[list[int]] = []
-        unit_rows: list[list[float]] = []
-        for source in sources:  # lists first, one array at the end: numpy's item assignment is slow
-            costs, stock = source.unit_cost, source.stock
-            row = [min(q, stock.get(sku, 0)) if n in costs else 0 for n, q, sku in per_need]
-            usable_rows.append(row)
-            unit_rows.append([costs[n] if units > 0 else INF for n, units in enumerate(row)])
-        usable = np.array(usable_rows, dtype=np.int64).reshape(len(sources), len(needs))
-        unit = np.array(unit_rows, dtype=np.float64).reshape(len(sources), len(needs))
+        # lists first (dict lookups mapped at C speed), one array at the end: numpy's item assignment is slow
+        skus, columns = [need.sku for need in needs], range(len(needs))
+        nothing, never = [0] * len(needs), [INF] * len(needs)
+        shape = (len(sources), len(needs))
+        stock = np.array([list(map(x.stock.get, skus, nothing)) for x in sources], dtype=np.int64).reshape(shape)
+        costs = np.array([list(map(x.unit_cost.get, columns, never)) for x in sources], dtype=np.float64)
+        costs = costs.reshape(shape)
+        usable = np.where(np.isfinite(costs), np.minimum(quantity.astype(np.int64), stock), 0)
+        unit = np.where(usable > 0, costs, INF)
         width = 1 + max((len(source.tiers) for source in sources), default=0)
         padded: dict[tuple[tuple[float, float], ...], tuple[list[float], list[float]]] = {}
         for source in sources:  # sources share a few rate-card rows (one per zone): pad each once

@@ -335,16 +335,11 @@ def _size_bound(table: _Table, problem: Problem, size: int, incumbent: float) ->
     reachable = float(np.where(supplied, q * table.weight, 0.0).sum())
     base = float(least @ q) - problem.split_cost
     # the packages any source can send: (most weight, price), without those another beats on both
-    options = sorted(
-        {(float(h), float(p)) for h, p in zip(table.heaviest[table.reach], table.prices[table.reach], strict=True)},
-        key=lambda o: (-o[0], o[1]),
-    )
-    frontier: list[tuple[float, float]] = []
-    for option in options:
-        if not frontier or option[1] < frontier[-1][1]:
-            frontier.append(option)
-    heavy = np.array([h for h, _ in frontier])
-    price = np.array([p for _, p in frontier])
+    heavy, price = table.heaviest[table.reach], table.prices[table.reach]
+    order = np.lexsort((price, -heavy))  # heaviest first, then cheapest
+    heavy, price = heavy[order], price[order]
+    frontier = price < np.concatenate([[_INF], np.minimum.accumulate(price)[:-1]])
+    heavy, price = heavy[frontier], price[frontier]
     fixed = np.sort(table.fixed)
     most = min(len(fixed), int(table.quantity.sum()))
     if problem.max_shipments is not None:
@@ -357,7 +352,7 @@ def _size_bound(table: _Table, problem: Problem, size: int, incumbent: float) ->
         if count > _MOST_SIZE_COMBINATIONS:
             best = min(best, paid + count * float(price.min()))
             continue
-        chosen = _multisets(len(frontier), count)
+        chosen = _multisets(len(price), count)
         shortfall = np.maximum(0.0, reachable - heavy[chosen].sum(axis=1))
         best = min(best, paid + float((price[chosen].sum(axis=1) + per_gram * shortfall).min()))
     return best
