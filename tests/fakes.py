@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
 from ordermesh.domain.access import Principal
+from ordermesh.domain.carriers import ShipmentTracking
 from ordermesh.domain.catalog import Capability, Item, Location
 from ordermesh.domain.events import Event
 from ordermesh.domain.fulfillment import FulfillmentOrder
@@ -38,6 +39,7 @@ from ordermesh.domain.geo import GeoPoint
 from ordermesh.domain.inventory import Movement, MovementKind, StockChange, StockLevel
 from ordermesh.domain.orders import Order
 from ordermesh.domain.sourcing import Candidate
+from ordermesh.services.carrier_ports import RateCardVersion, RateCardVersions, RecordedEvent, ShipmentTrackingRepository
 from ordermesh.services.channel_ports import (
     ChannelOrderRecord,
     ChannelOrders,
@@ -77,6 +79,7 @@ from ordermesh.services.ports import (
     StoredEvent,
 )
 from ordermesh.services.webhook_ports import OutboundDeliveries, OutboundDelivery, Subscription, WebhookSubscriptions
+from tests.fake_carriers import FakeRateCards, FakeShipmentTracking
 from tests.fake_channel_pushes import FakeChannelPushes
 from tests.fake_webhooks import FakeOutboundDeliveries, FakeWebhookSubscriptions
 
@@ -191,6 +194,9 @@ class _Tables:
     decisions: list[Decision] = field(default_factory=list)
     capacity: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     simulations: dict[str, SimulationRun] = field(default_factory=dict)
+    rate_cards: dict[int, RateCardVersion] = field(default_factory=dict)
+    tracking: dict[str, ShipmentTracking] = field(default_factory=dict)
+    tracking_events: list[RecordedEvent] = field(default_factory=list)
     channels: dict[str, ChannelRecord] = field(default_factory=dict)
     webhooks: list[tuple[int, WebhookRecord]] = field(default_factory=list)
     channel_orders: dict[tuple[str, str], ChannelOrderRecord] = field(default_factory=dict)
@@ -996,6 +1002,8 @@ class FakeUnitOfWork:
     decisions: SourcingDecisions
     capacity: CapacityLedger
     simulations: SimulationRuns
+    rate_cards: RateCardVersions
+    tracking: ShipmentTrackingRepository
     channels: Channels
     webhooks: WebhookDeliveries
     channel_orders: ChannelOrders
@@ -1018,6 +1026,8 @@ class FakeUnitOfWork:
         self.decisions = FakeDecisions(self._session)
         self.capacity = FakeCapacity(self._session)
         self.simulations = FakeSimulationRuns(self._session)
+        self.rate_cards = FakeRateCards(self._session)
+        self.tracking = FakeShipmentTracking(self._session)
         self.channels = FakeChannels(self._session)
         self.webhooks = FakeWebhookDeliveries(self._session)
         self.channel_orders = FakeChannelOrders(self._session)

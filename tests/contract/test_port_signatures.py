@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from ordermesh.adapters.db.carriers_repo import SqlRateCards, SqlShipmentTracking
 from ordermesh.adapters.db.catalog_repo import SqlItems, SqlLocations
 from ordermesh.adapters.db.channel_pushes_repo import SqlChannelPushes
 from ordermesh.adapters.db.channels_repo import SqlChannelOrders, SqlChannels, SqlWebhookDeliveries
@@ -29,8 +30,8 @@ from ordermesh.adapters.db.stock_repo import SqlStock
 from ordermesh.adapters.db.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
 from ordermesh.adapters.system import SystemClock, UlidIds
-from ordermesh.services import channel_ports, ports, webhook_ports
-from tests import fake_channel_pushes, fake_webhooks, fakes
+from ordermesh.services import carrier_ports, channel_ports, ports, webhook_ports
+from tests import fake_carriers, fake_channel_pushes, fake_webhooks, fakes
 
 _PROTOCOL_DUNDERS = {"__call__", "__enter__", "__exit__"}
 
@@ -48,6 +49,8 @@ IMPLEMENTATIONS: list[tuple[Any, Any, Any]] = [
     (ports.SourcingDecisions, fakes.FakeDecisions, SqlDecisions),
     (ports.CapacityLedger, fakes.FakeCapacity, SqlCapacity),
     (ports.SimulationRuns, fakes.FakeSimulationRuns, SqlSimulationRuns),
+    (carrier_ports.RateCardVersions, fake_carriers.FakeRateCards, SqlRateCards),
+    (carrier_ports.ShipmentTrackingRepository, fake_carriers.FakeShipmentTracking, SqlShipmentTracking),
     (channel_ports.Channels, fakes.FakeChannels, SqlChannels),
     (channel_ports.WebhookDeliveries, fakes.FakeWebhookDeliveries, SqlWebhookDeliveries),
     (channel_ports.ChannelOrders, fakes.FakeChannelOrders, SqlChannelOrders),
@@ -112,6 +115,8 @@ def test_the_fake_unit_of_work_hands_out_a_repository_for_every_port() -> None:
         "decisions": ports.SourcingDecisions,
         "capacity": ports.CapacityLedger,
         "simulations": ports.SimulationRuns,
+        "rate_cards": carrier_ports.RateCardVersions,
+        "tracking": carrier_ports.ShipmentTrackingRepository,
         "channels": channel_ports.Channels,
         "webhooks": channel_ports.WebhookDeliveries,
         "channel_orders": channel_ports.ChannelOrders,

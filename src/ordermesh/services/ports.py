@@ -17,6 +17,7 @@ from ordermesh.domain.orders import Order
 from ordermesh.domain.sourcing import Candidate
 
 if TYPE_CHECKING:  # the unit of work's channel and webhook repositories; they use Page and StoredEvent
+    from ordermesh.services.carrier_ports import RateCardVersions, ShipmentTrackingRepository
     from ordermesh.services.channel_ports import ChannelOrders, ChannelPushes, Channels, WebhookDeliveries
     from ordermesh.services.webhook_ports import OutboundDeliveries, WebhookSubscriptions
 
@@ -391,6 +392,8 @@ class UnitOfWork(Protocol):
     decisions: SourcingDecisions
     capacity: CapacityLedger
     simulations: SimulationRuns
+    rate_cards: RateCardVersions
+    tracking: ShipmentTrackingRepository
     channels: Channels
     webhooks: WebhookDeliveries
     channel_orders: ChannelOrders

@@ -552,3 +552,57 @@ edi_documents = Table(
     Index("ix_edi_documents_listing", "direction", "type", "status", "id"),
     Index("ix_edi_documents_fulfillment_order", "fulfillment_order_id"),
 )
+
+# Carrier rate cards: versions of one data document (carriers, services, zones, weight tiers, surcharges);
+# the highest version is the one rate shopping uses.
+carrier_rate_cards = Table(
+    "carrier_rate_cards",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("document", JSON, nullable=False),
+    Column("note", String(500)),
+    Column("created_at", TS, nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+
+# Where each shipment stands as its carrier reports it; a row appears with the shipment's first tracking event.
+shipment_tracking = Table(
+    "shipment_tracking",
+    metadata,
+    Column("shipment_id", String(40), ForeignKey("shipments.id"), primary_key=True),
+    Column("fulfillment_order_id", String(40), nullable=False),
+    Column("order_id", String(40), nullable=False),
+    Column("carrier", String(100), nullable=False),
+    Column("tracking_number", String(100), nullable=False),
+    Column("status", String(30), nullable=False),  # label_created, in_transit, ..., exception, returned
+    Column("status_at", TS),  # event time of the event that set the status
+    Column("reached", String(30), nullable=False),  # the furthest status along the way
+    Column("last_event_at", TS),
+    Column("location", String(300)),
+    Column("description", String(500)),
+    Column("carrier_status", String(100)),
+    Column("exception_reason", String(500)),
+    Column("updated_at", TS, nullable=False),
+    Index("ix_shipment_tracking_fulfillment_order", "fulfillment_order_id"),
+    Index("ix_shipment_tracking_status", "status", "shipment_id"),
+)
+
+# Every carrier event received, once: (shipment, event key) is unique, so a re-sent event has no second effect.
+tracking_events = Table(
+    "tracking_events",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("shipment_id", String(40), ForeignKey("shipments.id"), nullable=False),
+    Column("event_key", String(200), nullable=False),
+    Column("status", String(30)),  # None: the carrier's status says nothing about progress
+    Column("carrier_status", String(100), nullable=False),
+    Column("event_time", TS, nullable=False),
+    Column("location", String(300)),
+    Column("description", String(500)),
+    Column("reason", String(500)),
+    Column("changed", Boolean, nullable=False),
+    Column("received_at", TS, nullable=False),
+    UniqueConstraint("shipment_id", "event_key", name="uq_tracking_events_shipment_id_event_key"),
+)
+# Carriers name a shipment by its tracking number.
+Index("ix_shipments_tracking_number", shipments.c.tracking_number)

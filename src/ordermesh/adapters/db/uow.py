@@ -8,6 +8,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from ordermesh.adapters.db.carriers_repo import SqlRateCards, SqlShipmentTracking
 from ordermesh.adapters.db.catalog_repo import KnownSkus, SqlItems, SqlLocations
 from ordermesh.adapters.db.channel_pushes_repo import SqlChannelPushes
 from ordermesh.adapters.db.channels_repo import SqlChannelOrders, SqlChannels, SqlWebhookDeliveries
@@ -24,6 +25,7 @@ from ordermesh.adapters.db.records_repo import (
 from ordermesh.adapters.db.simulation_repo import SqlSimulationRuns
 from ordermesh.adapters.db.sourcing_repo import SqlCapacity, SqlDecisions, SqlRuleSets
 from ordermesh.adapters.db.stock_repo import SqlStock
+from ordermesh.services.carrier_ports import RateCardVersions, ShipmentTrackingRepository
 from ordermesh.services.channel_ports import ChannelOrders, ChannelPushes, Channels, WebhookDeliveries
 from ordermesh.services.ports import (
     ApiKeys,
@@ -62,6 +64,8 @@ class SqlUnitOfWork:
     decisions: SourcingDecisions
     capacity: CapacityLedger
     simulations: SimulationRuns
+    rate_cards: RateCardVersions
+    tracking: ShipmentTrackingRepository
     channels: Channels
     webhooks: WebhookDeliveries
     channel_orders: ChannelOrders
@@ -117,6 +121,8 @@ class SqlUnitOfWork:
         self.decisions = SqlDecisions(conn, self._buffer)
         self.capacity = SqlCapacity(conn)
         self.simulations = SqlSimulationRuns(conn)
+        self.rate_cards = SqlRateCards(conn)
+        self.tracking = SqlShipmentTracking(conn)
         self.channels = SqlChannels(conn)
         self.webhooks = SqlWebhookDeliveries(conn)
         self.channel_orders = SqlChannelOrders(conn)
