@@ -214,28 +214,30 @@ class _Table:
             unfilled=a.unfilled,
         )
 
-    def bounds(self, members: Ints, problem: Problem) -> Floats:
-        """(M,) a lower bound on every plan shipping from exactly each set of rows in `members` (M, k)."""
+    def bounds(self, members: Ints, problem: Problem, *, apart: bool = False) -> Floats:
+        """(M,) a lower bound on every plan shipping from exactly each set of rows in `members` (M, k);
+        `apart`: the cheaper, weaker one that bounds each package's tier on its own."""
         q, w, unfilled = self.quantity, self.weight, self.unfilled
         least = np.minimum(self.unit[members].min(axis=1), unfilled)  # (M, N)
         supplied = np.asarray(self.usable[members].any(axis=1), dtype=bool)
         per_gram = _per_gram(least, supplied, w, unfilled)
         reachable = np.where(supplied, q * w, 0.0).sum(axis=1)
         base = self.fixed[members].sum(axis=1) - problem.split_cost + least @ q
+        if apart or len(members) * len(self.tiers_used) ** members.shape[1] > _MOST_TIER_CHOICES:
+            return base + self._shipping_apart(members, per_gram, reachable)  # type: ignore[no-any-return]
         return base + self._shipping(members, per_gram, reachable)  # type: ignore[no-any-return]
 
-    def bound_work(self, members: Ints) -> int:
+    def bound_work(self, members: Ints, *, apart: bool = False) -> int:
         """The work of bounding these sets (`bounds`)."""
         size, tiers = int(members.shape[1]), len(self.tiers_used)
-        choices = tiers**size if len(members) * tiers**size <= _MOST_TIER_CHOICES else tiers * size
+        apart = apart or len(members) * tiers**size > _MOST_TIER_CHOICES
+        choices = tiers * size if apart else tiers**size
         return len(members) * choices
 
     def _shipping(self, members: Ints, per_gram: Floats, reachable: Floats) -> Floats:
         """(M,) the least tier prices plus the cost of what is left unshipped, over every choice of tiers
         (one axis per member: (M, T, T, ...))."""
         size, tiers = members.shape[1], len(self.tiers_used)
-        if len(members) * tiers**size > _MOST_TIER_CHOICES:  # too dear: bound each package on its own
-            return self._shipping_apart(members, per_gram, reachable)
         ok: Bools = np.ones((len(members),) + (1,) * size, dtype=bool)
         low: Floats = np.zeros(ok.shape)
         high: Floats = np.zeros(ok.shape)
@@ -281,9 +283,10 @@ class _Table:
         sets: Ints = rows[:, None]
         for filled in range(1, size + 1):
             padded = np.hstack([sets, np.full((len(sets), size - filled), padding, dtype=np.intp)])
-            if not work.spend(self.bound_work(padded)):
+            apart = filled < size - 1  # a partial set with more than one stand-in: the cheap bound
+            if not work.spend(self.bound_work(padded, apart=apart)):
                 return None
-            sets = sets[stand_in.bounds(padded, problem) < incumbent - _TOL]
+            sets = sets[stand_in.bounds(padded, problem, apart=apart) < incumbent - _TOL]
             if filled == 1:
                 rows = sets[:, 0]
             if filled == size or not len(sets):
@@ -382,10 +385,18 @@ class _Programme:
         self.table, self.problem, self.members, self.work = table, problem, members, work
         usable = table.usable[list(members)]
         unit = table.unit[list(members)]
-        least = np.minimum(unit.min(axis=0), table.unfilled) * table.quantity
-        self.rest = [float(x) for x in np.append(np.cumsum(least[::-1])[::-1], 0.0)]
+        least = np.minimum(unit.min(axis=0), table.unfilled)
+        self.rest = [float(x) for x in np.append(np.cumsum((least * table.quantity)[::-1])[::-1], 0.0)]
         self.fixed = float(table.fixed[list(members)].sum()) - problem.split_cost
         self.heaviest = (usable * table.weight).sum(axis=1).tolist()
+        supplied = np.asarray(usable.any(axis=0), dtype=bool)
+        self.per_gram = float(_per_gram(least, supplied, table.weight, table.unfilled))
+        # per need n, what the set could ship of the needs from n on: in all, and from each source
+        weights = np.where(supplied, table.quantity * table.weight, 0.0)
+        self.later = [float(x) for x in np.append(np.cumsum(weights[::-1])[::-1], 0.0)]
+        carried = usable * table.weight
+        later_each = np.hstack([np.cumsum(carried[:, ::-1], axis=1)[:, ::-1], np.zeros((len(members), 1))])
+        self.later_each: list[list[float]] = later_each.T.tolist()  # per need, per source
         self.counted = [j for j, row in enumerate(members) if table.capacity[row] < usable[j].sum()]
         self.valued = len(members) > 1 and problem.min_split_value > 0
         self.options: list[list[tuple[tuple[int, ...], float]]] = []
@@ -458,9 +469,12 @@ class _Programme:
                     if total >= room:
                         continue
                     state = self._next(key, units, capped, limits, weight, valued, value, floor)
-                    if state is not None and total < following.get(state, _INF):
-                        following[state] = total
-                        back[state] = (key, index)
+                    if state is None or total >= following.get(state, _INF):
+                        continue
+                    if capped and total + self._unshipped(state, n + 1, capped, limits) >= room:
+                        continue
+                    following[state] = total
+                    back[state] = (key, index)
             if len(following) > MOST_STATES:
                 return None
             states = _undominated(following, valued) if len(next(iter(following), ())) == 1 else following
@@ -472,6 +486,15 @@ class _Programme:
             return _INF, ()
         cost, key = min(final, key=lambda x: x[0])
         return cost, self._walk_back(steps, key)
+
+    def _unshipped(self, state: State, start: int, capped: list[int], limits: list[float]) -> float:
+        """A lower bound on what the needs from `start` on cost beyond their least unit costs, for what the
+        packages' room left under their tier limits makes them leave unfilled."""
+        carried = self.later_each[start]
+        room = sum(carried)
+        for at, j in enumerate(capped):
+            room -= carried[j] - min(carried[j], limits[j] - state[at])
+        return self.per_gram * max(0.0, self.later[start] - room)
 
     def _next(
         self,
