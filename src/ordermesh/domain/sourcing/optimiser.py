@@ -1,10 +1,12 @@
 """Minimum-cost assignment of an order's units to locations: fast path, bounds, exact search, greedy fallback.
 
 `solve` tries the cheapest proofs first: the best whole order from one source when the lower bounds
-(`bounds.py`) show nothing else can be cheaper; then, for small orders, an exact dynamic programme over
-the sources (`exact.py`); then the greedy plan as the incumbent, with every source that cannot take part
-in a cheaper plan ruled out, and the exact search over what is left (HiGHS, `milp.py`), stopped at the
-incumbent. When the budget runs out the best plan found is kept, marked not optimal.
+(`bounds.py`) show nothing else can be cheaper; then the search over the few sets of sources a cheaper plan
+can ship from (`sets.py`); then, for small orders, an exact dynamic programme over the sources (`exact.py`);
+then the best plan found so far (the greedy plan, or the set search's) as the incumbent, with every source
+that cannot take part in a cheaper plan ruled out, and the exact search over what is left (HiGHS,
+`milp.py`), stopped at the incumbent. When the budget runs out the best plan found is kept, marked not
+optimal.
 """
 
 from __future__ import annotations

@@ -1,0 +1,245 @@
+"""Lower bounds on the plans that ship from given sets of sources, for the set search (`sets.py`).
+
+`SourceTable` holds the sources that can ship something as arrays and bounds many sets at once with numpy;
+`size_bound` bounds every plan of at least a number of shipments; `Work` counts what the search spends.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ordermesh.domain.sourcing.problem import Problem
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.intp]
+Bools = NDArray[np.bool_]
+
+TOL = 1e-9  # plans within this of each other cost the same
+INF = math.inf
+MOST_COMBINED = 20_000  # sets of one size bounded at once, at most (all pairs of 200 sources)
+STEP_WORK = 40  # the work of one step of the set programme from one state, in bound evaluations
+MOST_TIER_CHOICES = 200_000  # (set, choice of tiers) pairs bounded at once; beyond, a weaker bound
+MOST_SIZE_COMBINATIONS = 8  # beyond this many shipments a size bound charges each the least tier price
+
+
+@dataclass
+class Work:
+    """What the search may still spend, counted in bound evaluations (a set under one choice of tiers);
+    a step of the dynamic programme from one state counts `STEP_WORK`."""
+
+    left: int
+
+    def spend(self, amount: int) -> bool:
+        """Count the work; False once there is none left."""
+        self.left -= amount
+        return self.left >= 0
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """The sources that can ship something, as arrays: one row per source, one column per need or tier."""
+
+    rows: Ints  # (R,) problem index of each row
+    usable: Ints  # (R, N) units of each need the source could supply
+    unit: Floats  # (R, N) cost per unit, inf where it supplies none
+    fixed: Floats  # (R,) package cost plus one split cost
+    capacity: Floats  # (R,) units it may take (inf: no limit)
+    limits: Floats  # (R, T) upper weight of each tier (inf pads)
+    prices: Floats  # (R, T)
+    reach: Bools  # (R, T) a package of the source can weigh something within the tier
+    lightest: Floats  # (R, T) the least such weight
+    heaviest: Floats  # (R, T) the most
+    quantity: Floats  # (N,)
+    weight: Floats  # (N,) grams per unit
+    unfilled: Floats  # (N,) cost per unit left unfilled
+
+    @classmethod
+    def of(cls, problem: Problem) -> SourceTable:
+        a = problem.arrays
+        rows = np.flatnonzero(a.usable.any(axis=1) & (a.capacity >= 1))
+        usable = a.usable[rows]
+        served = usable > 0
+        lo = np.where(served, a.weight, INF).min(axis=1, initial=INF)
+        hi = (usable * a.weight).sum(axis=1)
+        limits = a.tier_limits[rows]
+        below = np.concatenate([np.full((len(rows), 1), -INF), limits[:, :-1]], axis=1)
+        reach = (lo[:, None] <= limits) & (hi[:, None] > below)  # the first tier starts at 0 grams
+        return cls(
+            rows=rows,
+            usable=usable,
+            unit=np.where(served, a.unit[rows], INF),
+            fixed=a.package[rows] + problem.split_cost,
+            capacity=a.capacity[rows],
+            limits=limits,
+            prices=a.tier_prices[rows],
+            reach=reach,
+            lightest=np.where(reach, np.maximum(lo[:, None], below), 0.0),
+            heaviest=np.where(reach, np.minimum(limits, hi[:, None]), 0.0),
+            quantity=a.quantity,
+            weight=a.weight,
+            unfilled=a.unfilled,
+        )
+
+    def bounds(self, members: Ints, problem: Problem, *, apart: bool = False) -> Floats:
+        """(M,) a lower bound on every plan shipping from exactly each set of rows in `members` (M, k);
+        `apart`: the cheaper, weaker one that bounds each package's tier on its own."""
+        q, w, unfilled = self.quantity, self.weight, self.unfilled
+        least = np.minimum(self.unit[members].min(axis=1), unfilled)  # (M, N)
+        supplied = np.asarray(self.usable[members].any(axis=1), dtype=bool)
+        per_gram = cost_per_gram(least, supplied, w, unfilled)
+        reachable = np.where(supplied, q * w, 0.0).sum(axis=1)
+        base = self.fixed[members].sum(axis=1) - problem.split_cost + least @ q
+        if apart or len(members) * len(self.tiers_used) ** members.shape[1] > MOST_TIER_CHOICES:
+            return base + self._shipping_apart(members, per_gram, reachable)  # type: ignore[no-any-return]
+        return base + self._shipping(members, per_gram, reachable)  # type: ignore[no-any-return]
+
+    def bound_work(self, members: Ints, *, apart: bool = False) -> int:
+        """The work of bounding these sets (`bounds`)."""
+        size, tiers = int(members.shape[1]), len(self.tiers_used)
+        apart = apart or len(members) * tiers**size > MOST_TIER_CHOICES
+        choices = tiers * size if apart else tiers**size
+        return len(members) * choices
+
+    def _shipping(self, members: Ints, per_gram: Floats, reachable: Floats) -> Floats:
+        """(M,) the least tier prices plus the cost of what is left unshipped, over every choice of tiers
+        (one axis per member: (M, T, T, ...))."""
+        size, tiers = members.shape[1], len(self.tiers_used)
+        ok: Bools = np.ones((len(members),) + (1,) * size, dtype=bool)
+        low: Floats = np.zeros(ok.shape)
+        high: Floats = np.zeros(ok.shape)
+        price: Floats = np.zeros(ok.shape)
+        for j in range(size):
+            shape = (len(members),) + (1,) * j + (tiers,) + (1,) * (size - j - 1)
+            column = members[:, j]
+            ok = ok & self.reach[column, :tiers].reshape(shape)
+            low = low + self.lightest[column, :tiers].reshape(shape)
+            high = high + self.heaviest[column, :tiers].reshape(shape)
+            price = price + self.prices[column, :tiers].reshape(shape)
+        shortfall = np.maximum(0.0, reachable.reshape((-1,) + (1,) * size) - high)
+        cost = price + per_gram.reshape((-1,) + (1,) * size) * shortfall
+        cost = np.where(ok & (low <= float(self.quantity @ self.weight)), cost, INF)
+        return cost.reshape(len(members), tiers**size).min(axis=1)  # type: ignore[no-any-return]
+
+    def _shipping_apart(self, members: Ints, per_gram: Floats, reachable: Floats) -> Floats:
+        """(M,) a weaker bound than `_shipping`, summed package by package: the greater of the least tier
+        prices, and of the least (tier price - per_gram * its most weight) plus per_gram * what the set
+        could ship (leaving the weight of a package unshipped costs per_gram a gram at least)."""
+        prices = np.where(self.reach, self.prices, INF)[members]  # (M, k, T)
+        carried = self.heaviest[members]
+        cheapest = prices.min(axis=2).sum(axis=1)
+        traded = (prices - per_gram[:, None, None] * carried).min(axis=2).sum(axis=1) + per_gram * reachable
+        return np.maximum(cheapest, traded)  # type: ignore[no-any-return]
+
+    @functools.cached_property
+    def tiers_used(self) -> range:
+        """The tiers up to the last any source reaches."""
+        return range(int(np.flatnonzero(self.reach.any(axis=0)).max(initial=0)) + 1)
+
+    def sets_of(self, size: int, problem: Problem, incumbent: float, work: Work) -> Ints | None:
+        """(M, size) the sets of `size` rows that could hold a plan cheaper than the incumbent (None: more
+        than this method bounds).
+
+        Built a row at a time: a partial set is bounded with stand-ins for its missing rows (a stand-in has
+        the best of every row, so the bound holds for any rows in its place) and only the partial sets
+        below the incumbent grow, each by the rows after its last.
+        """
+        stand_in = self._stand_in()
+        padding = len(self.rows)  # the stand-in's row
+        rows: Ints = np.arange(len(self.rows), dtype=np.intp)
+        sets: Ints = rows[:, None]
+        for filled in range(1, size + 1):
+            padded = np.hstack([sets, np.full((len(sets), size - filled), padding, dtype=np.intp)])
+            apart = filled < size - 1  # a partial set with more than one stand-in: the cheap bound
+            if not work.spend(self.bound_work(padded, apart=apart)):
+                return None
+            sets = sets[stand_in.bounds(padded, problem, apart=apart) < incumbent - TOL]
+            if filled == 1:
+                rows = sets[:, 0]
+            if filled == size or not len(sets):
+                return sets if filled == size else np.empty((0, size), dtype=np.intp)
+            after = np.searchsorted(rows, sets[:, -1], side="right")  # the rows that may follow each set
+            counts = len(rows) - after
+            total = int(counts.sum())
+            if total > MOST_COMBINED:
+                return None
+            start = np.repeat(after - (np.cumsum(counts) - counts), counts)
+            sets = np.hstack([np.repeat(sets, counts, axis=0), rows[np.arange(total) + start][:, None]])
+        return sets
+
+    def _stand_in(self) -> SourceTable:
+        """This table with one more row, a source with the best of every row (its bound is below theirs)."""
+        def pad(array: NDArray[Any], best: NDArray[Any]) -> NDArray[Any]:
+            return np.concatenate([array, best[None, ...]])
+
+        return SourceTable(
+            rows=np.append(self.rows, -1),
+            usable=pad(self.usable, self.usable.max(axis=0)),
+            unit=pad(self.unit, self.unit.min(axis=0)),
+            fixed=np.append(self.fixed, self.fixed.min()),
+            capacity=np.append(self.capacity, self.capacity.max()),
+            limits=pad(self.limits, self.limits.max(axis=0)),
+            prices=pad(self.prices, np.where(self.reach, self.prices, INF).min(axis=0)),
+            reach=pad(self.reach, np.asarray(self.reach.any(axis=0), dtype=bool)),
+            lightest=pad(self.lightest, np.zeros(self.lightest.shape[1])),
+            heaviest=pad(self.heaviest, self.heaviest.max(axis=0)),
+            quantity=self.quantity,
+            weight=self.weight,
+            unfilled=self.unfilled,
+        )
+
+
+def cost_per_gram(least: Floats, supplied: Bools, weight: Floats, unfilled: Floats) -> Floats:
+    """(M,) the least extra cost per gram of a unit the set could ship but leaves unfilled."""
+    weighted = supplied & (weight > 0)
+    gap = np.where(weighted, (unfilled - least) / np.where(weight > 0, weight, 1.0), INF).min(axis=-1)
+    return np.where(np.isfinite(gap), gap, 0.0)
+
+
+def size_bound(table: SourceTable, problem: Problem, size: int, incumbent: float) -> float:
+    """A lower bound on every plan shipping from `size` sources or more (inf when none can be cheaper)."""
+    q = table.quantity
+    least = np.minimum(table.unit.min(axis=0), table.unfilled)
+    supplied = np.asarray(table.usable.any(axis=0), dtype=bool)
+    per_gram = float(cost_per_gram(least, supplied, table.weight, table.unfilled))
+    reachable = float(np.where(supplied, q * table.weight, 0.0).sum())
+    base = float(least @ q) - problem.split_cost
+    # the packages any source can send: (most weight, price), without those another beats on both
+    heavy, price = table.heaviest[table.reach], table.prices[table.reach]
+    order = np.lexsort((price, -heavy))  # heaviest first, then cheapest
+    heavy, price = heavy[order], price[order]
+    frontier = price < np.concatenate([[INF], np.minimum.accumulate(price)[:-1]])
+    heavy, price = heavy[frontier], price[frontier]
+    fixed = np.sort(table.fixed)
+    most = min(len(fixed), int(table.quantity.sum()))
+    if problem.max_shipments is not None:
+        most = min(most, problem.max_shipments)
+    best = INF
+    for count in range(size, most + 1):
+        paid = float(fixed[:count].sum()) + base
+        if paid + count * float(price.min()) >= min(best, incumbent - TOL):
+            break  # fixed costs and tier prices only grow with more shipments
+        if count > MOST_SIZE_COMBINATIONS:
+            best = min(best, paid + count * float(price.min()))
+            continue
+        chosen = _multisets(len(price), count)
+        shortfall = np.maximum(0.0, reachable - heavy[chosen].sum(axis=1))
+        best = min(best, paid + float((price[chosen].sum(axis=1) + per_gram * shortfall).min()))
+    return best
+
+
+@functools.lru_cache(maxsize=64)
+def _multisets(options: int, count: int) -> Ints:
+    """(C, count) every multiset of `count` among `options` numbers, one per row."""
+    found = list(itertools.combinations_with_replacement(range(options), count))
+    array = np.array(found, dtype=np.intp).reshape(len(found), count)
+    array.setflags(write=False)
+    return array
+
+
