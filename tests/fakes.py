@@ -39,7 +39,12 @@ from ordermesh.domain.geo import GeoPoint
 from ordermesh.domain.inventory import Movement, MovementKind, StockChange, StockLevel
 from ordermesh.domain.orders import Order
 from ordermesh.domain.sourcing import Candidate
-from ordermesh.services.carrier_ports import RateCardVersion, RateCardVersions, RecordedEvent, ShipmentTrackingRepository
+from ordermesh.services.carrier_ports import (
+    RateCardVersion,
+    RateCardVersions,
+    RecordedEvent,
+    ShipmentTrackingRepository,
+)
 from ordermesh.services.channel_ports import (
     ChannelOrderRecord,
     ChannelOrders,

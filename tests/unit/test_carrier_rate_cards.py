@@ -100,7 +100,7 @@ def test_two_carriers_answering_to_one_name_and_a_repeated_service_are_refused()
 
 
 def test_unknown_fields_and_a_missing_document_shape_are_named() -> None:
-    assert problems([]) == [("(document)", "must be an object, got a list")]
+    assert problems([]) == [("", "must be an object, got a list")]
     assert problems({"currency": "USD", "carriers": [{"code": "ups", "name": "UPS", "services": [], "rates": 1}]}) == [
         ("carriers[0].rates", "unknown field 'rates'; one of code, name, aliases, holidays, services"),
         ("carriers[0].services", "must be a non-empty list of services, got a list"),

@@ -167,3 +167,10 @@ def test_a_status_that_says_nothing_about_progress_changes_nothing() -> None:
     assert (shipment.status, shipment.location, shipment.last_event_at) == (
         S.IN_TRANSIT, "Memphis", T0 + timedelta(minutes=20),
     )  # fmt: skip
+
+
+def test_a_label_created_scan_after_an_exception_does_not_clear_it() -> None:
+    shipment, changes = walk(event(S.EXCEPTION, 10, "shipment information voided"), event(S.LABEL_CREATED, 20))
+
+    assert changes[1] is None
+    assert shipment.status == S.EXCEPTION

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jsonschema
@@ -12,8 +13,9 @@ from ordermesh.domain.event_catalog import CATALOG, KINDS, schema_of
 from ordermesh.domain.events import EVENT_TYPES
 from ordermesh.domain.orders import PaymentStatus
 from ordermesh.entrypoints.cli.events import catalog_files
-from ordermesh.services import catalog, fulfillment, inventory, orders
+from ordermesh.services import catalog, fulfillment, inventory, orders, tracking
 from ordermesh.services.commands import AdjustStock, ShipFulfillment
+from ordermesh.services.tracking import TrackingUpdate
 from tests.unit.test_services_with_fakes import (
     CHICAGO,
     NEWARK,
@@ -60,6 +62,11 @@ def test_every_event_of_an_order_lifecycle_fits_its_schema() -> None:
     fulfillment.accept(ctx, fo_id=fo, actor=SYSTEM)
     fulfillment.ship(ctx, fo_id=fo, command=ShipFulfillment("ups", "1Z999"), actor=SYSTEM)
     fulfillment.deliver(ctx, fo_id=fo, actor=SYSTEM)
+    # the carrier's scans: on its way, a failed attempt, out again, delivered, then sent back
+    scans = [("I", "DP"), ("X", "48"), ("I", "OT"), ("D", None), ("RS", None)]
+    updates = [TrackingUpdate("1Z999", code, datetime(2025, 3, 2, 8 + n, tzinfo=UTC), detail=detail)
+               for n, (code, detail) in enumerate(scans)]  # fmt: skip
+    tracking.ingest_tracking(ctx, carrier="ups", updates=updates, actor=SYSTEM)
 
     pickup = capture(ctx, order_for("W2", ("MUG", 1), pickup_at="NWK"))
     fulfillment.ready_for_pickup(ctx, fo_id=pickup.fulfillment_orders[0].id, actor=SYSTEM)

@@ -150,6 +150,23 @@ class InventoryChanged(TypedDict):
     reason: str
 
 
+class ShipmentTracked(TypedDict):
+    """A shipment's tracking status moved, as its carrier reported (`status` is also the type's last word)."""
+
+    shipment_id: str
+    fulfillment_order_id: str
+    order_id: str
+    carrier: str
+    tracking_number: str
+    status: str  # in_transit, out_for_delivery, delivered, exception, returned
+    previous_status: str
+    event_time: str  # when the carrier saw it (RFC 3339)
+    location: str | None
+    description: str | None
+    carrier_status: str  # the carrier's own code ("I/OT", "DL", "failure/address_not_found")
+    exception_reason: str | None  # set for `exception`
+
+
 # --- the catalogue -------------------------------------------------------------------------------------
 
 
@@ -162,6 +179,7 @@ class EventKind:
 
 
 _ORDER, _FO = "the order id", "the fulfilment order id"
+_SHIPMENT = "the shipment id"
 
 CATALOG: tuple[EventKind, ...] = (
     EventKind("ordermesh.order.created", "An order was captured (once per channel order).", _ORDER, OrderPicture),
@@ -214,6 +232,23 @@ CATALOG: tuple[EventKind, ...] = (
         "ordermesh.fulfillment_order.delivered", "The carrier delivered the shipment.", _FO, FulfillmentOrderPicture
     ),
     EventKind("ordermesh.fulfillment_order.cancelled", "The location's work was cancelled.", _FO, FulfillmentCancelled),
+    EventKind(
+        "ordermesh.shipment.in_transit", "The carrier has the shipment on its way.", _SHIPMENT, ShipmentTracked
+    ),
+    EventKind(
+        "ordermesh.shipment.out_for_delivery",
+        "The shipment is out for delivery (or waits at a pickup point).",
+        _SHIPMENT,
+        ShipmentTracked,
+    ),
+    EventKind("ordermesh.shipment.delivered", "The carrier delivered the shipment.", _SHIPMENT, ShipmentTracked),
+    EventKind(
+        "ordermesh.shipment.exception",
+        "The carrier reported a problem (failed attempt, damage, delay, ...); `exception_reason` says which.",
+        _SHIPMENT,
+        ShipmentTracked,
+    ),
+    EventKind("ordermesh.shipment.returned", "The shipment is going back to the sender.", _SHIPMENT, ShipmentTracked),
     EventKind(
         "ordermesh.inventory.changed",
         "A stock row changed (count, adjustment, reservation, shipment).",

@@ -91,7 +91,7 @@ class _Checker:
 
     def mapping(self, value: Any, path: str, allowed: Sequence[str], required: Sequence[str] = ()) -> dict[str, Any]:
         if not isinstance(value, dict):
-            self.fail(path or "(document)", f"must be an object, got {_kind(value)}")
+            self.fail(path, f"must be an object, got {_kind(value)}")
             return {}
         for key in value:
             if key not in allowed:

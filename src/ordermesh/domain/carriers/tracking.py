@@ -182,7 +182,7 @@ class ShipmentTracking:
     status: TrackingStatus
     updated_at: datetime
     status_at: datetime | None = None  # event time of the event that set the status
-    reached: TrackingStatus = TrackingStatus.LABEL_CREATED  # the furthest status along the way
+    reached: TrackingStatus = TrackingStatus.LABEL_CREATED  # the furthest status along the way (for operations)
     last_event_at: datetime | None = None
     location: str | None = None
     description: str | None = None
@@ -223,6 +223,6 @@ class ShipmentTracking:
         if wanted == TrackingStatus.EXCEPTION:
             return newer and (current != wanted or event.reason != self.exception_reason)
         if current == TrackingStatus.EXCEPTION:
-            # Progress resumes after an exception (a new attempt), but not from before the furthest point.
-            return newer and (wanted != TrackingStatus.LABEL_CREATED or self.reached == TrackingStatus.LABEL_CREATED)
+            # Progress resumes after a newer scan (a new attempt); a label is never created again.
+            return newer and wanted != TrackingStatus.LABEL_CREATED
         return _PROGRESS[wanted] > _PROGRESS[current]

@@ -17,6 +17,7 @@ from ordermesh.config import Settings
 from ordermesh.entrypoints.api import problems
 from ordermesh.entrypoints.api.limits import BodySizeLimit
 from ordermesh.entrypoints.api.routers import (
+    carriers,
     catalog,
     channels,
     customs,
@@ -98,6 +99,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     problems.install(app)
     for error, handler in (*sourcing.EXCEPTION_HANDLERS, *customs.EXCEPTION_HANDLERS):
         app.add_exception_handler(error, handler)
+    for kind, respond in carriers.EXCEPTION_HANDLERS:
+        app.add_exception_handler(kind, respond)
     for module in (health, catalog, inventory, orders, fulfillment, events, sourcing):
         app.include_router(module.router)
     app.include_router(sourcing.simulations)
@@ -105,6 +108,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(channels.webhooks)
     app.include_router(outbound_webhooks.router)
     app.include_router(customs.router)
+    app.include_router(carriers.router)
+    app.include_router(carriers.fulfillment_rates)
+    app.include_router(carriers.shipments)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 
