@@ -24,7 +24,8 @@ Bools = NDArray[np.bool_]
 TOL = 1e-9  # plans within this of each other cost the same
 INF = math.inf
 MOST_COMBINED = 20_000  # sets of one size bounded at once, at most (all pairs of 200 sources)
-STEP_WORK = 40  # the work of one step of the set programme from one state, in bound evaluations
+STEP_WORK = 15  # the work of one step of the set programme (a state and a choice for a need), in bound evaluations
+SETUP_WORK = 1_000  # the work of setting up the programme of one set
 MOST_TIER_CHOICES = 200_000  # (set, choice of tiers) pairs bounded at once; beyond, a weaker bound
 MOST_SIZE_COMBINATIONS = 8  # beyond this many shipments a size bound charges each the least tier price
 
@@ -40,6 +41,14 @@ class Work:
         """Count the work; False once there is none left."""
         self.left -= amount
         return self.left >= 0
+
+
+@dataclass(frozen=True)
+class TableLists:
+    limits: list[list[float]]
+    prices: list[list[float]]
+    lightest: list[list[float]]
+    heaviest: list[list[float]]
 
 
 @dataclass(frozen=True)
@@ -138,19 +147,26 @@ class SourceTable:
         return np.maximum(cheapest, traded)  # type: ignore[no-any-return]
 
     @functools.cached_property
+    def lists(self) -> TableLists:
+        """The per-row arrays as Python lists, for the programme's loops (numpy scalars are slow to read)."""
+        return TableLists(
+            self.limits.tolist(), self.prices.tolist(), self.lightest.tolist(), self.heaviest.tolist()
+        )
+
+    @functools.cached_property
     def tiers_used(self) -> range:
         """The tiers up to the last any source reaches."""
         return range(int(np.flatnonzero(self.reach.any(axis=0)).max(initial=0)) + 1)
 
-    def sets_of(self, size: int, problem: Problem, incumbent: float, work: Work) -> Ints | None:
-        """(M, size) the sets of `size` rows that could hold a plan cheaper than the incumbent (None: more
-        than this method bounds).
+    def sets_of(self, size: int, problem: Problem, incumbent: float, work: Work) -> tuple[Ints, Floats] | None:
+        """(M, size) the sets of `size` rows that could hold a plan cheaper than the incumbent, and their
+        bounds (None: more than this method bounds).
 
         Built a row at a time: a partial set is bounded with stand-ins for its missing rows (a stand-in has
         the best of every row, so the bound holds for any rows in its place) and only the partial sets
         below the incumbent grow, each by the rows after its last.
         """
-        stand_in = self._stand_in()
+        stand_in = self.stand_in
         padding = len(self.rows)  # the stand-in's row
         rows: Ints = np.arange(len(self.rows), dtype=np.intp)
         sets: Ints = rows[:, None]
@@ -159,11 +175,15 @@ class SourceTable:
             apart = filled < size - 1  # a partial set with more than one stand-in: the cheap bound
             if not work.spend(self.bound_work(padded, apart=apart)):
                 return None
-            sets = sets[stand_in.bounds(padded, problem, apart=apart) < incumbent - TOL]
+            bounds = stand_in.bounds(padded, problem, apart=apart)
+            below = bounds < incumbent - TOL
+            sets = sets[below]
             if filled == 1:
                 rows = sets[:, 0]
-            if filled == size or not len(sets):
-                return sets if filled == size else np.empty((0, size), dtype=np.intp)
+            if filled == size:  # no stand-in left: the sets' own bounds
+                return sets, bounds[below]
+            if not len(sets):
+                return np.empty((0, size), dtype=np.intp), np.empty(0)
             after = np.searchsorted(rows, sets[:, -1], side="right")  # the rows that may follow each set
             counts = len(rows) - after
             total = int(counts.sum())
@@ -171,9 +191,10 @@ class SourceTable:
                 return None
             start = np.repeat(after - (np.cumsum(counts) - counts), counts)
             sets = np.hstack([np.repeat(sets, counts, axis=0), rows[np.arange(total) + start][:, None]])
-        return sets
+        raise AssertionError("unreachable: the loop returns at its last size")
 
-    def _stand_in(self) -> SourceTable:
+    @functools.cached_property
+    def stand_in(self) -> SourceTable:
         """This table with one more row, a source with the best of every row (its bound is below theirs)."""
         def pad(array: NDArray[Any], best: NDArray[Any]) -> NDArray[Any]:
             return np.concatenate([array, best[None, ...]])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 
 import numpy as np
@@ -11,6 +12,7 @@ from ordermesh.domain.sourcing.set_bounds import INF, STEP_WORK, TOL, SourceTabl
 
 MOST_STATES = 4_000  # states of one step of the programme before handing the order to another method
 State = tuple[float, ...]  # what later needs must respect, after some needs
+_MARGIN = 1e-6  # grams: a package this far under its limit stays under it whatever the rounding
 
 
 class SetProgramme:
@@ -26,30 +28,37 @@ class SetProgramme:
 
     def __init__(self, table: SourceTable, problem: Problem, members: tuple[int, ...], work: Work) -> None:
         self.table, self.problem, self.members, self.work = table, problem, members, work
-        usable = table.usable[list(members)]
-        unit = table.unit[list(members)]
+        self.lists = table.lists
+        rows = list(members)
+        usable = table.usable[rows]
+        unit = table.unit[rows]
         least = np.minimum(unit.min(axis=0), table.unfilled)
-        self.rest = [float(x) for x in np.append(np.cumsum((least * table.quantity)[::-1])[::-1], 0.0)]
-        self.fixed = float(table.fixed[list(members)].sum()) - problem.split_cost
-        self.heaviest = (usable * table.weight).sum(axis=1).tolist()
+        self.rest = np.append(np.cumsum((least * table.quantity)[::-1])[::-1], 0.0).tolist()
+        self.fixed = float(table.fixed[rows].sum()) - problem.split_cost
+        carried = usable * table.weight
+        self.heaviest = carried.sum(axis=1).tolist()
         supplied = np.asarray(usable.any(axis=0), dtype=bool)
         self.per_gram = float(cost_per_gram(least, supplied, table.weight, table.unfilled))
         # per need n, what the set could ship of the needs from n on: in all, and from each source
         weights = np.where(supplied, table.quantity * table.weight, 0.0)
-        self.later = [float(x) for x in np.append(np.cumsum(weights[::-1])[::-1], 0.0)]
-        carried = usable * table.weight
+        self.later: list[float] = np.append(np.cumsum(weights[::-1])[::-1], 0.0).tolist()
         later_each = np.hstack([np.cumsum(carried[:, ::-1], axis=1)[:, ::-1], np.zeros((len(members), 1))])
         self.later_each: list[list[float]] = later_each.T.tolist()  # per need, per source
+        later_units = np.hstack([np.cumsum(usable[:, ::-1], axis=1)[:, ::-1], np.zeros((len(members), 1))])
+        self.later_units: list[list[float]] = later_units.T.tolist()
         self.counted = [j for j, row in enumerate(members) if table.capacity[row] < usable[j].sum()]
         self.valued = len(members) > 1 and problem.min_split_value > 0
         self.options: list[list[tuple[tuple[int, ...], float]]] = []
+        ranges = [[range(u + 1) for u in row] for row in usable.T.tolist()]  # per need, per source
+        costs = unit.T.tolist()
         for n, need in enumerate(problem.needs):
             found = []
-            for units in itertools.product(*(range(int(usable[j, n]) + 1) for j in range(len(members)))):
+            per_unit, unfilled = costs[n], float(table.unfilled[n])
+            for units in itertools.product(*ranges[n]):
                 shipped = sum(units)
                 if shipped <= need.quantity:
-                    cost = sum(float(unit[j, n]) * u for j, u in enumerate(units) if u)
-                    found.append((units, cost + float(table.unfilled[n]) * (need.quantity - shipped)))
+                    cost = sum(per_unit[j] * u for j, u in enumerate(units) if u)
+                    found.append((units, cost + unfilled * (need.quantity - shipped)))
             self.options.append(found)
 
     def run(self, incumbent: float) -> Take | None:
@@ -66,25 +75,23 @@ class SetProgramme:
         return best
 
     def _price(self, tiers: tuple[int, ...]) -> float:
-        prices = self.table.prices
-        return self.fixed + sum(float(prices[row, t]) for row, t in zip(self.members, tiers, strict=True))
+        prices = self.lists.prices
+        return self.fixed + sum(prices[row][t] for row, t in zip(self.members, tiers, strict=True))
 
     def _tier_choices(self, incumbent: float) -> list[tuple[float, tuple[int, ...]]]:
         """Every choice of one reachable tier per source whose lightest packages fit in the order, with a
         lower bound on its plans, cheapest first."""
-        t = self.table
+        t, lists = self.table, self.lists
         rows = list(self.members)
-        supplied = np.asarray(t.usable[rows].any(axis=0), dtype=bool)
-        least = np.minimum(t.unit[rows].min(axis=0), t.unfilled)
-        per_gram = float(cost_per_gram(least, supplied, t.weight, t.unfilled))
-        reachable = float(np.where(supplied, t.quantity * t.weight, 0.0).sum())
+        reachable = self.later[0]
         total = float(t.quantity @ t.weight)
         choices = []
-        for tiers in itertools.product(*(np.flatnonzero(t.reach[row]).tolist() for row in rows)):
-            if sum(float(t.lightest[row, x]) for row, x in zip(rows, tiers, strict=True)) > total:
+        reach = [np.flatnonzero(t.reach[row]).tolist() for row in rows]
+        for tiers in itertools.product(*reach):
+            if sum(lists.lightest[row][x] for row, x in zip(rows, tiers, strict=True)) > total:
                 continue
-            carried = sum(float(t.heaviest[row, x]) for row, x in zip(rows, tiers, strict=True))
-            bound = self._price(tiers) + self.rest[0] + per_gram * max(0.0, reachable - carried)
+            carried = sum(lists.heaviest[row][x] for row, x in zip(rows, tiers, strict=True))
+            bound = self._price(tiers) + self.rest[0] + self.per_gram * max(0.0, reachable - carried)
             if bound < incumbent - TOL:
                 choices.append((bound, tiers))
         return sorted(choices)
@@ -92,12 +99,13 @@ class SetProgramme:
     def _best_within(self, tiers: tuple[int, ...], budget: float) -> tuple[float, Take] | None:
         """The least unit and unfilled cost below `budget` with every package within its tier's limit, and
         its plan (inf and () if none); None when a step has too many states."""
-        t, problem = self.table, self.problem
-        limits = [float(t.limits[row, x]) for row, x in zip(self.members, tiers, strict=True)]
+        problem = self.problem
+        limits = [self.lists.limits[row][x] for row, x in zip(self.members, tiers, strict=True)]
         capped = [j for j, limit in enumerate(limits) if limit < self.heaviest[j]]
         floor = problem.min_split_value if self.valued else 0.0
         valued = list(range(len(self.members))) if self.valued else []
         states: dict[State, float] = {(0.0,) * (len(capped) + len(self.counted) + len(valued)): 0.0}
+        signs = (1.0,) * (len(capped) + len(self.counted)) + (-1.0,) * len(valued)
         steps: list[dict[State, tuple[State, int]]] = []
         for n, need in enumerate(problem.needs):
             if not self.work.spend(STEP_WORK * len(states) * len(self.options[n])):
@@ -111,7 +119,7 @@ class SetProgramme:
                     total = cost + extra
                     if total >= room:
                         continue
-                    state = self._next(key, units, capped, limits, weight, valued, value, floor)
+                    state = self._next(key, units, n + 1, capped, limits, weight, valued, value, floor)
                     if state is None or total >= following.get(state, INF):
                         continue
                     if capped and total + self._unshipped(state, n + 1, capped, limits) >= room:
@@ -120,7 +128,7 @@ class SetProgramme:
                     back[state] = (key, index)
             if len(following) > MOST_STATES:
                 return None
-            states = _undominated(following, valued) if len(next(iter(following), ())) == 1 else following
+            states = _undominated(following, signs)
             steps.append(back)
             if not states:
                 return INF, ()
@@ -143,6 +151,7 @@ class SetProgramme:
         self,
         key: State,
         units: tuple[int, ...],
+        start: int,
         capped: list[int],
         limits: list[float],
         weight: float,
@@ -150,6 +159,9 @@ class SetProgramme:
         value: float,
         floor: float,
     ) -> State | None:
+        """The state after shipping `units` of a need from each source (None: past a limit). A weight or a
+        unit count that the needs from `start` on can no longer take past its limit becomes -inf: states
+        that differ only there have the same future, and merge."""
         state = list(key)
         at = 0
         for j in capped:
@@ -157,12 +169,17 @@ class SetProgramme:
                 state[at] += weight * units[j]
                 if state[at] > limits[j]:
                     return None
+            if state[at] + self.later_each[start][j] < limits[j] - _MARGIN:
+                state[at] = -INF
             at += 1
         for j in self.counted:
+            capacity = self.table.capacity[self.members[j]]
             if units[j]:
                 state[at] += units[j]
-                if state[at] > self.table.capacity[self.members[j]]:
+                if state[at] > capacity:
                     return None
+            if state[at] + self.later_units[start][j] <= capacity:
+                state[at] = -INF
             at += 1
         for j in valued:
             if units[j]:
@@ -179,13 +196,32 @@ class SetProgramme:
         return tuple(sorted(take))
 
 
-def _undominated(states: dict[State, float], valued: list[int]) -> dict[State, float]:
-    """The states of one measure that no other beats on both the measure and the cost (a weight or a unit
-    count is better lower, a value higher)."""
-    sign = -1.0 if valued else 1.0
+def _undominated(states: dict[State, float], signs: tuple[float, ...]) -> dict[State, float]:
+    """The states that no other beats on every measure and the cost (a measure with sign 1 is better lower:
+    a weight or a unit count; with sign -1 higher: a value). Done for one or two measures; with more, the
+    states as they are. Among equal states the first stays."""
+    if not signs or len(signs) > 2:
+        return states
+    ordered = sorted(states, key=lambda k: (*(s * x for s, x in zip(signs, k, strict=True)), states[k]))
     kept: dict[State, float] = {}
-    least = INF
-    for key in sorted(states, key=lambda k: sign * k[0]):
-        if states[key] < least:
-            kept[key] = least = states[key]
+    if len(signs) == 1:
+        least = INF
+        for key in ordered:
+            if states[key] < least:
+                kept[key] = least = states[key]
+        return kept
+    # two measures: a staircase of the second measure (ascending) against the least cost so far (descending)
+    steps: list[float] = []
+    costs: list[float] = []
+    sign = signs[1]
+    for key in ordered:
+        second, cost = sign * key[1], states[key]
+        at = bisect.bisect_right(steps, second)
+        if at and costs[at - 1] <= cost:
+            continue  # a state no worse on both measures costs no more
+        kept[key] = cost
+        end = at
+        while end < len(steps) and costs[end] >= cost:
+            end += 1
+        steps[at:end], costs[at:end] = [second], [cost]
     return kept
