@@ -8,9 +8,20 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ordermesh.domain.sourcing.optimiser import Need, Problem, Source, Take, evaluate, solve, violations
+from ordermesh.domain.sourcing import milp
+from ordermesh.domain.sourcing.optimiser import (
+    MONEY_GAP,
+    Budget,
+    Need,
+    Problem,
+    Source,
+    Take,
+    evaluate,
+    solve,
+    violations,
+)
 from ordermesh.domain.sourcing.plans import best_single
-from ordermesh.domain.sourcing.sets import solve_by_sets
+from ordermesh.domain.sourcing.sets import search_sets, solve_by_sets
 from tests.unit.test_optimiser import brute_force
 
 TIERS = ((500.0, 4.0), (1500.0, 7.0), (float("inf"), 12.0))
@@ -98,6 +109,59 @@ def test_the_optimiser_finds_the_brute_force_optimum_over_more_sources(problem: 
     assert violations(problem, solution.take) == []
     assert solution.optimal
     assert solution.cost == pytest.approx(brute_force(problem), abs=0.005)
+
+
+@st.composite
+def bigger_orders(draw: st.DrawFn) -> Problem:
+    """Orders of up to eight lines over up to eight locations, with weight tiers that bind: too big for the
+    brute force, checked against the MILP."""
+    count = draw(st.integers(4, 8))
+    needs = tuple(
+        Need(
+            sku=f"S{n}",
+            quantity=draw(st.integers(1, 3)),
+            unit_value=float(draw(st.integers(5, 60))),
+            unit_weight=float(draw(st.integers(1, 30)) * 100),
+            unfilled_cost=150.0 + 1e-6 * (count - n),
+        )
+        for n in range(count)
+    )
+    sources = tuple(
+        Source(
+            key=f"L{i}",
+            stock={f"S{n}": draw(st.sampled_from([0, 0, 1, 2, 9])) for n in range(count)},
+            unit_cost={n: draw(st.sampled_from([0.25, 0.35, 0.6])) for n in range(count)},
+            package_cost=draw(st.sampled_from([1.2, 1.6, 2.4])) + 3.0 * draw(st.integers(0, 1)),
+            tiers=draw(st.sampled_from([STEEP, ((450.0, 4.8), (2300.0, 6.2), (9000.0, 8.9), (float("inf"), 13.5))])),
+            unit_capacity=draw(st.one_of(st.none(), st.none(), st.none(), st.integers(1, 6))),
+        )
+        for i in range(draw(st.integers(2, 8)))
+    )
+    return Problem(
+        needs,
+        sources,
+        max_shipments=draw(st.sampled_from([None, None, 2, 3])),
+        min_split_value=float(draw(st.sampled_from([0, 0, 25]))),
+        split_cost=2.5,
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bigger_orders())
+def test_agrees_with_the_milp_on_bigger_orders(problem: Problem) -> None:
+    found = search_sets(problem)
+    assert found is not None
+    take, proven = found
+    assert violations(problem, take) == []
+    optimum = cost(problem, ())
+    if problem.arrays.usable.any():  # (the MILP needs something that can ship)
+        best, complete = milp.search(problem, Budget(seconds=30, nodes=1_000_000))
+        assert complete
+        optimum = min(optimum, best.cost if best is not None else math.inf)
+    if proven:
+        assert cost(problem, take) == pytest.approx(optimum, abs=MONEY_GAP)
+    else:
+        assert cost(problem, take) >= optimum - MONEY_GAP
 
 
 def test_keeps_the_incumbent_when_a_split_costs_the_same() -> None:
