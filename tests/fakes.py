@@ -33,6 +33,7 @@ from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
 from ordermesh.domain.access import Principal
 from ordermesh.domain.carriers import ShipmentTracking
 from ordermesh.domain.catalog import Capability, Item, Location
+from ordermesh.domain.edi import ControlNumbers
 from ordermesh.domain.events import Event
 from ordermesh.domain.fulfillment import FulfillmentOrder
 from ordermesh.domain.geo import GeoPoint
@@ -55,6 +56,7 @@ from ordermesh.services.channel_ports import (
     WebhookDeliveries,
     WebhookRecord,
 )
+from ordermesh.services.partner_ports import EdiDocument, EdiDocuments, PartnerRecord, Partners
 from ordermesh.services.ports import (
     ApiKeyRecord,
     ApiKeys,
@@ -86,6 +88,7 @@ from ordermesh.services.ports import (
 from ordermesh.services.webhook_ports import OutboundDeliveries, OutboundDelivery, Subscription, WebhookSubscriptions
 from tests.fake_carriers import FakeRateCards, FakeShipmentTracking
 from tests.fake_channel_pushes import FakeChannelPushes
+from tests.fake_partners import FakeEdiDocuments, FakePartners
 from tests.fake_webhooks import FakeOutboundDeliveries, FakeWebhookSubscriptions
 
 T = TypeVar("T")
@@ -208,6 +211,9 @@ class _Tables:
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     deliveries: list[OutboundDelivery] = field(default_factory=list)
     channel_pushes: list[ChannelPush] = field(default_factory=list)
+    partners: dict[str, PartnerRecord] = field(default_factory=dict)
+    control_numbers: dict[str, ControlNumbers] = field(default_factory=dict)
+    edi_documents: dict[str, EdiDocument] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def next_id(self, table: str) -> int:
@@ -1015,6 +1021,8 @@ class FakeUnitOfWork:
     subscriptions: WebhookSubscriptions
     deliveries: OutboundDeliveries
     channel_pushes: ChannelPushes
+    partners: Partners
+    edi_documents: EdiDocuments
 
     def __init__(self, database: FakeDatabase, *, ids: IdFactory, source: str, read_only: bool = False) -> None:
         self._session = _Session(database, read_only=read_only)
@@ -1039,6 +1047,8 @@ class FakeUnitOfWork:
         self.subscriptions = FakeWebhookSubscriptions(self._session)
         self.deliveries = FakeOutboundDeliveries(self._session)
         self.channel_pushes = FakeChannelPushes(self._session)
+        self.partners = FakePartners(self._session)
+        self.edi_documents = FakeEdiDocuments(self._session)
         self.committed = False
 
     @property

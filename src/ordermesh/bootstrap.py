@@ -13,6 +13,7 @@ from ordermesh.adapters.channels.http_push import push_http_client
 from ordermesh.adapters.channels.registry import channel_connectors, status_clients
 from ordermesh.adapters.db.engine import build_engine
 from ordermesh.adapters.db.uow import SqlUnitOfWorkFactory
+from ordermesh.adapters.edi.directory import DirectoryTransport
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
 from ordermesh.adapters.messaging.nats import NatsEventPublisher, NatsSettings
 from ordermesh.adapters.messaging.webhook_sender import HttpWebhookSender
@@ -22,6 +23,7 @@ from ordermesh.domain.customs import CustomsProfile, Incoterm, TaxId
 from ordermesh.domain.outbound_webhooks import RetryPolicy
 from ordermesh.services.channel_push import ChannelPusher, PushSettings
 from ordermesh.services.context import AppContext
+from ordermesh.services.edi_exchange import PartnerExchange
 from ordermesh.services.relay import EventPublisher, LogPublisher
 from ordermesh.services.webhook_dispatch import DispatchSettings, WebhookDispatcher
 
@@ -35,6 +37,7 @@ class Runtime:
     closers: list[Callable[[], None]] = field(default_factory=list)  # publishers' connections, closed first
     webhooks: WebhookDispatcher | None = None  # sends webhook deliveries for the worker
     pushes: ChannelPusher | None = None  # pushes status updates to sales channels for the worker
+    partners: PartnerExchange | None = None  # exchanges EDI documents with trading partners for the worker
 
     def close(self) -> None:
         if self.webhooks is not None:
@@ -70,7 +73,14 @@ def build(settings: Settings | None = None) -> Runtime:
         publishers.append(nats)
         closers.append(nats.close)
     webhooks = _webhook_dispatcher(settings, context)
-    return Runtime(settings, context, engines, publishers, closers, webhooks, _channel_pusher(settings, context))
+    exchange = PartnerExchange(
+        context,
+        {"directory": DirectoryTransport()},
+        release_delay=timedelta(seconds=settings.release_delay_seconds),
+        every_seconds=settings.edi_every_seconds,
+    )
+    pusher = _channel_pusher(settings, context)
+    return Runtime(settings, context, engines, publishers, closers, webhooks, pusher, exchange)
 
 
 def _channel_pusher(settings: Settings, context: AppContext) -> ChannelPusher:

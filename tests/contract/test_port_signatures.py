@@ -17,6 +17,7 @@ from ordermesh.adapters.db.channel_pushes_repo import SqlChannelPushes
 from ordermesh.adapters.db.channels_repo import SqlChannelOrders, SqlChannels, SqlWebhookDeliveries
 from ordermesh.adapters.db.orders_repo import SqlOrders
 from ordermesh.adapters.db.outbound_webhooks_repo import SqlOutboundDeliveries, SqlWebhookSubscriptions
+from ordermesh.adapters.db.partners_repo import SqlEdiDocuments, SqlPartners
 from ordermesh.adapters.db.records_repo import (
     SqlApiKeys,
     SqlAuditLog,
@@ -30,8 +31,8 @@ from ordermesh.adapters.db.stock_repo import SqlStock
 from ordermesh.adapters.db.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
 from ordermesh.adapters.system import SystemClock, UlidIds
-from ordermesh.services import carrier_ports, channel_ports, ports, webhook_ports
-from tests import fake_carriers, fake_channel_pushes, fake_webhooks, fakes
+from ordermesh.services import carrier_ports, channel_ports, partner_ports, ports, webhook_ports
+from tests import fake_carriers, fake_channel_pushes, fake_partners, fake_webhooks, fakes
 
 _PROTOCOL_DUNDERS = {"__call__", "__enter__", "__exit__"}
 
@@ -56,6 +57,8 @@ IMPLEMENTATIONS: list[tuple[Any, Any, Any]] = [
     (channel_ports.ChannelOrders, fakes.FakeChannelOrders, SqlChannelOrders),
     (webhook_ports.WebhookSubscriptions, fake_webhooks.FakeWebhookSubscriptions, SqlWebhookSubscriptions),
     (channel_ports.ChannelPushes, fake_channel_pushes.FakeChannelPushes, SqlChannelPushes),
+    (partner_ports.Partners, fake_partners.FakePartners, SqlPartners),
+    (partner_ports.EdiDocuments, fake_partners.FakeEdiDocuments, SqlEdiDocuments),
     (webhook_ports.OutboundDeliveries, fake_webhooks.FakeOutboundDeliveries, SqlOutboundDeliveries),
     (ports.UnitOfWork, fakes.FakeUnitOfWork, SqlUnitOfWork),
     (ports.UnitOfWorkFactory, fakes.FakeUnitOfWorkFactory, SqlUnitOfWorkFactory),
@@ -123,6 +126,8 @@ def test_the_fake_unit_of_work_hands_out_a_repository_for_every_port() -> None:
         "subscriptions": webhook_ports.WebhookSubscriptions,
         "deliveries": webhook_ports.OutboundDeliveries,
         "channel_pushes": channel_ports.ChannelPushes,
+        "partners": partner_ports.Partners,
+        "edi_documents": partner_ports.EdiDocuments,
     }
 
     with factory() as uow:

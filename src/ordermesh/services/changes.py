@@ -42,24 +42,38 @@ def change_order(
 
     Raises NotFound when the order does not exist, and whatever the change raises (nothing is written then).
     """
-
-    def work(uow: UnitOfWork) -> Order:
-        order = uow.orders.get(order_id, for_update=True)
-        if order is None:
-            raise NotFound("order", order_id)
-        before = audited.picture(order)
-        now = ctx.clock.now()
-        change(uow, order, now)
-        save_order(uow, ctx, order)
-        uow.audit.record(
-            actor=actor,
-            action=action,
-            entity=audited.entity,
-            entity_id=audited.entity_id,
-            before=before,
-            after=audited.picture(order),
-            at=now,
+    return ctx.transaction(
+        lambda uow: change_order_in(
+            uow, ctx, order_id=order_id, actor=actor, action=action, change=change, audited=audited
         )
-        return order
+    )
 
-    return ctx.transaction(work)
+
+def change_order_in(
+    uow: UnitOfWork,
+    ctx: AppContext,
+    *,
+    order_id: str,
+    actor: Principal,
+    action: str,
+    change: Change,
+    audited: Audited,
+) -> Order:
+    """`change_order` inside a unit of work the caller holds (several changes, or a record, commit together)."""
+    order = uow.orders.get(order_id, for_update=True)
+    if order is None:
+        raise NotFound("order", order_id)
+    before = audited.picture(order)
+    now = ctx.clock.now()
+    change(uow, order, now)
+    save_order(uow, ctx, order)
+    uow.audit.record(
+        actor=actor,
+        action=action,
+        entity=audited.entity,
+        entity_id=audited.entity_id,
+        before=before,
+        after=audited.picture(order),
+        at=now,
+    )
+    return order

@@ -11,7 +11,7 @@ from ordermesh.domain.fulfillment import FulfillmentOrder, Shipment, UnitMove
 from ordermesh.domain.inventory import Movement, MovementKind
 from ordermesh.domain.orders import Order
 from ordermesh.services.allocation import release_units
-from ordermesh.services.changes import Audited, Change, change_order
+from ordermesh.services.changes import Audited, Change, change_order, change_order_in
 from ordermesh.services.commands import ShipFulfillment
 from ordermesh.services.context import AppContext
 from ordermesh.services.ports import UnitOfWork
@@ -63,13 +63,35 @@ def reject(ctx: AppContext, *, fo_id: str, reason: str, actor: Principal) -> Ful
 
 def ship(ctx: AppContext, *, fo_id: str, command: ShipFulfillment, actor: Principal) -> FulfillmentOrder:
     """Record a shipment of some or all open units; on-hand and reserved drop together."""
+    return _on_fulfillment_order(ctx, fo_id, actor, "fulfillment_order.ship", _shipping(ctx, fo_id, command))
 
+
+def ship_in(
+    uow: UnitOfWork, ctx: AppContext, *, fo_id: str, command: ShipFulfillment, actor: Principal
+) -> FulfillmentOrder:
+    """`ship` inside a unit of work the caller holds. Raises NotFound for an unknown fulfilment order."""
+    order_id = uow.orders.id_for_fulfillment_order(fo_id)
+    if order_id is None:
+        raise NotFound("fulfillment order", fo_id)
+    order = change_order_in(
+        uow,
+        ctx,
+        order_id=order_id,
+        actor=actor,
+        action="fulfillment_order.ship",
+        change=_shipping(ctx, fo_id, command),
+        audited=Audited.fulfillment_order(fo_id),
+    )
+    return order.fulfillment_order(fo_id)
+
+
+def _shipping(ctx: AppContext, fo_id: str, command: ShipFulfillment) -> Change:
     def change(uow: UnitOfWork, order: Order, now: datetime) -> None:
         shipment = Shipment(ctx.ids("shp"), fo_id, command.carrier, command.tracking_number, {}, now)
         moved = order.ship_fulfillment(fo_id, command.lines, shipment)
         _consume(uow, moved, f"shipped {command.carrier} {command.tracking_number}", shipment.id, now)
 
-    return _on_fulfillment_order(ctx, fo_id, actor, "fulfillment_order.ship", change)
+    return change
 
 
 def ready_for_pickup(ctx: AppContext, *, fo_id: str, actor: Principal) -> FulfillmentOrder:

@@ -134,61 +134,68 @@ def snapshot(ctx: AppContext, *, counts: Sequence[SetStock], actor: Principal) -
     One audit record covers the whole snapshot; each changed row still gets its ledger entry and event.
     """
 
-    def work(uow: UnitOfWork) -> tuple[int, int]:
-        _check_known(uow, [(c.location, c.sku) for c in counts])
-        now = ctx.clock.now()
-        changes = [
-            applied
-            for c in sorted(counts, key=lambda c: (c.location, c.sku))
-            if (applied := _apply_set(uow, c, now)) is not None
-        ]
-        as_of = sorted({c.as_of.isoformat() for c in counts if c.as_of})
-        uow.audit.record(
-            actor=actor,
-            action="inventory.snapshot",
-            entity="stock",
-            entity_id="snapshot",
-            before=None,
-            after={"rows": len(counts), "applied": len(changes), "as_of": as_of},
-            at=now,
-        )
-        _publish(uow, ctx, changes, now)
-        return len(changes), len(counts) - len(changes)
+    return ctx.transaction(lambda uow: snapshot_in(uow, ctx, counts=counts, actor=actor))
 
-    return ctx.transaction(work)
+
+def snapshot_in(uow: UnitOfWork, ctx: AppContext, *, counts: Sequence[SetStock], actor: Principal) -> tuple[int, int]:
+    """`snapshot` inside a unit of work the caller holds."""
+    _check_known(uow, [(c.location, c.sku) for c in counts])
+    now = ctx.clock.now()
+    changes = [
+        applied
+        for c in sorted(counts, key=lambda c: (c.location, c.sku))
+        if (applied := _apply_set(uow, c, now)) is not None
+    ]
+    as_of = sorted({c.as_of.isoformat() for c in counts if c.as_of})
+    uow.audit.record(
+        actor=actor,
+        action="inventory.snapshot",
+        entity="stock",
+        entity_id="snapshot",
+        before=None,
+        after={"rows": len(counts), "applied": len(changes), "as_of": as_of},
+        at=now,
+    )
+    _publish(uow, ctx, changes, now)
+    return len(changes), len(counts) - len(changes)
 
 
 def adjust_stock(
     ctx: AppContext, *, adjustments: Sequence[AdjustStock], reference: str | None, actor: Principal
 ) -> list[StockLevel]:
     """Apply signed deltas all or nothing. Raises InvalidInput when on-hand would fall below zero."""
+    return ctx.transaction(
+        lambda uow: adjust_stock_in(uow, ctx, adjustments=adjustments, reference=reference, actor=actor)
+    )
 
-    def work(uow: UnitOfWork) -> list[StockLevel]:
-        _check_known(uow, [(a.location, a.sku) for a in adjustments])
-        now = ctx.clock.now()
-        changes: list[tuple[StockChange, Movement]] = []
-        for index, a in sorted(enumerate(adjustments), key=lambda pair: (pair[1].location, pair[1].sku)):
-            change = uow.stock.adjust(a.location, a.sku, a.delta, now)
-            if change is None:
-                have = uow.stock.get(a.location, a.sku)
-                raise InvalidInput(
-                    f"on_hand of {a.sku} at {a.location} is {have.on_hand if have else 0}; cannot apply {a.delta}",
-                    field=("adjustments", index, "delta"),
-                )
-            movement = Movement(
-                a.location, a.sku, MovementKind.ADJUSTMENT, a.delta, 0, a.reason, reference, now, change.after.on_hand
-            )
-            uow.audit.record(
-                actor=actor,
-                action="inventory.adjust",
-                entity="stock",
-                entity_id=f"{a.location}/{a.sku}",
-                before=level_data(change.before),
-                after=level_data(change.after),
-                at=now,
-            )
-            changes.append((change, movement))
-        _publish(uow, ctx, changes, now)
-        return [uow.stock.get(c.after.location, c.after.sku) or c.after for c, _ in changes]
 
-    return ctx.transaction(work)
+def adjust_stock_in(
+    uow: UnitOfWork, ctx: AppContext, *, adjustments: Sequence[AdjustStock], reference: str | None, actor: Principal
+) -> list[StockLevel]:
+    """`adjust_stock` inside a unit of work the caller holds."""
+    _check_known(uow, [(a.location, a.sku) for a in adjustments])
+    now = ctx.clock.now()
+    changes: list[tuple[StockChange, Movement]] = []
+    for index, a in sorted(enumerate(adjustments), key=lambda pair: (pair[1].location, pair[1].sku)):
+        change = uow.stock.adjust(a.location, a.sku, a.delta, now)
+        if change is None:
+            have = uow.stock.get(a.location, a.sku)
+            raise InvalidInput(
+                f"on_hand of {a.sku} at {a.location} is {have.on_hand if have else 0}; cannot apply {a.delta}",
+                field=("adjustments", index, "delta"),
+            )
+        movement = Movement(
+            a.location, a.sku, MovementKind.ADJUSTMENT, a.delta, 0, a.reason, reference, now, change.after.on_hand
+        )
+        uow.audit.record(
+            actor=actor,
+            action="inventory.adjust",
+            entity="stock",
+            entity_id=f"{a.location}/{a.sku}",
+            before=level_data(change.before),
+            after=level_data(change.after),
+            at=now,
+        )
+        changes.append((change, movement))
+    _publish(uow, ctx, changes, now)
+    return [uow.stock.get(c.after.location, c.after.sku) or c.after for c, _ in changes]

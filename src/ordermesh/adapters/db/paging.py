@@ -64,12 +64,15 @@ def page_newest_first(
     after: str | None,
     limit: int,
     read: Callable[[Any], T],
+    numeric: bool = True,
 ) -> tuple[list[T], str | None]:
-    """One page of the rows matching `conditions`, newest (highest integer `id`) first, and the next cursor."""
+    """One page of the rows matching `conditions`, newest (highest `id`: an integer, or a time-ordered text id
+    when not `numeric`) first, and the next cursor."""
     query = select(table).where(*conditions).order_by(table.c.id.desc()).limit(limit + 1)
     key = decode_cursor(after)
     if key is not None:
-        query = query.where(table.c.id < int_key(key))
+        query = query.where(table.c.id < (int_key(key) if numeric else key))
     rows = [row._mapping for row in conn.execute(query)]
     shown, cursor = keyset_page(rows, limit, lambda row: str(row["id"]))
     return [read(row) for row in shown], cursor
+

@@ -14,6 +14,7 @@ from ordermesh.adapters.db.channel_pushes_repo import SqlChannelPushes
 from ordermesh.adapters.db.channels_repo import SqlChannelOrders, SqlChannels, SqlWebhookDeliveries
 from ordermesh.adapters.db.orders_repo import SqlOrders
 from ordermesh.adapters.db.outbound_webhooks_repo import SqlOutboundDeliveries, SqlWebhookSubscriptions
+from ordermesh.adapters.db.partners_repo import SqlEdiDocuments, SqlPartners
 from ordermesh.adapters.db.pg_bulk import AppendBuffer
 from ordermesh.adapters.db.records_repo import (
     SqlApiKeys,
@@ -27,6 +28,7 @@ from ordermesh.adapters.db.sourcing_repo import SqlCapacity, SqlDecisions, SqlRu
 from ordermesh.adapters.db.stock_repo import SqlStock
 from ordermesh.services.carrier_ports import RateCardVersions, ShipmentTrackingRepository
 from ordermesh.services.channel_ports import ChannelOrders, ChannelPushes, Channels, WebhookDeliveries
+from ordermesh.services.partner_ports import EdiDocuments, Partners
 from ordermesh.services.ports import (
     ApiKeys,
     AuditLog,
@@ -72,6 +74,8 @@ class SqlUnitOfWork:
     subscriptions: WebhookSubscriptions
     deliveries: OutboundDeliveries
     channel_pushes: ChannelPushes
+    partners: Partners
+    edi_documents: EdiDocuments
 
     def __init__(
         self,
@@ -129,6 +133,8 @@ class SqlUnitOfWork:
         self.subscriptions = SqlWebhookSubscriptions(conn)
         self.deliveries = SqlOutboundDeliveries(conn)
         self.channel_pushes = SqlChannelPushes(conn)
+        self.partners = SqlPartners(conn)
+        self.edi_documents = SqlEdiDocuments(conn)
         return self
 
     def __exit__(

@@ -27,6 +27,7 @@ from ordermesh.entrypoints.api.routers import (
     inventory,
     orders,
     outbound_webhooks,
+    partners,
     sourcing,
 )
 from ordermesh.entrypoints.api.security import KeyCache
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                 reoptimisation=schedule,
                 webhooks=runtime.webhooks,
                 pushes=runtime.pushes,
+                partners=runtime.partners,
             )
             if settings.embedded_worker
             else None
@@ -97,7 +99,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.keys = KeyCache()
     app.state.customs = customs_profile(settings)
     problems.install(app)
-    for error, handler in (*sourcing.EXCEPTION_HANDLERS, *customs.EXCEPTION_HANDLERS):
+    for error, handler in (*sourcing.EXCEPTION_HANDLERS, *customs.EXCEPTION_HANDLERS, *partners.EXCEPTION_HANDLERS):
         app.add_exception_handler(error, handler)
     for kind, respond in carriers.EXCEPTION_HANDLERS:
         app.add_exception_handler(kind, respond)
@@ -111,6 +113,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(carriers.router)
     app.include_router(carriers.fulfillment_rates)
     app.include_router(carriers.shipments)
+    app.include_router(partners.router)
+    app.include_router(partners.edi)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 

@@ -101,6 +101,7 @@ def worker() -> None:
         reoptimisation=ReoptimiseSchedule.from_settings(settings),
         webhooks=runtime.webhooks,
         pushes=runtime.pushes,
+        partners=runtime.partners,
     )
     signal.signal(signal.SIGTERM, lambda *_: loop.stop())
     console.print("worker running; Ctrl+C to stop")

@@ -12,6 +12,7 @@ from ordermesh.config import Settings
 from ordermesh.domain.access import SYSTEM
 from ordermesh.services.channel_push import ChannelPusher
 from ordermesh.services.context import AppContext
+from ordermesh.services.edi_exchange import PartnerExchange
 from ordermesh.services.relay import RELAY_BATCH, EventPublisher, relay_once, sweep_backorders
 from ordermesh.services.reoptimise import reoptimise
 from ordermesh.services.webhook_dispatch import WebhookDispatcher
@@ -47,6 +48,7 @@ class Worker:
         reoptimisation: ReoptimiseSchedule | None = None,
         webhooks: WebhookDispatcher | None = None,
         pushes: ChannelPusher | None = None,
+        partners: PartnerExchange | None = None,
     ) -> None:
         self.ctx = ctx
         self.publishers = publishers
@@ -55,6 +57,7 @@ class Worker:
         self.reoptimisation = reoptimisation or ReoptimiseSchedule()
         self.webhooks = webhooks
         self.pushes = pushes
+        self.partners = partners
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -89,6 +92,11 @@ class Worker:
                     self.pushes.run_round()
                 except Exception:
                     log.exception("channel push round failed")
+            if self.partners is not None and self.partners.every_seconds:
+                try:  # 940s for released work, deliveries, inbound directories (every few seconds)
+                    self.partners.run_round()
+                except Exception:
+                    log.exception("EDI exchange round failed")
             if relayed < RELAY_BATCH:
                 # Caught up: wait, so the relay reads events in batches rather than one round per order.
                 self.stopping.wait(self.poll_seconds)

@@ -1,0 +1,200 @@
+"""Trading partners, their control numbers and the EDI document log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from ordermesh.adapters.db.paging import page_by_text_key, page_newest_first
+from ordermesh.adapters.db.tables import edi_control_numbers, edi_documents, partners
+from ordermesh.domain.edi import ControlNumbers
+from ordermesh.domain.partners import Partner, PartnerKind, PartnerProtocol, Transport, X12Settings
+from ordermesh.services.partner_ports import DocumentFilter, EdiDocument, PartnerRecord
+from ordermesh.services.ports import DuplicateKey, Page
+
+_numbers = edi_control_numbers
+_docs = edi_documents
+
+
+class SqlPartners:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.postgres = conn.dialect.name == "postgresql"
+
+    def add(self, record: PartnerRecord) -> None:
+        try:
+            self.conn.execute(insert(partners).values(**_partner_row(record)))
+        except IntegrityError as exc:
+            raise DuplicateKey(record.partner.id) from exc
+
+    def get(self, partner_id: str) -> PartnerRecord | None:
+        row = self.conn.execute(select(partners).where(partners.c.id == partner_id)).first()
+        return _partner(row._mapping) if row else None
+
+    def by_identity(self, identity: str) -> PartnerRecord | None:
+        row = self.conn.execute(select(partners).where(partners.c.identity == identity)).first()
+        return _partner(row._mapping) if row else None
+
+    def save(self, record: PartnerRecord) -> None:
+        values = _partner_row(record)
+        del values["id"], values["created_at"]
+        try:
+            self.conn.execute(update(partners).where(partners.c.id == record.partner.id).values(**values))
+        except IntegrityError as exc:
+            raise DuplicateKey(record.partner.id) from exc
+
+    def all(self) -> list[PartnerRecord]:
+        return [_partner(r._mapping) for r in self.conn.execute(select(partners).order_by(partners.c.id))]
+
+    def page(self, *, after: str | None, limit: int) -> Page:
+        return Page(*page_by_text_key(self.conn, partners, partners.c.id, after=after, limit=limit, read=_partner))
+
+    def next_control_numbers(self, partner_id: str, sets: int) -> ControlNumbers:
+        # A row of zeros stands for "none used yet"; inserting it if absent, then locking it, lets two
+        # transactions that take a new partner's first numbers wait for each other instead of colliding.
+        dialect = postgresql if self.postgres else sqlite
+        absent = dialect.insert(_numbers).values(partner_id=partner_id, interchange=0, group_number=0, set_number=0)
+        self.conn.execute(absent.on_conflict_do_nothing(index_elements=[_numbers.c.partner_id]))
+        query = select(_numbers).where(_numbers.c.partner_id == partner_id)
+        if self.postgres:
+            query = query.with_for_update()
+        row = self.conn.execute(query).one()
+        if row.interchange == 0:
+            numbers = ControlNumbers.first(sets)
+        else:
+            numbers = ControlNumbers(row.interchange, row.group_number, row.set_number).next(sets)
+        self.conn.execute(
+            update(_numbers).where(_numbers.c.partner_id == partner_id).values(**_number_values(numbers))
+        )
+        return numbers
+
+
+def _number_values(numbers: ControlNumbers) -> dict[str, int]:
+    return {"interchange": numbers.interchange, "group_number": numbers.group, "set_number": numbers.last_set}
+
+
+def _partner_row(record: PartnerRecord) -> dict[str, Any]:
+    p = record.partner
+    return {
+        "id": p.id,
+        "name": p.name,
+        "kind": p.kind.value,
+        "protocol": p.protocol.value,
+        "x12": p.x12.data() if p.x12 else None,
+        "transport": p.transport.data(),
+        "secrets": record.secrets,
+        "locations": list(p.locations),
+        "identity": p.x12.identity if p.x12 else None,
+        "active": p.active,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    }
+
+
+def _partner(row: Any) -> PartnerRecord:
+    partner = Partner(
+        id=row["id"],
+        name=row["name"],
+        kind=PartnerKind(row["kind"]),
+        protocol=PartnerProtocol(row["protocol"]),
+        x12=X12Settings.of(row["x12"]) if row["x12"] else None,
+        transport=Transport.of(row["transport"]),
+        locations=tuple(row["locations"]),
+        active=bool(row["active"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+    return PartnerRecord(partner, dict(row["secrets"] or {}))
+
+
+class SqlEdiDocuments:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, document: EdiDocument) -> None:
+        try:
+            self.conn.execute(insert(_docs).values(**_document_row(document)))
+        except IntegrityError as exc:
+            raise DuplicateKey(document.dedupe_key) from exc
+
+    def get(self, document_id: str) -> EdiDocument | None:
+        row = self.conn.execute(select(_docs).where(_docs.c.id == document_id)).first()
+        return _document(row._mapping) if row else None
+
+    def find(self, partner_id: str | None, direction: str, dedupe_key: str) -> EdiDocument | None:
+        partner = _docs.c.partner_id.is_(None) if partner_id is None else _docs.c.partner_id == partner_id
+        query = select(_docs).where(partner, _docs.c.direction == direction, _docs.c.dedupe_key == dedupe_key)
+        row = self.conn.execute(query).first()
+        return _document(row._mapping) if row else None
+
+    def by_control_number(self, partner_id: str, direction: str, control_number: str) -> list[EdiDocument]:
+        query = (
+            select(_docs)
+            .where(
+                _docs.c.partner_id == partner_id,
+                _docs.c.direction == direction,
+                _docs.c.control_number == control_number,
+            )
+            .order_by(_docs.c.id)
+        )
+        return [_document(r._mapping) for r in self.conn.execute(query)]
+
+    def save(self, document: EdiDocument) -> None:
+        values = _document_row(document)
+        for fixed in ("id", "partner_id", "direction", "type", "dedupe_key", "raw", "created_at"):
+            del values[fixed]
+        self.conn.execute(update(_docs).where(_docs.c.id == document.id).values(**values))
+
+    def page(self, where: DocumentFilter, *, after: str | None, limit: int) -> Page:
+        conditions = [
+            getattr(_docs.c, name) == value
+            for name in ("direction", "type", "status", "partner_id", "fulfillment_order_id", "reference")
+            if (value := getattr(where, name)) is not None
+        ]
+        page = page_newest_first(self.conn, _docs, *conditions, after=after, limit=limit, read=_document, numeric=False)
+        return Page(*page)
+
+
+def _document_row(document: EdiDocument) -> dict[str, Any]:
+    return {
+        "id": document.id,
+        "partner_id": document.partner_id,
+        "direction": document.direction,
+        "type": document.type,
+        "status": document.status,
+        "control_number": document.control_number,
+        "dedupe_key": document.dedupe_key,
+        "reference": document.reference,
+        "order_id": document.order_id,
+        "fulfillment_order_id": document.fulfillment_order_id,
+        "raw": document.raw,
+        "parsed": document.parsed,
+        "errors": list(document.errors),
+        "acknowledgement_id": document.acknowledgement_id,
+        "created_at": document.created_at,
+        "updated_at": document.updated_at,
+    }
+
+
+def _document(row: Any) -> EdiDocument:
+    return EdiDocument(
+        id=row["id"],
+        partner_id=row["partner_id"],
+        direction=row["direction"],
+        type=row["type"],
+        status=row["status"],
+        dedupe_key=row["dedupe_key"],
+        raw=row["raw"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        control_number=row["control_number"],
+        reference=row["reference"],
+        order_id=row["order_id"],
+        fulfillment_order_id=row["fulfillment_order_id"],
+        parsed=row["parsed"],
+        errors=tuple(row["errors"] or ()),
+        acknowledgement_id=row["acknowledgement_id"],
+    )

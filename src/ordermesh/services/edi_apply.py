@@ -1,0 +1,217 @@
+"""What each inbound EDI document does to Ordermesh, inside the unit of work that logs the document.
+
+A 945 (warehouse shipping advice) or an 856 (ship notice) ships a fulfilment order; an 846 sets on-hand
+(counts older than what a location last recorded are skipped, as every snapshot is); a 944 adds received
+units; a 997 marks the outbound documents it answers accepted or refused. A reference the document cannot
+be applied to raises NotApplied naming the segment and element that carry it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ordermesh.domain.access import Principal
+from ordermesh.domain.edi import TransactionSet, Verdict, read_acknowledgement
+from ordermesh.domain.edi.inventory_advice import read_inventory_advice
+from ordermesh.domain.edi.outcomes import ShipmentConfirmation
+from ordermesh.domain.edi.ship_notice import read_ship_notice
+from ordermesh.domain.edi.shipping_advice import read_shipping_advice
+from ordermesh.domain.edi.stock_receipt import read_stock_receipt
+from ordermesh.domain.errors import DomainError
+from ordermesh.domain.orders import Order
+from ordermesh.domain.partners import Direction, DocumentStatus, Partner
+from ordermesh.services import fulfillment, inventory
+from ordermesh.services.commands import AdjustStock, SetStock, ShipFulfillment
+from ordermesh.services.context import AppContext
+from ordermesh.services.partner_ports import DocumentFilter
+from ordermesh.services.ports import UnitOfWork
+
+# Sets Ordermesh takes, and the segment and element that name what each one is about.
+TAKEN = {"945": ("W06", 2), "856": ("PRF", 1), "846": ("BIA", 3), "944": ("W17", 3), "997": ("AK1", 2)}
+
+
+class NotApplied(DomainError):
+    """A document that was read but cannot be applied; `segment` and `element` say where the problem is."""
+
+    title = "EDI document not applied"
+
+    def __init__(self, segment: str, element: int | None, detail: str) -> None:
+        super().__init__(detail)
+        self.segment = segment
+        self.element = element
+
+
+@dataclass
+class Applied:
+    """What applying a set did: its reference (the shipment or receipt id), the order, the parsed form."""
+
+    reference: str | None = None
+    order_id: str | None = None
+    fulfillment_order_id: str | None = None
+    parsed: dict[str, Any] = field(default_factory=dict)
+    duplicate_of: str | None = None  # a document that applied the same shipment or receipt before
+
+
+def apply_set(
+    uow: UnitOfWork, ctx: AppContext, partner: Partner, ts: TransactionSet, *, document_id: str, actor: Principal
+) -> Applied:
+    """Apply one readable set. Raises X12Error (the content is wrong), NotApplied or another DomainError."""
+    if ts.code in ("945", "856"):
+        advice = read_shipping_advice(ts) if ts.code == "945" else read_ship_notice(ts)
+        return _ship(uow, ctx, partner, advice.confirmation(), ts.code, actor)
+    if ts.code == "846":
+        return _counts(uow, ctx, partner, ts, actor)
+    if ts.code == "944":
+        return _receipt(uow, ctx, partner, ts, actor)
+    if ts.code == "997":
+        return _acknowledged(uow, ctx, partner, ts, document_id)
+    raise NotApplied("ST", 1, f"Ordermesh takes no {ts.code} documents (it takes {', '.join(sorted(TAKEN))})")
+
+
+def _ship(
+    uow: UnitOfWork,
+    ctx: AppContext,
+    partner: Partner,
+    confirmation: ShipmentConfirmation,
+    code: str,
+    actor: Principal,
+) -> Applied:
+    segment, element = TAKEN[code]
+    fo_id = confirmation.fulfillment_order_id
+    parsed = {"fulfillment_order_id": fo_id, "shipment_id": confirmation.shipment_id,
+              "carrier": confirmation.carrier, "tracking_numbers": list(confirmation.tracking_numbers),
+              "lines": [{"sku": x.sku, "shipped": x.shipped, "ordered": x.ordered} for x in confirmation.lines],
+              "partial": confirmation.partial}  # fmt: skip
+    applied = Applied(confirmation.shipment_id, None, fo_id, parsed)
+    earlier = _earlier(uow, partner, code, confirmation.shipment_id)
+    if earlier is not None:
+        return replace(applied, duplicate_of=earlier)
+    order = _order_of(uow, fo_id, segment, element)
+    fo = order.fulfillment_order(fo_id)
+    if not partner.serves(fo.location):
+        raise NotApplied(
+            segment, element, f"fulfilment order {fo_id} is at {fo.location}, which {partner.name} does not serve"
+        )
+    lines = _shipped_units(order, fo_id, confirmation)
+    if not lines:
+        raise NotApplied("W12" if code == "945" else "SN1", None, "no units of the fulfilment order were shipped")
+    tracking = (
+        confirmation.tracking_numbers[0] if confirmation.tracking_numbers else (confirmation.shipment_id or fo_id)
+    )
+    command = ShipFulfillment(confirmation.carrier or "unknown", tracking, lines)
+    fulfillment.ship_in(uow, ctx, fo_id=fo_id, command=command, actor=actor)
+    return replace(applied, order_id=order.id)
+
+
+def _order_of(uow: UnitOfWork, fo_id: str, segment: str, element: int) -> Order:
+    order_id = uow.orders.id_for_fulfillment_order(fo_id)
+    order = uow.orders.get(order_id) if order_id else None
+    if order is None:
+        raise NotApplied(
+            segment, element, f"{segment}{element:02d} names fulfilment order '{fo_id}', which does not exist"
+        )
+    return order
+
+
+def _shipped_units(order: Order, fo_id: str, confirmation: ShipmentConfirmation) -> dict[str, int]:
+    """Shipped units per order line: the partner's echo of our line id, else the fulfilment order's line of
+    that SKU (the first with units open)."""
+    fo = order.fulfillment_order(fo_id)
+    units: dict[str, int] = {}
+    for line in confirmation.lines:
+        if line.shipped <= 0:
+            continue
+        ours = [fl for fl in fo.lines if fl.order_line_id == line.order_line_id] or [
+            fl for fl in fo.lines if fl.sku == line.sku
+        ]
+        if not ours:
+            raise NotApplied("W12", 8, f"SKU '{line.sku}' is not on fulfilment order {fo_id}")
+        target = next((fl for fl in ours if fl.open > units.get(fl.order_line_id, 0)), ours[0])
+        units[target.order_line_id] = units.get(target.order_line_id, 0) + line.shipped
+    return units
+
+
+def _counts(uow: UnitOfWork, ctx: AppContext, partner: Partner, ts: TransactionSet, actor: Principal) -> Applied:
+    advice = read_inventory_advice(ts)
+    default = partner.locations[0] if len(partner.locations) == 1 else None
+    zone = ZoneInfo(_timezone(uow, default) if default else "UTC")
+    try:
+        snapshots = advice.snapshots(zone=zone, default_location=default)
+    except ValueError as exc:
+        raise NotApplied("N1", 4, f"{exc} (the partner serves several locations)") from None
+    counts = []
+    for snapshot in snapshots:
+        if snapshot.location not in partner.locations:
+            raise NotApplied("N1", 4, f"location '{snapshot.location}' is not served by {partner.name}")
+        reason = f"846 inventory advice {advice.report_id}"
+        counts += [
+            SetStock(snapshot.location, sku, units, None, snapshot.as_of, reason)
+            for sku, units in snapshot.on_hand.items()
+        ]
+    applied, stale = inventory.snapshot_in(uow, ctx, counts=counts, actor=actor)
+    parsed = {"report_id": advice.report_id, "as_of": advice.as_of.isoformat(), "rows": len(counts),
+              "applied": applied, "skipped_as_stale": stale}  # fmt: skip
+    return Applied(advice.report_id, parsed=parsed)
+
+
+def _receipt(uow: UnitOfWork, ctx: AppContext, partner: Partner, ts: TransactionSet, actor: Principal) -> Applied:
+    receipt = read_stock_receipt(ts).receipt()
+    parsed = {"receipt_id": receipt.receipt_id, "location": receipt.location, "reference": receipt.reference,
+              "lines": [{"sku": x.sku, "quantity": x.quantity} for x in receipt.lines]}  # fmt: skip
+    applied = Applied(receipt.receipt_id, parsed=parsed)
+    earlier = _earlier(uow, partner, "944", receipt.receipt_id)
+    if earlier is not None:
+        return replace(applied, duplicate_of=earlier)
+    location = receipt.location or (partner.locations[0] if len(partner.locations) == 1 else None)
+    if location is None or location not in partner.locations:
+        raise NotApplied("N1", 4, f"location '{location}' is not served by {partner.name}")
+    adjustments = [AdjustStock(location, x.sku, x.quantity, f"944 receipt {receipt.receipt_id}") for x in receipt.lines]
+    inventory.adjust_stock_in(uow, ctx, adjustments=adjustments, reference=receipt.receipt_id, actor=actor)
+    return applied
+
+
+def _acknowledged(uow: UnitOfWork, ctx: AppContext, partner: Partner, ts: TransactionSet, document_id: str) -> Applied:
+    ack = read_acknowledgement(ts)
+    answered: list[str] = []
+    for answer in ack.sets:
+        control = f"{ack.group_control_number}:{answer.control_number}"
+        status = DocumentStatus.REFUSED if answer.verdict is Verdict.REJECTED else DocumentStatus.ACCEPTED
+        for document in uow.edi_documents.by_control_number(partner.id, Direction.OUT.value, control):
+            uow.edi_documents.save(
+                replace(document, status=status.value, acknowledgement_id=document_id, updated_at=ctx.clock.now())
+            )
+            answered.append(document.id)
+    parsed = {"group": ack.group_control_number, "verdict": ack.verdict.value, "answered": answered}
+    return Applied(str(ack.group_control_number), parsed=parsed)
+
+
+def _earlier(uow: UnitOfWork, partner: Partner, code: str, reference: str | None) -> str | None:
+    """An applied inbound document of this type with the same reference (the partner's shipment or receipt id)."""
+    if not reference:
+        return None
+    where = DocumentFilter(Direction.IN.value, code, DocumentStatus.APPLIED.value, partner.id, reference=reference)
+    found = uow.edi_documents.page(where, after=None, limit=1).rows
+    return found[0].id if found else None
+
+
+def _timezone(uow: UnitOfWork, code: str) -> str:
+    location = uow.locations.get(code)
+    return location.profile.timezone if location is not None else "UTC"
+
+
+def problem_of(error: DomainError, ts: TransactionSet) -> Mapping[str, Any]:
+    """An application failure as a document error (the segment and element when known)."""
+    segment, element = TAKEN.get(ts.code, ("ST", 1))
+    element_number: int | None = element
+    if isinstance(error, NotApplied):
+        segment, element_number = error.segment, error.element
+    return {
+        "segment": segment,
+        "position": None,
+        "element": element_number,
+        "code": "not-applied",
+        "message": error.detail,
+    }

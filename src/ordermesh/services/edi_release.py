@@ -1,0 +1,143 @@
+"""Released work to warehouses over X12: a 940 warehouse shipping order per fulfilment order.
+
+A fulfilment order is released to its location `release_delay` after it was created (until then re-optimisation
+may still move it). Once released, an open fulfilment order at a location served by an X12 warehouse or 3PL
+partner is written as a 940 (one per fulfilment order, never twice: its document number is the fulfilment
+order id) and waits as a pending document for the partner's transport.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from ordermesh.domain.catalog import Address
+from ordermesh.domain.edi import Delimiters
+from ordermesh.domain.edi.parties import Party, Reference
+from ordermesh.domain.edi.shipping_order import ShippingOrderLine, WarehouseShippingOrder, shipping_order_set
+from ordermesh.domain.fulfillment import FulfillmentStatus
+from ordermesh.domain.orders import Order
+from ordermesh.domain.partners import Direction, Partner, PartnerKind, PartnerProtocol
+from ordermesh.services.context import AppContext
+from ordermesh.services.edi_outbound import write_x12
+from ordermesh.services.partner_ports import EdiDocument
+from ordermesh.services.ports import FulfillmentFilter, Page, UnitOfWork
+
+WAREHOUSES = frozenset({PartnerKind.WMS, PartnerKind.THIRD_PARTY_LOGISTICS})
+PAGE = 200
+
+
+def shipping_order_key(fo_id: str) -> str:
+    return f"940:{fo_id}"
+
+
+def send_released_work(ctx: AppContext, *, release_delay: timedelta, limit: int = 500) -> list[EdiDocument]:
+    """Write a 940 for every released open fulfilment order at an X12 warehouse partner's locations."""
+    released_before = ctx.clock.now() - release_delay
+    written: list[EdiDocument] = []
+    for record in ctx.read(lambda uow: uow.partners.all()):
+        partner = record.partner
+        if not partner.active or partner.protocol != PartnerProtocol.X12 or partner.kind not in WAREHOUSES:
+            continue
+        for location in partner.locations:
+            for fo_id in _open_work(ctx, location, released_before, limit - len(written)):
+                document = _send(ctx, partner, fo_id)
+                if document is not None:
+                    written.append(document)
+    return written
+
+
+def _send(ctx: AppContext, partner: Partner, fo_id: str) -> EdiDocument | None:
+    return ctx.transaction(lambda uow: _write_940(uow, ctx, partner, fo_id))
+
+
+def _open_work(ctx: AppContext, location: str, released_before: datetime, room: int) -> list[str]:
+    found: list[str] = []
+    cursor: str | None = None
+    where = FulfillmentFilter(location=location, status=FulfillmentStatus.OPEN.value)
+    while room > len(found):
+        page = _page(ctx, where, cursor)
+        found += [fo.id for fo in page.rows if fo.created_at <= released_before]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return found[:room]
+
+
+def _page(ctx: AppContext, where: FulfillmentFilter, after: str | None) -> Page:
+    return ctx.read(lambda uow: uow.orders.list_fulfillment_orders(where, after=after, limit=PAGE))
+
+
+def _write_940(uow: UnitOfWork, ctx: AppContext, partner: Partner, fo_id: str) -> EdiDocument | None:
+    key = shipping_order_key(fo_id)
+    if uow.edi_documents.find(partner.id, Direction.OUT.value, key) is not None:
+        return None
+    order_id = uow.orders.id_for_fulfillment_order(fo_id)
+    order = uow.orders.get(order_id) if order_id else None
+    if order is None:
+        return None
+    fo = order.fulfillment_order(fo_id)
+    location = uow.locations.get(fo.location)
+    if fo.status != FulfillmentStatus.OPEN or location is None or partner.x12 is None:
+        return None
+    delimiters = partner.x12.delimiters
+    shipping_order = WarehouseShippingOrder(
+        fulfillment_order_id=fo.id,
+        order_external_id=_clean(order.external_id, delimiters),
+        ship_to=_ship_to(order, delimiters),
+        lines=tuple(
+            ShippingOrderLine(number, _clean(line.sku, delimiters), line.open, order_line_id=line.order_line_id)
+            for number, line in enumerate((fl for fl in fo.lines if fl.open > 0), start=1)
+        ),
+        ship_from=Party(
+            _clean(location.name, delimiters), code=location.code, address=_address(location.address, delimiters)
+        ),
+        references=(Reference("CO", order.id), Reference("ZZ", _clean(order.channel, delimiters))),
+        requested_ship_date=ctx.clock.now().date(),
+    )
+    if not shipping_order.lines:
+        return None
+    parsed = {"fulfillment_order_id": fo.id, "location": fo.location,
+              "lines": [{"sku": x.sku, "quantity": x.quantity} for x in shipping_order.lines]}  # fmt: skip
+    return write_x12(
+        uow,
+        ctx,
+        partner,
+        shipping_order_set(shipping_order),
+        dedupe_key=key,
+        reference=fo.id,
+        order_id=order.id,
+        fulfillment_order_id=fo.id,
+        parsed=parsed,
+    )
+
+
+def _ship_to(order: Order, delimiters: Delimiters) -> Party:
+    address = order.ship_to or Address()
+    name = address.name or (order.customer.name if order.customer and order.customer.name else "Customer")
+    return Party(_clean(name, delimiters), address=_address(address, delimiters))
+
+
+def _address(address: Address, delimiters: Delimiters) -> Address:
+    def clean(value: str | None) -> str | None:
+        return _clean(value, delimiters) or None
+
+    return replace(
+        address,
+        line1=clean(address.line1),
+        line2=clean(address.line2),
+        city=clean(address.city),
+        region=clean(address.region),
+        postal_code=clean(address.postal_code),
+        country=clean(address.country),
+        name=clean(address.name),
+    )
+
+
+def _clean(value: str | None, delimiters: Delimiters) -> str:
+    """Free text as it can travel: any delimiter of the partner's becomes a space."""
+    text = value or ""
+    for character in (delimiters.element, delimiters.segment, delimiters.component, delimiters.repetition):
+        if character:
+            text = text.replace(character, " ")
+    return text.strip()

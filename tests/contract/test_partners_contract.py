@@ -1,0 +1,171 @@
+"""The Partners and EdiDocuments contracts, on the fake and on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from ordermesh.domain.edi import ControlNumbers, Delimiters, TradingIdentity, X12Version
+from ordermesh.domain.partners import Partner, PartnerKind, PartnerProtocol, Transport, TransportKind, X12Settings
+from ordermesh.services.partner_ports import DocumentFilter, EdiDocument, PartnerRecord
+from ordermesh.services.ports import DuplicateKey, UnitOfWorkFactory
+from tests.contract.backends import FakeBackend, SqlBackend
+from tests.contract.builders import T0, committed, every_page, minutes, read
+
+
+def partner(
+    partner_id: str = "ptn_1", *, isa_id: str = "ACMEWMS", locations: tuple[str, ...] = ("NJ-DC",)
+) -> PartnerRecord:
+    x12 = X12Settings(
+        TradingIdentity("ZZ", isa_id, isa_id),
+        TradingIdentity("ZZ", "ORDERMESH", "ORDERMESH"),
+        X12Version.V5010,
+        Delimiters("~", "}", ">", "^"),
+        line_break="\r\n",
+    )
+    transport = Transport(TransportKind.DIRECTORY, inbound="/srv/edi/in", outbound="/srv/edi/out")
+    return PartnerRecord(
+        Partner(partner_id, "Acme WMS", PartnerKind.WMS, PartnerProtocol.X12, x12, transport, locations, True, T0, T0),
+        {"sftp_password": "s3cret"},
+    )
+
+
+def document(
+    doc_id: str, *, key: str = "k1", status: str = "applied", direction: str = "in", type_: str = "945"
+) -> EdiDocument:
+    return EdiDocument(
+        doc_id,
+        "ptn_1",
+        direction,
+        type_,
+        status,
+        key,
+        "ISA*00*...~",
+        minutes(0),
+        minutes(0),
+        control_number="7:0001",
+        fulfillment_order_id="fo_1",
+        parsed={"fulfillment_order_id": "fo_1"},
+        errors=({"segment": "W12", "position": 6, "element": 3, "code": "6", "message": "x"},),
+    )
+
+
+class PartnersContract:
+    def test_a_partner_is_found_by_id_and_by_its_x12_identity_with_its_secrets(
+        self, uow_factory: UnitOfWorkFactory
+    ) -> None:
+        committed(uow_factory, lambda uow: uow.partners.add(partner()))
+
+        assert read(uow_factory, lambda uow: uow.partners.get("ptn_1")) == partner()
+        assert read(uow_factory, lambda uow: uow.partners.by_identity("ZZ:ACMEWMS")) == partner()
+        assert read(uow_factory, lambda uow: uow.partners.by_identity("ZZ:OTHER")) is None
+
+    def test_an_x12_identity_belongs_to_one_partner(self, uow_factory: UnitOfWorkFactory) -> None:
+        committed(uow_factory, lambda uow: uow.partners.add(partner()))
+
+        with pytest.raises(DuplicateKey):
+            committed(uow_factory, lambda uow: uow.partners.add(partner("ptn_2")))
+
+    def test_saving_changes_a_partner_and_listing_pages_by_id(self, uow_factory: UnitOfWorkFactory) -> None:
+        committed(uow_factory, lambda uow: uow.partners.add(partner("ptn_2", isa_id="B")))
+        committed(uow_factory, lambda uow: uow.partners.add(partner("ptn_1")))
+        changed = PartnerRecord(replace(partner().partner, name="Acme 3PL", active=False, updated_at=minutes(3)), {})
+
+        committed(uow_factory, lambda uow: uow.partners.save(changed))
+
+        assert read(uow_factory, lambda uow: uow.partners.get("ptn_1")) == changed
+        listed = every_page(uow_factory, lambda uow, after: uow.partners.page(after=after, limit=1), limit=1)
+        assert [r.partner.id for r in listed] == ["ptn_1", "ptn_2"]
+        assert [r.partner.id for r in read(uow_factory, lambda uow: uow.partners.all())] == ["ptn_1", "ptn_2"]
+
+    def test_control_numbers_start_at_one_and_increase_without_reuse(self, uow_factory: UnitOfWorkFactory) -> None:
+        first = committed(uow_factory, lambda uow: uow.partners.next_control_numbers("ptn_1", 1))
+        second = committed(uow_factory, lambda uow: uow.partners.next_control_numbers("ptn_1", 3))
+        third = committed(uow_factory, lambda uow: uow.partners.next_control_numbers("ptn_1", 1))
+        other = committed(uow_factory, lambda uow: uow.partners.next_control_numbers("ptn_2", 1))
+
+        assert first == ControlNumbers(1, 1, 1, 1)
+        assert second == ControlNumbers(2, 2, 2, 3)
+        assert third == ControlNumbers(3, 3, 5, 1)
+        assert other == ControlNumbers.first()
+
+    def test_numbers_taken_in_a_rolled_back_unit_of_work_are_taken_again(self, uow_factory: UnitOfWorkFactory) -> None:
+        committed(uow_factory, lambda uow: uow.partners.next_control_numbers("ptn_1", 1))
+        with uow_factory() as uow:
+            uow.partners.next_control_numbers("ptn_1", 1)
+            uow.rollback()
+
+        assert committed(uow_factory, lambda uow: uow.partners.next_control_numbers("ptn_1", 1)).interchange == 2
+
+
+class EdiDocumentsContract:
+    def test_a_document_is_stored_as_given_and_found_by_its_key_and_control_number(
+        self, uow_factory: UnitOfWorkFactory
+    ) -> None:
+        committed(uow_factory, lambda uow: uow.edi_documents.add(document("edi_1")))
+
+        assert read(uow_factory, lambda uow: uow.edi_documents.get("edi_1")) == document("edi_1")
+        assert read(uow_factory, lambda uow: uow.edi_documents.find("ptn_1", "in", "k1")) == document("edi_1")
+        assert read(uow_factory, lambda uow: uow.edi_documents.find("ptn_1", "out", "k1")) is None
+        found = read(uow_factory, lambda uow: uow.edi_documents.by_control_number("ptn_1", "in", "7:0001"))
+        assert [d.id for d in found] == ["edi_1"]
+
+    def test_the_same_document_is_stored_once(self, uow_factory: UnitOfWorkFactory) -> None:
+        committed(uow_factory, lambda uow: uow.edi_documents.add(document("edi_1")))
+
+        with pytest.raises(DuplicateKey):
+            committed(uow_factory, lambda uow: uow.edi_documents.add(document("edi_2")))
+
+    def test_saving_stores_the_outcome_and_keeps_what_the_document_is(self, uow_factory: UnitOfWorkFactory) -> None:
+        committed(uow_factory, lambda uow: uow.edi_documents.add(document("edi_1", status="received")))
+        outcome = replace(
+            document("edi_1"), status="accepted", errors=(), acknowledgement_id="edi_9", updated_at=minutes(2)
+        )
+
+        committed(uow_factory, lambda uow: uow.edi_documents.save(replace(outcome, raw="changed", type="850")))
+
+        assert read(uow_factory, lambda uow: uow.edi_documents.get("edi_1")) == outcome
+
+    def test_documents_are_listed_newest_first_by_direction_type_and_status(
+        self, uow_factory: UnitOfWorkFactory
+    ) -> None:
+        for doc in (
+            document("edi_1", key="a"),
+            document("edi_2", key="b", status="failed"),
+            document("edi_3", key="c", direction="out", type_="940"),
+            document("edi_4", key="d"),
+        ):
+            committed(uow_factory, lambda uow, doc=doc: uow.edi_documents.add(doc))
+
+        inbound = every_page(
+            uow_factory,
+            lambda uow, after: uow.edi_documents.page(DocumentFilter(direction="in"), after=after, limit=2),
+            limit=2,
+        )
+        failed = read(
+            uow_factory, lambda uow: uow.edi_documents.page(DocumentFilter(status="failed"), after=None, limit=9)
+        )
+        out_940 = read(
+            uow_factory, lambda uow: uow.edi_documents.page(DocumentFilter("out", "940"), after=None, limit=9)
+        )
+
+        assert [d.id for d in inbound] == ["edi_4", "edi_2", "edi_1"]
+        assert [d.id for d in failed.rows] == ["edi_2"]
+        assert [d.id for d in out_940.rows] == ["edi_3"]
+
+
+class TestPartnersOnFake(FakeBackend, PartnersContract):
+    pass
+
+
+class TestPartnersOnSql(SqlBackend, PartnersContract):
+    pass
+
+
+class TestEdiDocumentsOnFake(FakeBackend, EdiDocumentsContract):
+    pass
+
+
+class TestEdiDocumentsOnSql(SqlBackend, EdiDocumentsContract):
+    pass
