@@ -23,6 +23,7 @@ Bools = NDArray[np.bool_]
 
 TOL = 1e-9  # plans within this of each other cost the same
 INF = math.inf
+MOST_LEFT_OPEN = 5_000  # sets of three or more that single sources with stand-ins may leave open
 MOST_COMBINED = 20_000  # sets of one size bounded at once, at most (all pairs of 200 sources)
 STEP_WORK = 15  # the work of one step of the set programme (a state and a choice for a need), in bound evaluations
 SETUP_WORK = 1_000  # the work of setting up the programme of one set
@@ -60,6 +61,7 @@ class SourceTable:
     unit: Floats  # (R, N) cost per unit, inf where it supplies none
     fixed: Floats  # (R,) package cost plus one split cost
     capacity: Floats  # (R,) units it may take (inf: no limit)
+    value: Floats  # (R,) the most value it could ship (for the minimum value of a split shipment)
     limits: Floats  # (R, T) upper weight of each tier (inf pads)
     prices: Floats  # (R, T)
     reach: Bools  # (R, T) a package of the source can weigh something within the tier
@@ -86,6 +88,7 @@ class SourceTable:
             unit=np.where(served, a.unit[rows], INF),
             fixed=a.package[rows] + problem.split_cost,
             capacity=a.capacity[rows],
+            value=usable.astype(np.float64) @ np.array([need.unit_value for need in problem.needs], dtype=np.float64),
             limits=limits,
             prices=a.tier_prices[rows],
             reach=reach,
@@ -105,6 +108,9 @@ class SourceTable:
         per_gram = cost_per_gram(least, supplied, w, unfilled)
         reachable = np.where(supplied, q * w, 0.0).sum(axis=1)
         base = self.fixed[members].sum(axis=1) - problem.split_cost + least @ q
+        if members.shape[1] > 1 and problem.min_split_value > 0:  # each package of a split must be worth it
+            short = (self.value[members] < problem.min_split_value - 1e-6).any(axis=1)
+            base = np.where(short, INF, base)
         if apart or len(members) * len(self.tiers_used) ** members.shape[1] > MOST_TIER_CHOICES:
             return base + self._shipping_apart(members, per_gram, reachable)  # type: ignore[no-any-return]
         return base + self._shipping(members, per_gram, reachable)  # type: ignore[no-any-return]
@@ -180,6 +186,8 @@ class SourceTable:
             sets = sets[below]
             if filled == 1:
                 rows = sets[:, 0]
+                if size > 2 and math.comb(len(rows), size) > MOST_LEFT_OPEN:
+                    return None  # the stand-ins leave too many sets open for the bounds to close
             if filled == size:  # no stand-in left: the sets' own bounds
                 return sets, bounds[below]
             if not len(sets):
@@ -205,6 +213,7 @@ class SourceTable:
             unit=pad(self.unit, self.unit.min(axis=0)),
             fixed=np.append(self.fixed, self.fixed.min()),
             capacity=np.append(self.capacity, self.capacity.max()),
+            value=np.append(self.value, self.value.max()),
             limits=pad(self.limits, self.limits.max(axis=0)),
             prices=pad(self.prices, np.where(self.reach, self.prices, INF).min(axis=0)),
             reach=pad(self.reach, np.asarray(self.reach.any(axis=0), dtype=bool)),

@@ -32,6 +32,7 @@ handed in (the empty plan before it), then the sets in the order of their bounds
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +84,9 @@ def _search(problem: Problem, best: _Best) -> bool:
     most = min(len(table.rows), int(table.quantity.sum()))  # each source ships a unit at least
     if problem.max_shipments is not None:
         most = min(most, problem.max_shipments)
+    if problem.min_split_value > 1e-3:  # each package of a split is worth the minimum at least
+        value = sum(need.unit_value * need.quantity for need in problem.needs)
+        most = min(most, max(1, math.floor((value + 1e-6) / (problem.min_split_value - 1e-6))))
     if most < 1:
         return True
     work = Work(MOST_WORK)
