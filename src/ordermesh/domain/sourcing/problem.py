@@ -87,6 +87,11 @@ class Problem:
         return found[np.lexsort((found, np.round(costs[found], 6)))].tolist()  # type: ignore[no-any-return]
 
     @cached_property
+    def breakdowns(self) -> dict[Take, Breakdown]:
+        """What `evaluate` found for each plan priced so far (several methods price the same plans)."""
+        return {}
+
+    @cached_property
     def _usable(self) -> list[list[int]]:
         return self.arrays.usable.tolist()  # type: ignore[no-any-return]
 
@@ -212,6 +217,13 @@ class Budget:
 
 def evaluate(problem: Problem, take: Take) -> Breakdown:
     """The cost of an assignment, shipment by shipment (constraints are checked by `violations`)."""
+    known = problem.breakdowns.get(take)
+    if known is None:
+        known = problem.breakdowns[take] = _evaluate(problem, take)
+    return known
+
+
+def _evaluate(problem: Problem, take: Take) -> Breakdown:
     filled = [0] * len(problem.needs)
     shared: dict[int, list[tuple[int, int]]] = {}
     shipments: list[ShipmentCost] = []
