@@ -160,6 +160,7 @@ class Direction(StrEnum):
 class DocumentStatus(StrEnum):
     APPLIED = "applied"  # in: its effect is recorded (a shipment, counts, receipts, acknowledged documents)
     DUPLICATE = "duplicate"  # in: names something another document applied already (the same shipment id)
+    DISPUTED = "disputed"  # in: recorded, but its figures differ from ours (an invoice's prices): a person looks
     REJECTED = "rejected"  # in: unreadable, or its envelope or content is invalid (answered with a 997 R)
     FAILED = "failed"  # in: read, but cannot be applied (unknown order, location not served, ...)
     PENDING = "pending"  # out: written, waiting for the transport

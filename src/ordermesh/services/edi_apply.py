@@ -2,25 +2,31 @@
 
 A 945 (warehouse shipping advice) or an 856 (ship notice) ships a fulfilment order; an 846 sets on-hand
 (counts older than what a location last recorded are skipped, as every snapshot is); a 944 adds received
-units; a 997 marks the outbound documents it answers accepted or refused. A reference the document cannot
-be applied to raises NotApplied naming the segment and element that carry it.
+units; an 855 accepts a drop-ship purchase order, or gives back what the vendor rejects (its fulfilment order
+is rejected and sourced elsewhere); an 810 is recorded against its purchase order, its price and quantity
+differences listed for a person (`discrepancies`); a 997 marks the outbound documents it answers accepted or
+refused. A reference the document cannot be applied to raises NotApplied naming the segment and element.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ordermesh.domain.access import Principal
 from ordermesh.domain.edi import TransactionSet, Verdict, read_acknowledgement
 from ordermesh.domain.edi.inventory_advice import read_inventory_advice
+from ordermesh.domain.edi.invoice import InvoiceLine, read_invoice
 from ordermesh.domain.edi.outcomes import ShipmentConfirmation
+from ordermesh.domain.edi.purchase_order_ack import read_purchase_order_ack
 from ordermesh.domain.edi.ship_notice import read_ship_notice
 from ordermesh.domain.edi.shipping_advice import read_shipping_advice
 from ordermesh.domain.edi.stock_receipt import read_stock_receipt
 from ordermesh.domain.errors import DomainError
+from ordermesh.domain.fulfillment import ACTIVE, FulfillmentStatus
 from ordermesh.domain.orders import Order
 from ordermesh.domain.partners import Direction, DocumentStatus, Partner
 from ordermesh.services import fulfillment, inventory
@@ -30,7 +36,15 @@ from ordermesh.services.partner_ports import DocumentFilter
 from ordermesh.services.ports import UnitOfWork
 
 # Sets Ordermesh takes, and the segment and element that name what each one is about.
-TAKEN = {"945": ("W06", 2), "856": ("PRF", 1), "846": ("BIA", 3), "944": ("W17", 3), "997": ("AK1", 2)}
+TAKEN = {
+    "945": ("W06", 2),
+    "856": ("PRF", 1),
+    "846": ("BIA", 3),
+    "944": ("W17", 3),
+    "855": ("BAK", 3),
+    "810": ("BIG", 4),
+    "997": ("AK1", 2),
+}
 
 
 class NotApplied(DomainError):
@@ -53,6 +67,7 @@ class Applied:
     fulfillment_order_id: str | None = None
     parsed: dict[str, Any] = field(default_factory=dict)
     duplicate_of: str | None = None  # a document that applied the same shipment or receipt before
+    discrepancies: list[dict[str, Any]] = field(default_factory=list)  # an invoice's differences from our figures
 
 
 def apply_set(
@@ -66,6 +81,10 @@ def apply_set(
         return _counts(uow, ctx, partner, ts, actor)
     if ts.code == "944":
         return _receipt(uow, ctx, partner, ts, actor)
+    if ts.code == "855":
+        return _po_acknowledged(uow, ctx, partner, ts, actor)
+    if ts.code == "810":
+        return _invoiced(uow, partner, ts)
     if ts.code == "997":
         return _acknowledged(uow, ctx, partner, ts, document_id)
     raise NotApplied("ST", 1, f"Ordermesh takes no {ts.code} documents (it takes {', '.join(sorted(TAKEN))})")
@@ -171,6 +190,77 @@ def _receipt(uow: UnitOfWork, ctx: AppContext, partner: Partner, ts: Transaction
     adjustments = [AdjustStock(location, x.sku, x.quantity, f"944 receipt {receipt.receipt_id}") for x in receipt.lines]
     inventory.adjust_stock_in(uow, ctx, adjustments=adjustments, reference=receipt.receipt_id, actor=actor)
     return applied
+
+
+def _po_acknowledged(
+    uow: UnitOfWork, ctx: AppContext, partner: Partner, ts: TransactionSet, actor: Principal
+) -> Applied:
+    ack = read_purchase_order_ack(ts)
+    fo_id = ack.po_number
+    order = _order_of(uow, fo_id, "BAK", 3)
+    fo = order.fulfillment_order(fo_id)
+    if not partner.serves(fo.location):
+        raise NotApplied("BAK", 3, f"purchase order {fo_id} is at {fo.location}, which {partner.name} does not serve")
+    rejected = {line.line.product.sku: ack.rejected(line) for line in ack.lines if ack.rejected(line)}
+    backordered = {line.line.product.sku: ack.backordered(line) for line in ack.lines if ack.backordered(line)}
+    parsed = {"purchase_order": fo_id, "ack_type": ack.ack_type, "rejected": rejected, "backordered": backordered,
+              "vendor_order_number": ack.vendor_order_number}  # fmt: skip
+    if fo.status not in ACTIVE:
+        return Applied(fo_id, order.id, fo_id, {**parsed, "note": f"fulfilment order is {fo.status.value}"})
+    if rejected:
+        said = ", ".join(f"{sku} x {units}" for sku, units in rejected.items())
+        fulfillment.reject_in(uow, ctx, fo_id=fo_id, reason=f"vendor rejected {said} (855)", actor=actor)
+    elif fo.status == FulfillmentStatus.OPEN:
+        fulfillment.accept_in(uow, ctx, fo_id=fo_id, actor=actor)
+    return Applied(fo_id, order.id, fo_id, parsed)
+
+
+def _invoiced(uow: UnitOfWork, partner: Partner, ts: TransactionSet) -> Applied:
+    invoice = read_invoice(ts)
+    parsed: dict[str, Any] = {"invoice_number": invoice.invoice_number, "purchase_order": invoice.po_number,
+                              "total": str(invoice.total), "lines_total": str(invoice.lines_total)}  # fmt: skip
+    applied = Applied(invoice.invoice_number, None, invoice.po_number, parsed)
+    earlier = _earlier(uow, partner, "810", invoice.invoice_number)
+    if earlier is not None:
+        return replace(applied, duplicate_of=earlier)
+    sent = uow.edi_documents.find(partner.id, Direction.OUT.value, f"850:{invoice.po_number}")
+    if sent is None or not sent.parsed:
+        raise NotApplied("BIG", 4, f"no purchase order '{invoice.po_number}' was sent to {partner.name}")
+    ordered = {line["line_number"]: line for line in sent.parsed["lines"]}
+    order = _order_of(uow, invoice.po_number, "BIG", 4)
+    shipped = {fl.order_line_id: fl.shipped + fl.delivered for fl in order.fulfillment_order(invoice.po_number).lines}
+    found = [*_line_differences(invoice.lines, ordered, shipped)]
+    if invoice.total != invoice.lines_total:
+        said = f"total {_money(invoice.total)} is not the lines' {_money(invoice.lines_total)}"
+        found.append(_discrepancy("TDS", 1, said))
+    return replace(applied, order_id=order.id, discrepancies=found)
+
+
+def _line_differences(
+    lines: Sequence[InvoiceLine], ordered: Mapping[str, Mapping[str, Any]], shipped: Mapping[str, int]
+) -> Iterator[dict[str, Any]]:
+    for line in lines:
+        po_line = ordered.get(line.line_number)
+        if po_line is None:
+            yield _discrepancy("IT1", 1, f"line {line.line_number} ({line.product.sku}) is not on the purchase order")
+            continue
+        price = Decimal(po_line["unit_price"])
+        if line.unit_price != price:
+            said = f"line {line.line_number}: invoiced {_money(line.unit_price)} a unit, ordered at {_money(price)}"
+            yield _discrepancy("IT1", 4, said)
+        units = shipped.get(po_line["order_line_id"], 0)
+        if line.quantity > units:
+            yield _discrepancy("IT1", 2, f"line {line.line_number}: invoiced {line.quantity} unit(s), {units} shipped")
+
+
+def _money(amount: Decimal) -> str:
+    """An amount as people write it: cents shown (X12 drops trailing zeros), finer fractions kept."""
+    cents = amount.quantize(Decimal("0.01"))
+    return f"{cents:.2f}" if cents == amount else str(amount)
+
+
+def _discrepancy(segment: str, element: int, message: str) -> dict[str, Any]:
+    return {"segment": segment, "position": None, "element": element, "code": "discrepancy", "message": message}
 
 
 def _acknowledged(uow: UnitOfWork, ctx: AppContext, partner: Partner, ts: TransactionSet, document_id: str) -> Applied:

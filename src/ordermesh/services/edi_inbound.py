@@ -174,7 +174,11 @@ def _one_set(
         return _logged(uow, document, DocumentStatus.REJECTED, [_error(p) for p in found], earlier), found, False
     except DomainError as exc:
         raise _SetFailed(document.control_number or "", dict(problem_of(exc, ts))) from exc
-    status = DocumentStatus.DUPLICATE if applied.duplicate_of else DocumentStatus.APPLIED
+    status = DocumentStatus.APPLIED
+    if applied.duplicate_of:
+        status = DocumentStatus.DUPLICATE
+    elif applied.discrepancies:
+        status = DocumentStatus.DISPUTED
     document = replace(
         document,
         reference=applied.reference,
@@ -182,7 +186,7 @@ def _one_set(
         fulfillment_order_id=applied.fulfillment_order_id,
         parsed={**applied.parsed, **({"duplicate_of": applied.duplicate_of} if applied.duplicate_of else {})},
     )
-    return _logged(uow, document, status, [], earlier), [], False
+    return _logged(uow, document, status, applied.discrepancies, earlier), [], False
 
 
 def _logged(

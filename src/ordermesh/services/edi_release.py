@@ -1,21 +1,26 @@
-"""Released work to warehouses over X12: a 940 warehouse shipping order per fulfilment order.
+"""Released work to partners over X12: a 940 warehouse shipping order, or an 850 purchase order to a drop-ship
+vendor, per fulfilment order.
 
 A fulfilment order is released to its location `release_delay` after it was created (until then re-optimisation
 may still move it). Once released, an open fulfilment order at a location served by an X12 warehouse or 3PL
-partner is written as a 940 (one per fulfilment order, never twice: its document number is the fulfilment
-order id) and waits as a pending document for the partner's transport.
+partner is written as a 940, one at a drop-ship vendor's location as an 850 (its PO number is the fulfilment
+order id; unit prices are the item's `cost` attribute, else the order's price). One document per fulfilment
+order, never two; it waits as a pending document for the partner's transport.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from ordermesh.domain.catalog import Address
 from ordermesh.domain.edi import Delimiters
 from ordermesh.domain.edi.parties import Party, Reference
+from ordermesh.domain.edi.products import ProductIds
+from ordermesh.domain.edi.purchase_order import PurchaseOrder, PurchaseOrderLine, purchase_order_set
 from ordermesh.domain.edi.shipping_order import ShippingOrderLine, WarehouseShippingOrder, shipping_order_set
-from ordermesh.domain.fulfillment import FulfillmentStatus
+from ordermesh.domain.fulfillment import FulfillmentLine, FulfillmentStatus
 from ordermesh.domain.orders import Order
 from ordermesh.domain.partners import Direction, Partner, PartnerKind, PartnerProtocol
 from ordermesh.services.context import AppContext
@@ -27,8 +32,9 @@ WAREHOUSES = frozenset({PartnerKind.WMS, PartnerKind.THIRD_PARTY_LOGISTICS})
 PAGE = 200
 
 
-def shipping_order_key(fo_id: str) -> str:
-    return f"940:{fo_id}"
+def release_key(code: str, fo_id: str) -> str:
+    """The document number of the 940 or 850 that released a fulfilment order to its partner."""
+    return f"{code}:{fo_id}"
 
 
 def send_released_work(ctx: AppContext, *, release_delay: timedelta, limit: int = 500) -> list[EdiDocument]:
@@ -37,7 +43,7 @@ def send_released_work(ctx: AppContext, *, release_delay: timedelta, limit: int 
     written: list[EdiDocument] = []
     for record in ctx.read(lambda uow: uow.partners.all()):
         partner = record.partner
-        if not partner.active or partner.protocol != PartnerProtocol.X12 or partner.kind not in WAREHOUSES:
+        if not partner.active or partner.protocol != PartnerProtocol.X12 or partner.kind == PartnerKind.ERP:
             continue
         for location in partner.locations:
             for fo_id in _open_work(ctx, location, released_before, limit - len(written)):
@@ -48,7 +54,7 @@ def send_released_work(ctx: AppContext, *, release_delay: timedelta, limit: int 
 
 
 def _send(ctx: AppContext, partner: Partner, fo_id: str) -> EdiDocument | None:
-    return ctx.transaction(lambda uow: _write_940(uow, ctx, partner, fo_id))
+    return ctx.transaction(lambda uow: _write(uow, ctx, partner, fo_id))
 
 
 def _open_work(ctx: AppContext, location: str, released_before: datetime, room: int) -> list[str]:
@@ -68,8 +74,9 @@ def _page(ctx: AppContext, where: FulfillmentFilter, after: str | None) -> Page:
     return ctx.read(lambda uow: uow.orders.list_fulfillment_orders(where, after=after, limit=PAGE))
 
 
-def _write_940(uow: UnitOfWork, ctx: AppContext, partner: Partner, fo_id: str) -> EdiDocument | None:
-    key = shipping_order_key(fo_id)
+def _write(uow: UnitOfWork, ctx: AppContext, partner: Partner, fo_id: str) -> EdiDocument | None:
+    code = "940" if partner.kind in WAREHOUSES else "850"
+    key = release_key(code, fo_id)
     if uow.edi_documents.find(partner.id, Direction.OUT.value, key) is not None:
         return None
     order_id = uow.orders.id_for_fulfillment_order(fo_id)
@@ -80,36 +87,70 @@ def _write_940(uow: UnitOfWork, ctx: AppContext, partner: Partner, fo_id: str) -
     location = uow.locations.get(fo.location)
     if fo.status != FulfillmentStatus.OPEN or location is None or partner.x12 is None:
         return None
-    delimiters = partner.x12.delimiters
-    shipping_order = WarehouseShippingOrder(
-        fulfillment_order_id=fo.id,
-        order_external_id=_clean(order.external_id, delimiters),
-        ship_to=_ship_to(order, delimiters),
-        lines=tuple(
-            ShippingOrderLine(number, _clean(line.sku, delimiters), line.open, order_line_id=line.order_line_id)
-            for number, line in enumerate((fl for fl in fo.lines if fl.open > 0), start=1)
-        ),
-        ship_from=Party(
-            _clean(location.name, delimiters), code=location.code, address=_address(location.address, delimiters)
-        ),
-        references=(Reference("CO", order.id), Reference("ZZ", _clean(order.channel, delimiters))),
-        requested_ship_date=ctx.clock.now().date(),
-    )
-    if not shipping_order.lines:
+    open_lines = [fl for fl in fo.lines if fl.open > 0]
+    if not open_lines:
         return None
-    parsed = {"fulfillment_order_id": fo.id, "location": fo.location,
-              "lines": [{"sku": x.sku, "quantity": x.quantity} for x in shipping_order.lines]}  # fmt: skip
+    delimiters = partner.x12.delimiters
+    ship_to = _ship_to(order, delimiters)
+    references = (Reference("CO", order.id), Reference("ZZ", _clean(order.channel, delimiters)))
+    today = ctx.clock.now().date()
+    if code == "940":
+        ts = shipping_order_set(
+            WarehouseShippingOrder(
+                fulfillment_order_id=fo.id,
+                order_external_id=_clean(order.external_id, delimiters),
+                ship_to=ship_to,
+                lines=tuple(
+                    ShippingOrderLine(number, _clean(fl.sku, delimiters), fl.open, order_line_id=fl.order_line_id)
+                    for number, fl in enumerate(open_lines, start=1)
+                ),
+                ship_from=Party(
+                    _clean(location.name, delimiters),
+                    code=location.code,
+                    address=_address(location.address, delimiters),
+                ),
+                references=references,
+                requested_ship_date=today,
+            )
+        )
+    else:
+        ts = purchase_order_set(
+            PurchaseOrder(
+                po_number=fo.id,
+                ordered_on=today,
+                ship_to=ship_to,
+                lines=tuple(
+                    PurchaseOrderLine(
+                        str(number), ProductIds(_clean(fl.sku, delimiters)), fl.open, _cost(uow, order, fl)
+                    )
+                    for number, fl in enumerate(open_lines, start=1)
+                ),
+                currency=order.currency,
+                references=references,
+            )
+        )
+    lines = [
+        {"line_number": str(number), "order_line_id": fl.order_line_id, "sku": fl.sku, "quantity": fl.open,
+         **({"unit_price": str(_cost(uow, order, fl))} if code == "850" else {})}
+        for number, fl in enumerate(open_lines, start=1)
+    ]  # fmt: skip
+    parsed = {"fulfillment_order_id": fo.id, "location": fo.location, "lines": lines}
     return write_x12(
-        uow,
-        ctx,
-        partner,
-        shipping_order_set(shipping_order),
-        dedupe_key=key,
-        reference=fo.id,
-        order_id=order.id,
-        fulfillment_order_id=fo.id,
+        uow, ctx, partner, ts, dedupe_key=key, reference=fo.id, order_id=order.id, fulfillment_order_id=fo.id,
         parsed=parsed,
-    )
+    )  # fmt: skip
+
+
+def _cost(uow: UnitOfWork, order: Order, line: FulfillmentLine) -> Decimal:
+    """What the vendor is paid a unit: the item's `cost` attribute, else the price the customer pays."""
+    item = uow.items.get(line.sku)
+    cost = item.attributes.get("cost") if item is not None else None
+    if cost is not None:
+        try:
+            return Decimal(str(cost)).quantize(Decimal("0.01"))
+        except ArithmeticError:
+            pass
+    return order.line(line.order_line_id).unit_price
 
 
 def _ship_to(order: Order, delimiters: Delimiters) -> Party:

@@ -44,21 +44,37 @@ def _consume(uow: UnitOfWork, moved: Sequence[UnitMove], reason: str, reference:
 
 def accept(ctx: AppContext, *, fo_id: str, actor: Principal) -> FulfillmentOrder:
     """Record that the location took the work on."""
+    return _on_fulfillment_order(ctx, fo_id, actor, "fulfillment_order.accept", _accepting(fo_id))
 
+
+def accept_in(uow: UnitOfWork, ctx: AppContext, *, fo_id: str, actor: Principal) -> FulfillmentOrder:
+    """`accept` inside a unit of work the caller holds."""
+    return _in(uow, ctx, fo_id, actor, "fulfillment_order.accept", _accepting(fo_id))
+
+
+def _accepting(fo_id: str) -> Change:
     def change(uow: UnitOfWork, order: Order, now: datetime) -> None:
         order.accept_fulfillment(fo_id, now)
 
-    return _on_fulfillment_order(ctx, fo_id, actor, "fulfillment_order.accept", change)
+    return change
 
 
 def reject(ctx: AppContext, *, fo_id: str, reason: str, actor: Principal) -> FulfillmentOrder:
     """Take the work back from the location and source it elsewhere, never at that location again."""
+    return _on_fulfillment_order(ctx, fo_id, actor, "fulfillment_order.reject", _rejecting(ctx, fo_id, reason))
 
+
+def reject_in(uow: UnitOfWork, ctx: AppContext, *, fo_id: str, reason: str, actor: Principal) -> FulfillmentOrder:
+    """`reject` inside a unit of work the caller holds."""
+    return _in(uow, ctx, fo_id, actor, "fulfillment_order.reject", _rejecting(ctx, fo_id, reason))
+
+
+def _rejecting(ctx: AppContext, fo_id: str, reason: str) -> Change:
     def change(uow: UnitOfWork, order: Order, now: datetime) -> None:
         released = order.reject_fulfillment(fo_id, reason, now)
         release_units(uow, ctx, order, released, reason=f"rejected: {reason}", now=now)
 
-    return _on_fulfillment_order(ctx, fo_id, actor, "fulfillment_order.reject", change)
+    return change
 
 
 def ship(ctx: AppContext, *, fo_id: str, command: ShipFulfillment, actor: Principal) -> FulfillmentOrder:
@@ -70,17 +86,18 @@ def ship_in(
     uow: UnitOfWork, ctx: AppContext, *, fo_id: str, command: ShipFulfillment, actor: Principal
 ) -> FulfillmentOrder:
     """`ship` inside a unit of work the caller holds. Raises NotFound for an unknown fulfilment order."""
+    return _in(uow, ctx, fo_id, actor, "fulfillment_order.ship", _shipping(ctx, fo_id, command))
+
+
+def _in(
+    uow: UnitOfWork, ctx: AppContext, fo_id: str, actor: Principal, action: str, change: Change
+) -> FulfillmentOrder:
+    """Apply a change to the order that owns the fulfilment order, in the caller's unit of work."""
     order_id = uow.orders.id_for_fulfillment_order(fo_id)
     if order_id is None:
         raise NotFound("fulfillment order", fo_id)
     order = change_order_in(
-        uow,
-        ctx,
-        order_id=order_id,
-        actor=actor,
-        action="fulfillment_order.ship",
-        change=_shipping(ctx, fo_id, command),
-        audited=Audited.fulfillment_order(fo_id),
+        uow, ctx, order_id=order_id, actor=actor, action=action, change=change, audited=Audited.fulfillment_order(fo_id)
     )
     return order.fulfillment_order(fo_id)
 
