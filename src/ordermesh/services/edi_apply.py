@@ -20,7 +20,7 @@ from ordermesh.domain.access import Principal
 from ordermesh.domain.edi import TransactionSet, Verdict, read_acknowledgement
 from ordermesh.domain.edi.inventory_advice import read_inventory_advice
 from ordermesh.domain.edi.invoice import InvoiceLine, read_invoice
-from ordermesh.domain.edi.outcomes import ShipmentConfirmation
+from ordermesh.domain.edi.outcomes import InventorySnapshot, Receipt, ShipmentConfirmation
 from ordermesh.domain.edi.purchase_order_ack import read_purchase_order_ack
 from ordermesh.domain.edi.ship_notice import read_ship_notice
 from ordermesh.domain.edi.shipping_advice import read_shipping_advice
@@ -76,7 +76,7 @@ def apply_set(
     """Apply one readable set. Raises X12Error (the content is wrong), NotApplied or another DomainError."""
     if ts.code in ("945", "856"):
         advice = read_shipping_advice(ts) if ts.code == "945" else read_ship_notice(ts)
-        return _ship(uow, ctx, partner, advice.confirmation(), ts.code, actor)
+        return apply_shipment(uow, ctx, partner, advice.confirmation(), ts.code, actor)
     if ts.code == "846":
         return _counts(uow, ctx, partner, ts, actor)
     if ts.code == "944":
@@ -90,7 +90,7 @@ def apply_set(
     raise NotApplied("ST", 1, f"Ordermesh takes no {ts.code} documents (it takes {', '.join(sorted(TAKEN))})")
 
 
-def _ship(
+def apply_shipment(
     uow: UnitOfWork,
     ctx: AppContext,
     partner: Partner,
@@ -98,7 +98,8 @@ def _ship(
     code: str,
     actor: Principal,
 ) -> Applied:
-    segment, element = TAKEN[code]
+    """Ship the fulfilment order a confirmation names (`code`: the document type, for its references)."""
+    segment, element = TAKEN.get(code, ("W06", 2))
     fo_id = confirmation.fulfillment_order_id
     parsed = {"fulfillment_order_id": fo_id, "shipment_id": confirmation.shipment_id,
               "carrier": confirmation.carrier, "tracking_numbers": list(confirmation.tracking_numbers),
@@ -161,33 +162,55 @@ def _counts(uow: UnitOfWork, ctx: AppContext, partner: Partner, ts: TransactionS
         snapshots = advice.snapshots(zone=zone, default_location=default)
     except ValueError as exc:
         raise NotApplied("N1", 4, f"{exc} (the partner serves several locations)") from None
+    return apply_counts(
+        uow, ctx, partner, snapshots, f"846 inventory advice {advice.report_id}", advice.report_id, actor
+    )
+
+
+def apply_counts(
+    uow: UnitOfWork,
+    ctx: AppContext,
+    partner: Partner,
+    snapshots: Sequence[InventorySnapshot],
+    reason: str,
+    reference: str,
+    actor: Principal,
+) -> Applied:
+    """Set on-hand from a partner's snapshots (a count older than a row's watermark is skipped)."""
     counts = []
     for snapshot in snapshots:
         if snapshot.location not in partner.locations:
             raise NotApplied("N1", 4, f"location '{snapshot.location}' is not served by {partner.name}")
-        reason = f"846 inventory advice {advice.report_id}"
         counts += [
             SetStock(snapshot.location, sku, units, None, snapshot.as_of, reason)
             for sku, units in snapshot.on_hand.items()
         ]
     applied, stale = inventory.snapshot_in(uow, ctx, counts=counts, actor=actor)
-    parsed = {"report_id": advice.report_id, "as_of": advice.as_of.isoformat(), "rows": len(counts),
+    as_of = sorted({s.as_of.isoformat() for s in snapshots})
+    parsed = {"report_id": reference, "as_of": as_of[0] if len(as_of) == 1 else as_of, "rows": len(counts),
               "applied": applied, "skipped_as_stale": stale}  # fmt: skip
-    return Applied(advice.report_id, parsed=parsed)
+    return Applied(reference, parsed=parsed)
 
 
 def _receipt(uow: UnitOfWork, ctx: AppContext, partner: Partner, ts: TransactionSet, actor: Principal) -> Applied:
-    receipt = read_stock_receipt(ts).receipt()
+    return apply_receipt(uow, ctx, partner, read_stock_receipt(ts).receipt(), "944", actor)
+
+
+def apply_receipt(
+    uow: UnitOfWork, ctx: AppContext, partner: Partner, receipt: Receipt, code: str, actor: Principal
+) -> Applied:
+    """Add a partner's received units to on-hand, once per receipt id."""
     parsed = {"receipt_id": receipt.receipt_id, "location": receipt.location, "reference": receipt.reference,
               "lines": [{"sku": x.sku, "quantity": x.quantity} for x in receipt.lines]}  # fmt: skip
     applied = Applied(receipt.receipt_id, parsed=parsed)
-    earlier = _earlier(uow, partner, "944", receipt.receipt_id)
+    earlier = _earlier(uow, partner, code, receipt.receipt_id)
     if earlier is not None:
         return replace(applied, duplicate_of=earlier)
     location = receipt.location or (partner.locations[0] if len(partner.locations) == 1 else None)
     if location is None or location not in partner.locations:
         raise NotApplied("N1", 4, f"location '{location}' is not served by {partner.name}")
-    adjustments = [AdjustStock(location, x.sku, x.quantity, f"944 receipt {receipt.receipt_id}") for x in receipt.lines]
+    reason = f"receipt {receipt.receipt_id}"
+    adjustments = [AdjustStock(location, x.sku, x.quantity, reason) for x in receipt.lines]
     inventory.adjust_stock_in(uow, ctx, adjustments=adjustments, reference=receipt.receipt_id, actor=actor)
     return applied
 

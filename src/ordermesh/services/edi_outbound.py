@@ -8,6 +8,7 @@ behind. They wait as `pending` until the transport delivers them (`deliver_pendi
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -75,6 +76,39 @@ def write_x12(
         order_id=order_id,
         fulfillment_order_id=fulfillment_order_id,
         parsed=dict(parsed) if parsed is not None else None,
+    )
+    uow.edi_documents.add(document)
+    return document
+
+
+def write_json(
+    uow: UnitOfWork,
+    ctx: AppContext,
+    partner: Partner,
+    kind: str,
+    body: Mapping[str, Any],
+    *,
+    dedupe_key: str,
+    reference: str | None = None,
+    order_id: str | None = None,
+    fulfillment_order_id: str | None = None,
+) -> EdiDocument:
+    """Log a JSON document for a partner as pending (`kind` e.g. `shipping_order`, its type `json:<kind>`)."""
+    now = ctx.clock.now()
+    document = EdiDocument(
+        id=ctx.ids("edi"),
+        partner_id=partner.id,
+        direction=Direction.OUT.value,
+        type=f"json:{kind}",
+        status=DocumentStatus.PENDING.value,
+        dedupe_key=dedupe_key,
+        raw=json.dumps({"type": kind, **body}, indent=2),
+        created_at=now,
+        updated_at=now,
+        reference=reference,
+        order_id=order_id,
+        fulfillment_order_id=fulfillment_order_id,
+        parsed=dict(body),
     )
     uow.edi_documents.add(document)
     return document

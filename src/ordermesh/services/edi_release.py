@@ -20,11 +20,11 @@ from ordermesh.domain.edi.parties import Party, Reference
 from ordermesh.domain.edi.products import ProductIds
 from ordermesh.domain.edi.purchase_order import PurchaseOrder, PurchaseOrderLine, purchase_order_set
 from ordermesh.domain.edi.shipping_order import ShippingOrderLine, WarehouseShippingOrder, shipping_order_set
-from ordermesh.domain.fulfillment import FulfillmentLine, FulfillmentStatus
+from ordermesh.domain.fulfillment import FulfillmentLine, FulfillmentOrder, FulfillmentStatus
 from ordermesh.domain.orders import Order
 from ordermesh.domain.partners import Direction, Partner, PartnerKind, PartnerProtocol
 from ordermesh.services.context import AppContext
-from ordermesh.services.edi_outbound import write_x12
+from ordermesh.services.edi_outbound import write_json, write_x12
 from ordermesh.services.partner_ports import EdiDocument
 from ordermesh.services.ports import FulfillmentFilter, Page, UnitOfWork
 
@@ -43,8 +43,10 @@ def send_released_work(ctx: AppContext, *, release_delay: timedelta, limit: int 
     written: list[EdiDocument] = []
     for record in ctx.read(lambda uow: uow.partners.all()):
         partner = record.partner
-        if not partner.active or partner.protocol != PartnerProtocol.X12 or partner.kind == PartnerKind.ERP:
+        if not partner.active or partner.kind == PartnerKind.ERP:
             continue
+        if partner.protocol == PartnerProtocol.JSON and partner.kind not in WAREHOUSES:
+            continue  # drop-ship vendors take purchase orders over X12
         for location in partner.locations:
             for fo_id in _open_work(ctx, location, released_before, limit - len(written)):
                 document = _send(ctx, partner, fo_id)
@@ -75,7 +77,10 @@ def _page(ctx: AppContext, where: FulfillmentFilter, after: str | None) -> Page:
 
 
 def _write(uow: UnitOfWork, ctx: AppContext, partner: Partner, fo_id: str) -> EdiDocument | None:
-    code = "940" if partner.kind in WAREHOUSES else "850"
+    if partner.protocol == PartnerProtocol.JSON:
+        code = "json:shipping_order"
+    else:
+        code = "940" if partner.kind in WAREHOUSES else "850"
     key = release_key(code, fo_id)
     if uow.edi_documents.find(partner.id, Direction.OUT.value, key) is not None:
         return None
@@ -85,11 +90,11 @@ def _write(uow: UnitOfWork, ctx: AppContext, partner: Partner, fo_id: str) -> Ed
         return None
     fo = order.fulfillment_order(fo_id)
     location = uow.locations.get(fo.location)
-    if fo.status != FulfillmentStatus.OPEN or location is None or partner.x12 is None:
-        return None
     open_lines = [fl for fl in fo.lines if fl.open > 0]
-    if not open_lines:
+    if fo.status != FulfillmentStatus.OPEN or location is None or not open_lines:
         return None
+    if partner.x12 is None:
+        return _write_json(uow, ctx, partner, order, fo, open_lines, key)
     delimiters = partner.x12.delimiters
     ship_to = _ship_to(order, delimiters)
     references = (Reference("CO", order.id), Reference("ZZ", _clean(order.channel, delimiters)))
@@ -138,6 +143,38 @@ def _write(uow: UnitOfWork, ctx: AppContext, partner: Partner, fo_id: str) -> Ed
     return write_x12(
         uow, ctx, partner, ts, dedupe_key=key, reference=fo.id, order_id=order.id, fulfillment_order_id=fo.id,
         parsed=parsed,
+    )  # fmt: skip
+
+
+def _write_json(
+    uow: UnitOfWork,
+    ctx: AppContext,
+    partner: Partner,
+    order: Order,
+    fo: FulfillmentOrder,
+    lines: list[FulfillmentLine],
+    key: str,
+) -> EdiDocument:
+    """The JSON shipping order an API-native warehouse takes (the same content as a 940)."""
+    ship_to = order.ship_to or Address()
+    body = {
+        "document_number": fo.id,
+        "fulfillment_order_id": fo.id,
+        "order_id": order.id,
+        "channel": order.channel,
+        "channel_order_number": order.external_id,
+        "location": fo.location,
+        "requested_ship_date": ctx.clock.now().date().isoformat(),
+        "service_level": order.delivery.service_level,
+        "ship_to": {"name": ship_to.name or order.customer.name, "line1": ship_to.line1, "line2": ship_to.line2,
+                    "city": ship_to.city, "region": ship_to.region, "postal_code": ship_to.postal_code,
+                    "country": ship_to.country, "email": order.customer.email, "phone": order.customer.phone},
+        "lines": [{"line_number": n, "order_line_id": fl.order_line_id, "sku": fl.sku, "quantity": fl.open}
+                  for n, fl in enumerate(lines, start=1)],
+    }  # fmt: skip
+    return write_json(
+        uow, ctx, partner, "shipping_order", body, dedupe_key=key, reference=fo.id, order_id=order.id,
+        fulfillment_order_id=fo.id,
     )  # fmt: skip
 
 

@@ -535,7 +535,7 @@ edi_documents = Table(
     Column("id", String(40), primary_key=True),
     Column("partner_id", String(40)),
     Column("direction", String(3), nullable=False),  # in, out
-    Column("type", String(10), nullable=False),  # 940, 945, 846, 944, 850, 855, 856, 810, 997, json:...
+    Column("type", String(40), nullable=False),  # 940, 945, 846, 944, 850, 855, 856, 810, 997, json:shipment, ...
     Column("status", String(20), nullable=False),
     Column("control_number", String(20)),
     Column("dedupe_key", String(64), nullable=False),

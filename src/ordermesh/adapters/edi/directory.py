@@ -18,7 +18,7 @@ from ordermesh.services.partner_ports import EdiDocument, PartnerRecord
 
 log = logging.getLogger(__name__)
 PROCESSED = "processed"
-SUFFIXES = (".x12", ".edi", ".txt", ".dat")
+SUFFIXES = (".x12", ".edi", ".txt", ".dat")  # inbound X12 files (JSON partners post to the API)
 
 
 class DirectoryTransport:
@@ -27,7 +27,8 @@ class DirectoryTransport:
         if not outbound:
             return "the partner's transport has no outbound directory"
         folder = Path(outbound)
-        name = f"{document.type}_{document.control_number or document.id}_{document.id}.x12".replace(":", "-")
+        suffix = ".json" if document.type.startswith("json:") else ".x12"
+        name = f"{document.type}_{document.control_number or document.id}_{document.id}{suffix}".replace(":", "-")
         try:
             folder.mkdir(parents=True, exist_ok=True)
             partial = folder / f".{name}.part"

@@ -10,10 +10,12 @@ from fastapi.responses import JSONResponse
 from ordermesh.domain.errors import InvalidInput, NotFound
 from ordermesh.entrypoints.api.problems import problem
 from ordermesh.entrypoints.api.schemas.common import PageOut
+from ordermesh.entrypoints.api.schemas.partner_messages import PartnerMessageIn, raw_text
 from ordermesh.entrypoints.api.schemas.partners import DocumentOut, InboundOut, PartnerIn, PartnerOut, PartnerPatch
 from ordermesh.entrypoints.api.security import Administrator, Ctx, Fulfiller, Reader
 from ordermesh.services import partners
 from ordermesh.services.edi_inbound import DocumentNotApplied, receive_x12
+from ordermesh.services.partner_messages import receive_message
 from ordermesh.services.partner_ports import DocumentFilter
 
 router = APIRouter(prefix="/v1/partners", tags=["partners"])
@@ -50,6 +52,19 @@ def update_partner(partner_id: str, body: PartnerPatch, ctx: Ctx, actor: Adminis
     return PartnerOut.of(record)
 
 
+@router.post("/{partner_id}/messages")
+def message(partner_id: str, body: PartnerMessageIn, ctx: Ctx, actor: Fulfiller, response: Response) -> DocumentOut:
+    """Take one JSON message from an API-native partner: a shipment, an inventory snapshot or a receipt.
+
+    200 with the document it made (or made before: the same `message_id` applies once, header
+    `Ordermesh-Repeated: true`); 422 naming the field when it cannot be applied (logged as failed, nothing applied).
+    """
+    result = receive_message(ctx, partner_id=partner_id, message=body.read(raw_text(body)), actor=actor)
+    if result.repeated:
+        response.headers["Ordermesh-Repeated"] = "true"
+    return DocumentOut.of(result.document, full=True)
+
+
 @edi.post("/inbound")
 async def inbound(request: Request, ctx: Ctx, actor: Fulfiller) -> InboundOut:
     """Take one X12 interchange as the raw body (any delimiters): read, validate, apply, answer with 997s.
@@ -77,7 +92,7 @@ def documents(
     ctx: Ctx,
     _: Reader,
     direction: Annotated[str | None, Query(pattern="^(in|out)$")] = None,
-    type: Annotated[str | None, Query(max_length=10)] = None,
+    type: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
     partner_id: str | None = None,
     fulfillment_order_id: str | None = None,

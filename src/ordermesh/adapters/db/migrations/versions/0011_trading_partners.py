@@ -47,7 +47,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("partner_id", sa.String(length=40), nullable=True),
         sa.Column("direction", sa.String(length=3), nullable=False),
-        sa.Column("type", sa.String(length=10), nullable=False),
+        sa.Column("type", sa.String(length=40), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("control_number", sa.String(length=20), nullable=True),
         sa.Column("dedupe_key", sa.String(length=64), nullable=False),
