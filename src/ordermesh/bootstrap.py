@@ -14,6 +14,7 @@ from ordermesh.adapters.channels.registry import channel_connectors, status_clie
 from ordermesh.adapters.db.engine import build_engine
 from ordermesh.adapters.db.uow import SqlUnitOfWorkFactory
 from ordermesh.adapters.edi.directory import DirectoryTransport
+from ordermesh.adapters.edi.sftp import SftpTransport
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
 from ordermesh.adapters.messaging.nats import NatsEventPublisher, NatsSettings
 from ordermesh.adapters.messaging.webhook_sender import HttpWebhookSender
@@ -75,7 +76,7 @@ def build(settings: Settings | None = None) -> Runtime:
     webhooks = _webhook_dispatcher(settings, context)
     exchange = PartnerExchange(
         context,
-        {"directory": DirectoryTransport()},
+        {"directory": DirectoryTransport(), "sftp": SftpTransport()},
         release_delay=timedelta(seconds=settings.release_delay_seconds),
         every_seconds=settings.edi_every_seconds,
     )

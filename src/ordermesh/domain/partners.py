@@ -102,6 +102,7 @@ class Transport:
     port: int | None = None
     username: str | None = None
     url: str | None = None
+    host_key: str | None = None  # sftp: the server's OpenSSH public key line; without it no server is trusted
 
     def data(self) -> dict[str, Any]:
         return {
@@ -112,6 +113,7 @@ class Transport:
             "port": self.port,
             "username": self.username,
             "url": self.url,
+            "host_key": self.host_key,
         }
 
     @classmethod
@@ -124,6 +126,7 @@ class Transport:
             data.get("port"),
             data.get("username"),
             data.get("url"),
+            data.get("host_key"),
         )
 
 

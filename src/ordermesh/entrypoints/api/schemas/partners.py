@@ -66,9 +66,19 @@ class TransportIn(Input):
     port: int | None = Field(default=None, ge=1, le=65535)
     username: str | None = Field(default=None, max_length=100)
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+    host_key: str | None = Field(
+        default=None,
+        max_length=5000,
+        pattern=r"^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/]+=*( [^\r\n]*)?$",
+        description="sftp: the server's public key, as an OpenSSH line ('ssh-ed25519 AAAA...'); a server is never "
+        "trusted without it",
+        examples=["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK9HqZl1JqZv+jVcc4sJ4B6BRSSxQb9G9vdO3y3TXMMw"],
+    )
 
     def transport(self) -> Transport:
-        return Transport(self.kind, self.inbound, self.outbound, self.host, self.port, self.username, self.url)
+        return Transport(
+            self.kind, self.inbound, self.outbound, self.host, self.port, self.username, self.url, self.host_key
+        )
 
 
 class PartnerIn(Input):
