@@ -23,7 +23,6 @@ Bools = NDArray[np.bool_]
 
 TOL = 1e-9  # plans within this of each other cost the same
 INF = math.inf
-MOST_LEFT_OPEN = 5_000  # sets of three or more that single sources with stand-ins may leave open
 MOST_COMBINED = 20_000  # sets of one size bounded at once, at most (all pairs of 200 sources)
 STEP_WORK = 15  # the work of one step of the set programme (a state and a choice for a need), in bound evaluations
 SETUP_WORK = 1_000  # the work of setting up the programme of one set
@@ -168,57 +167,64 @@ class SourceTable:
         """(M, size) the sets of `size` rows that could hold a plan cheaper than the incumbent, and their
         bounds (None: more than this method bounds).
 
-        Built a row at a time: a partial set is bounded with stand-ins for its missing rows (a stand-in has
-        the best of every row, so the bound holds for any rows in its place) and only the partial sets
-        below the incumbent grow, each by the rows after its last.
+        Built a row at a time, the rows taken strongest first (least bound alone): a partial set is bounded
+        with stand-ins for its missing rows, each with the best of the rows that may still join (those after
+        its last), so the bound holds whichever join; only the partial sets below the incumbent grow. A row
+        whose bound with stand-ins for all other rows reaches the incumbent joins no set.
         """
-        stand_in = self.stand_in
-        padding = len(self.rows)  # the stand-in's row
-        rows: Ints = np.arange(len(self.rows), dtype=np.intp)
-        sets: Ints = rows[:, None]
+        count = len(self.rows)
+        ones = np.arange(count, dtype=np.intp)[:, None]
+        if not work.spend(self.bound_work(ones)):
+            return None
+        order = np.lexsort((ones[:, 0], self.bounds(ones, problem)))  # strongest first
+        table = self._stand_ins(order)
+        alone = np.hstack([ones, np.full((count, size - 1), count, dtype=np.intp)])  # stand-ins for all rows
+        if not work.spend(self.bound_work(alone)):
+            return None
+        joins = np.sort(np.flatnonzero(table.bounds(alone, problem) < incumbent - TOL))
+        joins = np.flatnonzero(np.isin(order, joins))  # as positions in `order`
+        sets: Ints = joins[:, None]  # positions in `order`
         for filled in range(1, size + 1):
-            padded = np.hstack([sets, np.full((len(sets), size - filled), padding, dtype=np.intp)])
-            apart = filled < size - 1  # a partial set with more than one stand-in: the cheap bound
-            if not work.spend(self.bound_work(padded, apart=apart)):
+            after = count + 1 + sets[:, -1]  # the stand-in for the rows after the set's last
+            padded = np.hstack([order[sets], np.repeat(after[:, None], size - filled, axis=1)])
+            if not work.spend(self.bound_work(padded)):
                 return None
-            bounds = stand_in.bounds(padded, problem, apart=apart)
+            bounds = table.bounds(padded, problem)
             below = bounds < incumbent - TOL
             sets = sets[below]
-            if filled == 1:
-                rows = sets[:, 0]
-                if size > 2 and math.comb(len(rows), size) > MOST_LEFT_OPEN:
-                    return None  # the stand-ins leave too many sets open for the bounds to close
             if filled == size:  # no stand-in left: the sets' own bounds
-                return sets, bounds[below]
-            if not len(sets):
-                return np.empty((0, size), dtype=np.intp), np.empty(0)
-            after = np.searchsorted(rows, sets[:, -1], side="right")  # the rows that may follow each set
-            counts = len(rows) - after
+                return order[sets], bounds[below]
+            start = np.searchsorted(joins, sets[:, -1], side="right")  # the rows that may follow each set
+            counts = len(joins) - start
             total = int(counts.sum())
             if total > MOST_COMBINED:
                 return None
-            start = np.repeat(after - (np.cumsum(counts) - counts), counts)
-            sets = np.hstack([np.repeat(sets, counts, axis=0), rows[np.arange(total) + start][:, None]])
+            offset = np.repeat(start - (np.cumsum(counts) - counts), counts)
+            sets = np.hstack([np.repeat(sets, counts, axis=0), joins[np.arange(total) + offset][:, None]])
         raise AssertionError("unreachable: the loop returns at its last size")
 
-    @functools.cached_property
-    def stand_in(self) -> SourceTable:
-        """This table with one more row, a source with the best of every row (its bound is below theirs)."""
-        def pad(array: NDArray[Any], best: NDArray[Any]) -> NDArray[Any]:
-            return np.concatenate([array, best[None, ...]])
+    def _stand_ins(self, order: Ints) -> SourceTable:
+        """This table with stand-ins after its rows: row count + i has the best of the rows order[i:] (the
+        last, of none, ships nothing), so a bound with it in place of any of them is below theirs."""
+        def best(array: NDArray[Any], pick: Any, nothing: float | bool) -> NDArray[Any]:
+            ranked = array[order][::-1]
+            suffix = pick.accumulate(ranked, axis=0)[::-1]
+            none = np.full((1, *array.shape[1:]), nothing, dtype=array.dtype)
+            return np.concatenate([array, suffix, none])
 
+        prices = np.where(self.reach, self.prices, INF)
         return SourceTable(
-            rows=np.append(self.rows, -1),
-            usable=pad(self.usable, self.usable.max(axis=0)),
-            unit=pad(self.unit, self.unit.min(axis=0)),
-            fixed=np.append(self.fixed, self.fixed.min()),
-            capacity=np.append(self.capacity, self.capacity.max()),
-            value=np.append(self.value, self.value.max()),
-            limits=pad(self.limits, self.limits.max(axis=0)),
-            prices=pad(self.prices, np.where(self.reach, self.prices, INF).min(axis=0)),
-            reach=pad(self.reach, np.asarray(self.reach.any(axis=0), dtype=bool)),
-            lightest=pad(self.lightest, np.zeros(self.lightest.shape[1])),
-            heaviest=pad(self.heaviest, self.heaviest.max(axis=0)),
+            rows=np.concatenate([self.rows, np.full(len(order) + 1, -1)]),
+            usable=best(self.usable, np.maximum, 0),
+            unit=best(self.unit, np.minimum, INF),
+            fixed=best(self.fixed, np.minimum, INF),
+            capacity=best(self.capacity, np.maximum, 0.0),
+            value=best(self.value, np.maximum, 0.0),
+            limits=best(self.limits, np.maximum, INF),
+            prices=np.concatenate([self.prices, best(prices, np.minimum, INF)[len(order) :]]),
+            reach=best(self.reach, np.logical_or, False),
+            lightest=np.concatenate([self.lightest, np.zeros((len(order) + 1, self.lightest.shape[1]))]),
+            heaviest=best(self.heaviest, np.maximum, 0.0),
             quantity=self.quantity,
             weight=self.weight,
             unfilled=self.unfilled,
