@@ -606,3 +606,19 @@ tracking_events = Table(
 )
 # Carriers name a shipment by its tracking number.
 Index("ix_shipments_tracking_number", shipments.c.tracking_number)
+
+# Reconciliation runs: the checks made (inventory against partners' snapshots, vendor invoices against purchase
+# orders), the tolerances, a summary and every discrepancy beyond them with its evidence.
+reconciliation_runs = Table(
+    "reconciliation_runs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("status", String(20), nullable=False),  # running, done, failed
+    Column("checks", JSON, nullable=False),
+    Column("tolerances", JSON, nullable=False),
+    Column("summary", JSON, nullable=False),
+    Column("discrepancies", JSON, nullable=False),
+    Column("error", String(2000)),
+    Column("started_at", TS, nullable=False),
+    Column("finished_at", TS),
+)
