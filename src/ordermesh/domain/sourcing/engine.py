@@ -215,8 +215,10 @@ class SourcingEngine:
     ) -> dict[int, set[str]]:
         """Per line, the eligible locations its line rules and the drop-ship policy leave it."""
         allowed: dict[int, set[str]] = {}
+        every = {c.location for c in eligible}
+        vendors = [c for c in eligible if c.type == LocationType.DROPSHIP_VENDOR]
         for index, line in enumerate(request.lines):
-            codes = {c.location for c in eligible}
+            codes = set(every)
             for rule in line_rules[line.line_id]:
                 for candidate in eligible:
                     if candidate.location not in codes:
@@ -225,14 +227,14 @@ class SourcingEngine:
                     if why is not None:
                         codes.discard(candidate.location)
                         _note(eliminated, candidate.location, rule.name, why, line.line_id)
-            if locations.dropship == "vendor_only_skus":
+            if vendors and locations.dropship == "vendor_only_skus":
                 stocked_elsewhere = any(
                     c.type != LocationType.DROPSHIP_VENDOR and c.location in codes and c.available.get(line.sku, 0) > 0
                     for c in eligible
                 )
                 if stocked_elsewhere:
-                    for candidate in eligible:
-                        if candidate.type == LocationType.DROPSHIP_VENDOR and candidate.location in codes:
+                    for candidate in vendors:
+                        if candidate.location in codes:
                             codes.discard(candidate.location)
                             _note(
                                 eliminated,
@@ -276,6 +278,7 @@ class SourcingEngine:
         sources: list[Source] = []
         tiers_in: dict[int, tuple[tuple[float, float], ...]] = {}  # per zone
         lines = list(enumerate(request.lines))
+        line_skus = [(index, line.sku, allowed[index]) for index, line in lines]
         # Lateness no location can avoid (an order placed long ago, a promise nobody can keep) is not a choice:
         # only the days beyond the least late eligible location cost, so a late order is still shipped.
         unavoidable = min((routes[c.location].days_late for c in eligible), default=0)
@@ -285,11 +288,16 @@ class SourcingEngine:
             per_order = handling.per_order if handling else 0.0
             per_unit = w_handle * handling.per_unit if handling else 0.0
             code, available = candidate.location, candidate.available
-            unit_cost = {
-                index: per_unit + (w_opp * self._opportunity(candidate, line.sku) if opportunity else 0.0)
-                for index, line in lines
-                if available.get(line.sku, 0) > 0 and code in allowed[index]
-            }
+            if opportunity:
+                unit_cost = {
+                    index: per_unit + w_opp * self._opportunity(candidate, sku)
+                    for index, sku, codes in line_skus
+                    if available.get(sku, 0) > 0 and code in codes
+                }
+            else:
+                unit_cost = {
+                    index: per_unit for index, sku, codes in line_skus if available.get(sku, 0) > 0 and code in codes
+                }
             if not unit_cost:
                 continue
             route = routes[candidate.location]

@@ -91,6 +91,7 @@ def _candidate_views(
     """Every candidate, nearest first, with its route and its stock of the order's SKUs."""
     iso: dict[date | None, str | None] = {None: None}  # few distinct dates: format each once
     skus = request.skus
+    zeros = [0] * len(skus)
     views = []
     for c in sorted(candidates, key=lambda c: (routes[c.location].distance_km or math.inf, c.location)):
         route = routes[c.location]
@@ -108,7 +109,7 @@ def _candidate_views(
                 "arrives_on": iso[route.arrives_on],
                 "promised_on": iso[route.promised_on],
                 "days_late": route.days_late,
-                "available": {sku: available.get(sku, 0) for sku in skus},
+                "available": dict(zip(skus, map(available.get, skus, zeros), strict=True)),
                 "eligible": c.location in eligible,
             }
         )

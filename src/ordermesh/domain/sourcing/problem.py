@@ -125,15 +125,21 @@ class Arrays:
         unit = np.where(usable > 0, costs, INF)
         width = 1 + max((len(source.tiers) for source in sources), default=0)
         padded: dict[tuple[tuple[float, float], ...], tuple[list[float], list[float]]] = {}
+        seen: dict[int, tuple[list[float], list[float]]] = {}  # by identity: hashing nested tuples is slow
+        rows = []
         for source in sources:  # sources share a few rate-card rows (one per zone): pad each once
-            if source.tiers not in padded:
-                tiers = source.tiers
-                last = tiers[-1][1] if tiers else 0.0
-                padded[tiers] = (
-                    [limit for limit, _ in tiers] + [INF] * (width - len(tiers)),
-                    [price for _, price in tiers] + [last] * (width - len(tiers)),
-                )
-        rows = [padded[source.tiers] for source in sources]
+            tiers = source.tiers
+            row = seen.get(id(tiers))
+            if row is None:
+                row = padded.get(tiers)
+                if row is None:
+                    last = tiers[-1][1] if tiers else 0.0
+                    row = padded[tiers] = (
+                        [limit for limit, _ in tiers] + [INF] * (width - len(tiers)),
+                        [price for _, price in tiers] + [last] * (width - len(tiers)),
+                    )
+                seen[id(tiers)] = row
+            rows.append(row)
         limits = np.array([row[0] for row in rows], dtype=np.float64).reshape(len(sources), width)
         prices = np.array([row[1] for row in rows], dtype=np.float64).reshape(len(sources), width)
         return cls(

@@ -16,10 +16,12 @@ Search, smallest sets first: every single source; then, while a bound on every p
 shipments (`set_bounds.size_bound`: any sources' cheapest fixed costs and packages) is below the incumbent,
 the sets of the next size. Those are grown a source at a time, strongest sources first: a partial set is
 bounded with stand-ins for its missing sources, each with the best of the sources that may still join it
-(so the bound holds whichever join), and only partial sets below the incumbent grow. Each set left is solved exactly, cheapest bound first, while its
-bound is below the incumbent: for each choice of tier per source, cheapest bound first, a dynamic programme
-over the needs (`set_programme.SetProgramme`) finds the least unit and unfilled cost with every package
-within its tier's limit, pruned by the same bounds. A tier price counted for a lighter package, or a source
+(so the bound holds whichever join), and only partial sets below the incumbent grow.
+
+Each set left is solved exactly, cheapest bound first, while its bound is below the incumbent: for each
+choice of tier per source, cheapest bound first, a dynamic programme over the needs
+(`set_programme.SetProgramme`) finds the least unit and unfilled cost with every package within its tier's
+limit, pruned by the same bounds. A tier price counted for a lighter package, or a source
 that ships nothing, only over-prices a plan that the set (or a smaller one) also holds, so the least over
 every set is exact. The plan found is priced by `evaluate` and checked by `violations`.
 
