@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
 from ordermesh.domain.edi import ControlNumbers
+from ordermesh.domain.reconciliation import ReconciliationRun
 from ordermesh.services.partner_ports import DocumentFilter, EdiDocument, PartnerRecord
 from ordermesh.services.ports import DuplicateKey, Page
 
 
 class _Tables(Protocol):
+    reconciliations: dict[str, ReconciliationRun]
     partners: dict[str, PartnerRecord]
     control_numbers: dict[str, ControlNumbers]
     edi_documents: dict[str, EdiDocument]
@@ -135,5 +138,30 @@ class FakeEdiDocuments:
                 getattr(where, name) is None or getattr(d, name) == getattr(where, name)
                 for name in ("direction", "type", "status", "partner_id", "fulfillment_order_id", "reference")
             )
+        ]
+        return _page(rows[: limit + 1], limit, "id")
+
+
+class FakeReconciliationRuns:
+    def __init__(self, session: _Session) -> None:
+        self._s = session
+
+    def add(self, run: ReconciliationRun) -> None:
+        self._s.tables.reconciliations[run.id] = run
+
+    def get(self, run_id: str) -> ReconciliationRun | None:
+        return self._s.tables.reconciliations.get(run_id)
+
+    def save(self, run: ReconciliationRun) -> None:
+        stored = self._s.tables.reconciliations.get(run.id)
+        if stored is not None:
+            self._s.tables.reconciliations[run.id] = replace(
+                run, checks=stored.checks, tolerances=stored.tolerances, started_at=stored.started_at
+            )
+
+    def page(self, *, after: str | None, limit: int) -> Page:
+        key = decode_cursor(after)
+        rows = [
+            r for rid, r in sorted(self._s.tables.reconciliations.items(), reverse=True) if key is None or rid < key
         ]
         return _page(rows[: limit + 1], limit, "id")

@@ -39,6 +39,7 @@ from ordermesh.domain.fulfillment import FulfillmentOrder
 from ordermesh.domain.geo import GeoPoint
 from ordermesh.domain.inventory import Movement, MovementKind, StockChange, StockLevel
 from ordermesh.domain.orders import Order
+from ordermesh.domain.reconciliation import ReconciliationRun
 from ordermesh.domain.sourcing import Candidate
 from ordermesh.services.carrier_ports import (
     RateCardVersion,
@@ -56,7 +57,13 @@ from ordermesh.services.channel_ports import (
     WebhookDeliveries,
     WebhookRecord,
 )
-from ordermesh.services.partner_ports import EdiDocument, EdiDocuments, PartnerRecord, Partners
+from ordermesh.services.partner_ports import (
+    EdiDocument,
+    EdiDocuments,
+    PartnerRecord,
+    Partners,
+    ReconciliationRuns,
+)
 from ordermesh.services.ports import (
     ApiKeyRecord,
     ApiKeys,
@@ -88,7 +95,7 @@ from ordermesh.services.ports import (
 from ordermesh.services.webhook_ports import OutboundDeliveries, OutboundDelivery, Subscription, WebhookSubscriptions
 from tests.fake_carriers import FakeRateCards, FakeShipmentTracking
 from tests.fake_channel_pushes import FakeChannelPushes
-from tests.fake_partners import FakeEdiDocuments, FakePartners
+from tests.fake_partners import FakeEdiDocuments, FakePartners, FakeReconciliationRuns
 from tests.fake_webhooks import FakeOutboundDeliveries, FakeWebhookSubscriptions
 
 T = TypeVar("T")
@@ -214,6 +221,7 @@ class _Tables:
     partners: dict[str, PartnerRecord] = field(default_factory=dict)
     control_numbers: dict[str, ControlNumbers] = field(default_factory=dict)
     edi_documents: dict[str, EdiDocument] = field(default_factory=dict)
+    reconciliations: dict[str, ReconciliationRun] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def next_id(self, table: str) -> int:
@@ -1023,6 +1031,7 @@ class FakeUnitOfWork:
     channel_pushes: ChannelPushes
     partners: Partners
     edi_documents: EdiDocuments
+    reconciliations: ReconciliationRuns
 
     def __init__(self, database: FakeDatabase, *, ids: IdFactory, source: str, read_only: bool = False) -> None:
         self._session = _Session(database, read_only=read_only)
@@ -1049,6 +1058,7 @@ class FakeUnitOfWork:
         self.channel_pushes = FakeChannelPushes(self._session)
         self.partners = FakePartners(self._session)
         self.edi_documents = FakeEdiDocuments(self._session)
+        self.reconciliations = FakeReconciliationRuns(self._session)
         self.committed = False
 
     @property

@@ -79,6 +79,7 @@ def build(settings: Settings | None = None) -> Runtime:
         {"directory": DirectoryTransport(), "sftp": SftpTransport()},
         release_delay=timedelta(seconds=settings.release_delay_seconds),
         every_seconds=settings.edi_every_seconds,
+        reconcile_every_seconds=settings.reconcile_every_seconds,
     )
     pusher = _channel_pusher(settings, context)
     return Runtime(settings, context, engines, publishers, closers, webhooks, pusher, exchange)

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     edi_every_seconds: float = Field(
         default=30, ge=0, description="How often the worker exchanges documents with trading partners (0: never)"
     )
+    reconcile_every_seconds: float = Field(
+        default=86400, ge=0, description="How often the worker reconciles partners' figures with Ordermesh's (0: never)"
+    )
     channel_push_max_attempts: int = Field(
         default=12, ge=1, le=100, description="Attempts of a status push to a channel before it is dead-lettered"
     )

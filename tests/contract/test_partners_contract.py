@@ -8,6 +8,7 @@ import pytest
 
 from ordermesh.domain.edi import ControlNumbers, Delimiters, TradingIdentity, X12Version
 from ordermesh.domain.partners import Partner, PartnerKind, PartnerProtocol, Transport, TransportKind, X12Settings
+from ordermesh.domain.reconciliation import Check, Discrepancy, ReconciliationRun, RunStatus, Tolerances
 from ordermesh.services.partner_ports import DocumentFilter, EdiDocument, PartnerRecord
 from ordermesh.services.ports import DuplicateKey, UnitOfWorkFactory
 from tests.contract.backends import FakeBackend, SqlBackend
@@ -153,6 +154,44 @@ class EdiDocumentsContract:
         assert [d.id for d in inbound] == ["edi_4", "edi_2", "edi_1"]
         assert [d.id for d in failed.rows] == ["edi_2"]
         assert [d.id for d in out_940.rows] == ["edi_3"]
+
+
+def run(run_id: str, *, at: int = 0) -> ReconciliationRun:
+    return ReconciliationRun(run_id, RunStatus.RUNNING, (Check.INVENTORY,), Tolerances(units=2), minutes(at))
+
+
+class ReconciliationRunsContract:
+    def test_a_run_is_stored_then_finished_with_its_report(self, uow_factory: UnitOfWorkFactory) -> None:
+        committed(uow_factory, lambda uow: uow.reconciliations.add(run("rec_1")))
+        gap = Discrepancy(Check.INVENTORY, "NWK/TEE", "counted 17, had 20", "20", "17", "-3", {"document": "edi_1"})
+        finished = replace(
+            run("rec_1"),
+            status=RunStatus.DONE,
+            summary={"discrepancies": 1},
+            discrepancies=(gap,),
+            finished_at=minutes(1),
+        )
+
+        committed(uow_factory, lambda uow: uow.reconciliations.save(replace(finished, checks=())))
+
+        assert read(uow_factory, lambda uow: uow.reconciliations.get("rec_1")) == finished
+        assert read(uow_factory, lambda uow: uow.reconciliations.get("rec_2")) is None
+
+    def test_runs_are_listed_newest_first(self, uow_factory: UnitOfWorkFactory) -> None:
+        for run_id in ("rec_1", "rec_3", "rec_2"):
+            committed(uow_factory, lambda uow, run_id=run_id: uow.reconciliations.add(run(run_id)))
+
+        listed = every_page(uow_factory, lambda uow, after: uow.reconciliations.page(after=after, limit=2), limit=2)
+
+        assert [r.id for r in listed] == ["rec_3", "rec_2", "rec_1"]
+
+
+class TestReconciliationRunsOnFake(FakeBackend, ReconciliationRunsContract):
+    pass
+
+
+class TestReconciliationRunsOnSql(SqlBackend, ReconciliationRunsContract):
+    pass
 
 
 class TestPartnersOnFake(FakeBackend, PartnersContract):

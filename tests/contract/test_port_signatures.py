@@ -17,7 +17,7 @@ from ordermesh.adapters.db.channel_pushes_repo import SqlChannelPushes
 from ordermesh.adapters.db.channels_repo import SqlChannelOrders, SqlChannels, SqlWebhookDeliveries
 from ordermesh.adapters.db.orders_repo import SqlOrders
 from ordermesh.adapters.db.outbound_webhooks_repo import SqlOutboundDeliveries, SqlWebhookSubscriptions
-from ordermesh.adapters.db.partners_repo import SqlEdiDocuments, SqlPartners
+from ordermesh.adapters.db.partners_repo import SqlEdiDocuments, SqlPartners, SqlReconciliationRuns
 from ordermesh.adapters.db.records_repo import (
     SqlApiKeys,
     SqlAuditLog,
@@ -59,6 +59,7 @@ IMPLEMENTATIONS: list[tuple[Any, Any, Any]] = [
     (channel_ports.ChannelPushes, fake_channel_pushes.FakeChannelPushes, SqlChannelPushes),
     (partner_ports.Partners, fake_partners.FakePartners, SqlPartners),
     (partner_ports.EdiDocuments, fake_partners.FakeEdiDocuments, SqlEdiDocuments),
+    (partner_ports.ReconciliationRuns, fake_partners.FakeReconciliationRuns, SqlReconciliationRuns),
     (webhook_ports.OutboundDeliveries, fake_webhooks.FakeOutboundDeliveries, SqlOutboundDeliveries),
     (ports.UnitOfWork, fakes.FakeUnitOfWork, SqlUnitOfWork),
     (ports.UnitOfWorkFactory, fakes.FakeUnitOfWorkFactory, SqlUnitOfWorkFactory),
@@ -128,6 +129,7 @@ def test_the_fake_unit_of_work_hands_out_a_repository_for_every_port() -> None:
         "channel_pushes": channel_ports.ChannelPushes,
         "partners": partner_ports.Partners,
         "edi_documents": partner_ports.EdiDocuments,
+        "reconciliations": partner_ports.ReconciliationRuns,
     }
 
     with factory() as uow:

@@ -6,17 +6,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
-from ordermesh.domain.access import Principal, Role
+from ordermesh.domain.access import SYSTEM, Principal, Role
 from ordermesh.domain.partners import PartnerProtocol
+from ordermesh.domain.reconciliation import Check, Tolerances
 from ordermesh.services.context import AppContext
 from ordermesh.services.edi_inbound import receive_x12
 from ordermesh.services.edi_outbound import DocumentTransport, deliver_pending
 from ordermesh.services.edi_release import send_released_work
 from ordermesh.services.partner_ports import PartnerRecord
+from ordermesh.services.reconciliation import run_reconciliation
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,9 @@ class PartnerExchange:
     transports: Mapping[str, InboundTransport]
     release_delay: timedelta
     every_seconds: float = 30.0
+    reconcile_every_seconds: float = 0.0  # 0: only on demand
     _last: float = 0.0
+    _last_reconciled: float = field(default_factory=time.monotonic)
 
     def run_round(self, *, force: bool = False) -> None:
         if not force and time.monotonic() - self._last < self.every_seconds:
@@ -70,3 +74,7 @@ class PartnerExchange:
         delivered = deliver_pending(self.ctx, self.transports)
         if written or delivered or taken:
             log.info("EDI: %d written, %d delivered, %d taken in", len(written), delivered, taken)
+        if self.reconcile_every_seconds and time.monotonic() - self._last_reconciled >= self.reconcile_every_seconds:
+            self._last_reconciled = time.monotonic()
+            run = run_reconciliation(self.ctx, checks=list(Check), tolerances=Tolerances(), actor=SYSTEM)
+            log.info("reconciliation %s: %s, %d discrepancies", run.id, run.status.value, len(run.discrepancies))

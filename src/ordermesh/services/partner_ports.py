@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from ordermesh.domain.edi import ControlNumbers
 from ordermesh.domain.partners import Partner
+from ordermesh.domain.reconciliation import ReconciliationRun
 from ordermesh.services.ports import Page
 
 
@@ -101,4 +102,16 @@ class EdiDocuments(Protocol):
 
     def page(self, where: DocumentFilter, *, after: str | None, limit: int) -> Page:
         """Documents matching the filter, newest first."""
+        ...
+
+
+class ReconciliationRuns(Protocol):
+    def add(self, run: ReconciliationRun) -> None: ...
+    def get(self, run_id: str) -> ReconciliationRun | None: ...
+    def save(self, run: ReconciliationRun) -> None:
+        """Store a run's status, summary, discrepancies, finish time and error."""
+        ...
+
+    def page(self, *, after: str | None, limit: int) -> Page:
+        """Runs, newest first."""
         ...

@@ -9,14 +9,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ordermesh.adapters.db.paging import page_by_text_key, page_newest_first
-from ordermesh.adapters.db.tables import edi_control_numbers, edi_documents, partners
+from ordermesh.adapters.db.tables import edi_control_numbers, edi_documents, partners, reconciliation_runs
 from ordermesh.domain.edi import ControlNumbers
 from ordermesh.domain.partners import Partner, PartnerKind, PartnerProtocol, Transport, X12Settings
+from ordermesh.domain.reconciliation import Check, Discrepancy, ReconciliationRun, RunStatus, Tolerances
 from ordermesh.services.partner_ports import DocumentFilter, EdiDocument, PartnerRecord
 from ordermesh.services.ports import DuplicateKey, Page
 
 _numbers = edi_control_numbers
 _docs = edi_documents
+_runs = reconciliation_runs
 
 
 class SqlPartners:
@@ -66,9 +68,7 @@ class SqlPartners:
             numbers = ControlNumbers.first(sets)
         else:
             numbers = ControlNumbers(row.interchange, row.group_number, row.set_number).next(sets)
-        self.conn.execute(
-            update(_numbers).where(_numbers.c.partner_id == partner_id).values(**_number_values(numbers))
-        )
+        self.conn.execute(update(_numbers).where(_numbers.c.partner_id == partner_id).values(**_number_values(numbers)))
         return numbers
 
 
@@ -197,4 +197,53 @@ def _document(row: Any) -> EdiDocument:
         parsed=row["parsed"],
         errors=tuple(row["errors"] or ()),
         acknowledgement_id=row["acknowledgement_id"],
+    )
+
+
+class SqlReconciliationRuns:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, run: ReconciliationRun) -> None:
+        self.conn.execute(insert(_runs).values(**_run_row(run)))
+
+    def get(self, run_id: str) -> ReconciliationRun | None:
+        row = self.conn.execute(select(_runs).where(_runs.c.id == run_id)).first()
+        return _run(row._mapping) if row else None
+
+    def save(self, run: ReconciliationRun) -> None:
+        values = _run_row(run)
+        for fixed in ("id", "checks", "tolerances", "started_at"):
+            del values[fixed]
+        self.conn.execute(update(_runs).where(_runs.c.id == run.id).values(**values))
+
+    def page(self, *, after: str | None, limit: int) -> Page:
+        return Page(*page_newest_first(self.conn, _runs, after=after, limit=limit, read=_run, numeric=False))
+
+
+def _run_row(run: ReconciliationRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "status": run.status.value,
+        "checks": [c.value for c in run.checks],
+        "tolerances": run.tolerances.data(),
+        "summary": dict(run.summary),
+        "discrepancies": [d.data() for d in run.discrepancies],
+        "error": run.error,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+    }
+
+
+def _run(row: Any) -> ReconciliationRun:
+    return ReconciliationRun(
+        id=row["id"],
+        status=RunStatus(row["status"]),
+        checks=tuple(Check(c) for c in row["checks"]),
+        tolerances=Tolerances.of(row["tolerances"]),
+        started_at=row["started_at"],
+        summary=dict(row["summary"]),
+        discrepancies=tuple(Discrepancy.of(d) for d in row["discrepancies"]),
+        finished_at=row["finished_at"],
+        error=row["error"],
     )

@@ -28,6 +28,7 @@ from ordermesh.entrypoints.api.routers import (
     orders,
     outbound_webhooks,
     partners,
+    reconciliation,
     sourcing,
 )
 from ordermesh.entrypoints.api.security import KeyCache
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(carriers.shipments)
     app.include_router(partners.router)
     app.include_router(partners.edi)
+    app.include_router(reconciliation.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 
