@@ -45,10 +45,20 @@ class Work:
 
 @dataclass(frozen=True)
 class TableLists:
+    """A table's arrays as Python lists: the programme of one set reads them element by element."""
+
     limits: list[list[float]]
     prices: list[list[float]]
     lightest: list[list[float]]
     heaviest: list[list[float]]
+    usable: list[list[int]]
+    unit: list[list[float]]
+    fixed: list[float]
+    capacity: list[float]
+    weight: list[float]
+    unfilled: list[float]
+    reach: list[list[int]]  # per row, the tiers it reaches
+    total_weight: float  # of the whole order
 
 
 @dataclass(frozen=True)
@@ -155,7 +165,18 @@ class SourceTable:
     def lists(self) -> TableLists:
         """The per-row arrays as Python lists, for the programme's loops (numpy scalars are slow to read)."""
         return TableLists(
-            self.limits.tolist(), self.prices.tolist(), self.lightest.tolist(), self.heaviest.tolist()
+            self.limits.tolist(),
+            self.prices.tolist(),
+            self.lightest.tolist(),
+            self.heaviest.tolist(),
+            self.usable.tolist(),
+            self.unit.tolist(),
+            self.fixed.tolist(),
+            self.capacity.tolist(),
+            self.weight.tolist(),
+            self.unfilled.tolist(),
+            [np.flatnonzero(row).tolist() for row in self.reach],
+            float(self.quantity @ self.weight),
         )
 
     @functools.cached_property

@@ -5,10 +5,8 @@ from __future__ import annotations
 import bisect
 import itertools
 
-import numpy as np
-
 from ordermesh.domain.sourcing.problem import Problem, Take
-from ordermesh.domain.sourcing.set_bounds import INF, STEP_WORK, TOL, SourceTable, Work, cost_per_gram
+from ordermesh.domain.sourcing.set_bounds import INF, STEP_WORK, TOL, SourceTable, Work
 
 MOST_STATES = 4_000  # states of one step of the programme before handing the order to another method
 State = tuple[float, ...]  # what later needs must respect, after some needs
@@ -28,37 +26,37 @@ class SetProgramme:
 
     def __init__(self, table: SourceTable, problem: Problem, members: tuple[int, ...], work: Work) -> None:
         self.table, self.problem, self.members, self.work = table, problem, members, work
-        self.lists = table.lists
-        rows = list(members)
-        usable = table.usable[rows]
-        unit = table.unit[rows]
-        least = np.minimum(unit.min(axis=0), table.unfilled)
-        self.rest = np.append(np.cumsum((least * table.quantity)[::-1])[::-1], 0.0).tolist()
-        self.fixed = float(table.fixed[rows].sum()) - problem.split_cost
-        carried = usable * table.weight
-        self.heaviest = carried.sum(axis=1).tolist()
-        supplied = np.asarray(usable.any(axis=0), dtype=bool)
-        self.per_gram = float(cost_per_gram(least, supplied, table.weight, table.unfilled))
-        # per need n, what the set could ship of the needs from n on: in all, and from each source
-        weights = np.where(supplied, table.quantity * table.weight, 0.0)
-        self.later: list[float] = np.append(np.cumsum(weights[::-1])[::-1], 0.0).tolist()
-        later_each = np.hstack([np.cumsum(carried[:, ::-1], axis=1)[:, ::-1], np.zeros((len(members), 1))])
-        self.later_each: list[list[float]] = later_each.T.tolist()  # per need, per source
-        later_units = np.hstack([np.cumsum(usable[:, ::-1], axis=1)[:, ::-1], np.zeros((len(members), 1))])
-        self.later_units: list[list[float]] = later_units.T.tolist()
-        self.counted = [j for j, row in enumerate(members) if table.capacity[row] < usable[j].sum()]
+        lists = self.lists = table.lists
+        needs = range(len(problem.needs))
+        quantity = [need.quantity for need in problem.needs]
+        weight, unfilled = lists.weight, lists.unfilled
+        usable = [lists.usable[row] for row in members]
+        unit = [lists.unit[row] for row in members]
+        least = [min(unfilled[n], *(costs[n] for costs in unit)) for n in needs]
+        supplied = [any(units[n] for units in usable) for n in needs]
+        self.fixed = sum(lists.fixed[row] for row in members) - problem.split_cost
+        self.heaviest = [sum(units[n] * weight[n] for n in needs) for units in usable]
+        gaps = [(unfilled[n] - least[n]) / weight[n] for n in needs if supplied[n] and weight[n] > 0]
+        self.per_gram = min(gaps, default=0.0)
+        # per need n, from n on: the least the needs cost, the weight the set could ship of them (in all, and
+        # from each source) and the units each source could ship of them
+        self.rest = _from_each([least[n] * quantity[n] for n in needs])
+        self.later = _from_each([quantity[n] * weight[n] if supplied[n] else 0.0 for n in needs])
+        each = [_from_each([units[n] * weight[n] for n in needs]) for units in usable]
+        self.later_each: list[list[float]] = [list(column) for column in zip(*each, strict=True)]
+        counts = [_from_each([float(units[n]) for n in needs]) for units in usable]
+        self.later_units: list[list[float]] = [list(column) for column in zip(*counts, strict=True)]
+        self.counted = [j for j, row in enumerate(members) if lists.capacity[row] < sum(usable[j])]
         self.valued = len(members) > 1 and problem.min_split_value > 0
         self.options: list[list[tuple[tuple[int, ...], float]]] = []
-        ranges = [[range(u + 1) for u in row] for row in usable.T.tolist()]  # per need, per source
-        costs = unit.T.tolist()
-        for n, need in enumerate(problem.needs):
+        for n in needs:
             found = []
-            per_unit, unfilled = costs[n], float(table.unfilled[n])
-            for units in itertools.product(*ranges[n]):
+            per_unit, left = [costs[n] for costs in unit], unfilled[n]
+            for units in itertools.product(*(range(row[n] + 1) for row in usable)):
                 shipped = sum(units)
-                if shipped <= need.quantity:
+                if shipped <= quantity[n]:
                     cost = sum(per_unit[j] * u for j, u in enumerate(units) if u)
-                    found.append((units, cost + unfilled * (need.quantity - shipped)))
+                    found.append((units, cost + left * (quantity[n] - shipped)))
             self.options.append(found)
 
     def run(self, incumbent: float) -> Take | None:
@@ -81,13 +79,11 @@ class SetProgramme:
     def _tier_choices(self, incumbent: float) -> list[tuple[float, tuple[int, ...]]]:
         """Every choice of one reachable tier per source whose lightest packages fit in the order, with a
         lower bound on its plans, cheapest first."""
-        t, lists = self.table, self.lists
+        lists = self.lists
         rows = list(self.members)
-        reachable = self.later[0]
-        total = float(t.quantity @ t.weight)
+        reachable, total = self.later[0], lists.total_weight
         choices = []
-        reach = [np.flatnonzero(t.reach[row]).tolist() for row in rows]
-        for tiers in itertools.product(*reach):
+        for tiers in itertools.product(*(lists.reach[row] for row in rows)):
             if sum(lists.lightest[row][x] for row, x in zip(rows, tiers, strict=True)) > total:
                 continue
             carried = sum(lists.heaviest[row][x] for row, x in zip(rows, tiers, strict=True))
@@ -194,6 +190,14 @@ class SetProgramme:
             units = self.options[n][index][0]
             take.extend((n, int(self.table.rows[row]), u) for row, u in zip(self.members, units, strict=True) if u)
         return tuple(sorted(take))
+
+
+def _from_each(values: list[float]) -> list[float]:
+    """Per position, the sum of the values from there on (one more position: 0)."""
+    sums = [0.0] * (len(values) + 1)
+    for n in range(len(values) - 1, -1, -1):
+        sums[n] = sums[n + 1] + values[n]
+    return sums
 
 
 def _undominated(states: dict[State, float], signs: tuple[float, ...]) -> dict[State, float]:
