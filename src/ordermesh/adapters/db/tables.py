@@ -622,3 +622,31 @@ reconciliation_runs = Table(
     Column("started_at", TS, nullable=False),
     Column("finished_at", TS),
 )
+
+# The exception queue: one open row per thing that needs a person (`dedupe_key`: the same problem raised again
+# adds an occurrence and fresh evidence to the open row), with its evidence and, once resolved, how.
+exceptions = Table(
+    "exceptions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("summary", String(1000), nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("status", String(20), nullable=False),  # open, resolved
+    Column("dedupe_key", String(300), nullable=False),
+    Column("occurrences", Integer, nullable=False),
+    Column("raised_at", TS, nullable=False),
+    Column("updated_at", TS, nullable=False),
+    Column("resolved_at", TS),
+    Column("resolved_by", String(200)),
+    Column("resolution", String(1000)),
+    Index("ix_exceptions_queue", "status", "kind", "id"),
+    Index(
+        "ux_exceptions_open_key",
+        "dedupe_key",
+        unique=True,
+        postgresql_where=text("status = 'open'"),
+        sqlite_where=text("status = 'open'"),
+    ),
+)
