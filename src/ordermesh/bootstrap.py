@@ -14,6 +14,7 @@ from ordermesh.adapters.channels.registry import channel_connectors, status_clie
 from ordermesh.adapters.db.engine import build_engine
 from ordermesh.adapters.db.uow import SqlUnitOfWorkFactory
 from ordermesh.adapters.edi.directory import DirectoryTransport
+from ordermesh.adapters.edi.https import HttpsTransport
 from ordermesh.adapters.edi.sftp import SftpTransport
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
 from ordermesh.adapters.messaging.nats import NatsEventPublisher, NatsSettings
@@ -74,9 +75,13 @@ def build(settings: Settings | None = None) -> Runtime:
         publishers.append(nats)
         closers.append(nats.close)
     webhooks = _webhook_dispatcher(settings, context)
+    https = HttpsTransport(
+        timeout_seconds=settings.partner_https_timeout_seconds, allow_private=settings.outbound_allow_private
+    )
+    closers.append(https.close)
     exchange = PartnerExchange(
         context,
-        {"directory": DirectoryTransport(), "sftp": SftpTransport()},
+        {"directory": DirectoryTransport(), "sftp": SftpTransport(), "https": https},
         release_delay=timedelta(seconds=settings.release_delay_seconds),
         every_seconds=settings.edi_every_seconds,
         reconcile_every_seconds=settings.reconcile_every_seconds,

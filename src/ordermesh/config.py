@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     edi_every_seconds: float = Field(
         default=30, ge=0, description="How often the worker exchanges documents with trading partners (0: never)"
     )
+    partner_https_timeout_seconds: float = Field(
+        default=30, gt=0, le=300, description="How long a partner's HTTPS endpoint may take to take a document"
+    )
     reconcile_every_seconds: float = Field(
         default=86400, ge=0, description="How often the worker reconciles partners' figures with Ordermesh's (0: never)"
     )

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from ordermesh.domain.edi import Delimiters, TradingIdentity, Usage, X12Version
+from ordermesh.domain.erp.formats import DocumentFormat
 
 
 class PartnerKind(StrEnum):
@@ -103,6 +104,7 @@ class Transport:
     username: str | None = None
     url: str | None = None
     host_key: str | None = None  # sftp: the server's OpenSSH public key line; without it no server is trusted
+    document_format: DocumentFormat = DocumentFormat.JSON  # erp: invoices, credit memos, journals as JSON or CSV
 
     def data(self) -> dict[str, Any]:
         return {
@@ -114,6 +116,7 @@ class Transport:
             "username": self.username,
             "url": self.url,
             "host_key": self.host_key,
+            "document_format": self.document_format.value,
         }
 
     @classmethod
@@ -127,6 +130,7 @@ class Transport:
             data.get("username"),
             data.get("url"),
             data.get("host_key"),
+            DocumentFormat(data.get("document_format") or DocumentFormat.JSON.value),
         )
 
 

@@ -17,6 +17,7 @@ from ordermesh.services.context import AppContext
 from ordermesh.services.edi_inbound import receive_x12
 from ordermesh.services.edi_outbound import DocumentTransport, deliver_pending
 from ordermesh.services.edi_release import send_released_work
+from ordermesh.services.erp_handoff import hand_off
 from ordermesh.services.partner_ports import PartnerRecord
 from ordermesh.services.reconciliation import run_reconciliation
 
@@ -71,6 +72,7 @@ class PartnerExchange:
         self._last = time.monotonic()
         taken = poll_inbound(self.ctx, self.transports)  # first: its 997s go out with this round's deliveries
         written = send_released_work(self.ctx, release_delay=self.release_delay)
+        written += hand_off(self.ctx)  # invoices, credit memos and journals for ERP partners
         delivered = deliver_pending(self.ctx, self.transports)
         if written or delivered or taken:
             log.info("EDI: %d written, %d delivered, %d taken in", len(written), delivered, taken)

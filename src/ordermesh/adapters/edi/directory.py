@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ordermesh.services.edi_inbound import DocumentNotApplied
+from ordermesh.services.erp_handoff import erp_file_name
 from ordermesh.services.partner_ports import EdiDocument, PartnerRecord
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,9 @@ class DirectoryTransport:
             return "the partner's transport has no outbound directory"
         folder = Path(outbound)
         suffix = ".json" if document.type.startswith("json:") else ".x12"
-        name = f"{document.type}_{document.control_number or document.id}_{document.id}{suffix}".replace(":", "-")
+        name = erp_file_name(record, document) or (
+            f"{document.type}_{document.control_number or document.id}_{document.id}{suffix}".replace(":", "-")
+        )
         try:
             folder.mkdir(parents=True, exist_ok=True)
             partial = folder / f".{name}.part"

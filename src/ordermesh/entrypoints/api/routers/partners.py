@@ -10,11 +10,13 @@ from fastapi.responses import JSONResponse
 from ordermesh.domain.errors import InvalidInput, NotFound
 from ordermesh.entrypoints.api.problems import problem
 from ordermesh.entrypoints.api.schemas.common import PageOut
+from ordermesh.entrypoints.api.schemas.erp import AcknowledgedOut, AcknowledgementIn
 from ordermesh.entrypoints.api.schemas.partner_messages import PartnerMessageIn, raw_text
 from ordermesh.entrypoints.api.schemas.partners import DocumentOut, InboundOut, PartnerIn, PartnerOut, PartnerPatch
 from ordermesh.entrypoints.api.security import Administrator, Ctx, Fulfiller, Reader
 from ordermesh.services import partners
 from ordermesh.services.edi_inbound import DocumentNotApplied, receive_x12
+from ordermesh.services.erp_acknowledgements import acknowledge
 from ordermesh.services.partner_messages import receive_message
 from ordermesh.services.partner_ports import DocumentFilter
 
@@ -63,6 +65,16 @@ def message(partner_id: str, body: PartnerMessageIn, ctx: Ctx, actor: Fulfiller,
     if result.repeated:
         response.headers["Ordermesh-Repeated"] = "true"
     return DocumentOut.of(result.document, full=True)
+
+
+@router.post("/{partner_id}/acknowledgements")
+def acknowledgement(partner_id: str, body: AcknowledgementIn, ctx: Ctx, actor: Fulfiller) -> AcknowledgedOut:
+    """Record an ERP's answer to a document it was sent: the document becomes `accepted` or `refused`.
+
+    The same answer again changes nothing (`repeated`); 404 naming the number when the partner was never sent it.
+    """
+    result = acknowledge(ctx, partner_id=partner_id, acknowledgement=body.acknowledgement(), actor=actor)
+    return AcknowledgedOut.of(result)
 
 
 @edi.post("/inbound")

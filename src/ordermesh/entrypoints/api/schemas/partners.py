@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, Field, model_validator
 
 from ordermesh.domain.edi import Delimiters, TradingIdentity, Usage, X12Version
+from ordermesh.domain.erp import DocumentFormat
 from ordermesh.domain.partners import PartnerKind, PartnerProtocol, Transport, TransportKind, X12Settings
 from ordermesh.entrypoints.api.schemas.common import Code, Input
 from ordermesh.services.partner_ports import EdiDocument, PartnerRecord
@@ -74,11 +75,15 @@ class TransportIn(Input):
         "trusted without it",
         examples=["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK9HqZl1JqZv+jVcc4sJ4B6BRSSxQb9G9vdO3y3TXMMw"],
     )
+    document_format: DocumentFormat = Field(
+        default=DocumentFormat.JSON, description="erp: invoices, credit memos and journals as json or csv"
+    )
 
     def transport(self) -> Transport:
         return Transport(
-            self.kind, self.inbound, self.outbound, self.host, self.port, self.username, self.url, self.host_key
-        )
+            self.kind, self.inbound, self.outbound, self.host, self.port, self.username, self.url, self.host_key,
+            self.document_format,
+        )  # fmt: skip
 
 
 class PartnerIn(Input):
