@@ -11,6 +11,9 @@ optimal.
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 from ordermesh.domain.sourcing import milp
 from ordermesh.domain.sourcing.bounds import Bounds, lower_bound_other, worth_keeping
 from ordermesh.domain.sourcing.exact import solve_exactly
@@ -51,6 +54,7 @@ __all__ = [
 
 def solve(problem: Problem, budget: Budget = Budget()) -> Solution:
     """The least-cost feasible assignment; `optimal` is False when the budget ran out first."""
+    started = time.perf_counter()
     if not problem.arrays.usable.any():
         return solution(problem, (), "none", optimal=True)
     single = best_single(problem)
@@ -78,7 +82,8 @@ def solve(problem: Problem, budget: Budget = Budget()) -> Solution:
     if not keep:  # no source can take part in a cheaper plan: the incumbent is optimal
         return Solution(incumbent.take, incumbent.breakdown, "bound", optimal=True)
     reduced, original = restricted(problem, keep)
-    found, proven = milp.search(reduced, budget, cutoff=incumbent.cost - MONEY_GAP)
+    left = replace(budget, seconds=budget.seconds - (time.perf_counter() - started))  # the budget is per order
+    found, proven = milp.search(reduced, left, cutoff=incumbent.cost - MONEY_GAP)
     if found is not None:
         take = tuple(sorted((n, original[s], units) for n, s, units in found.take))
         found = solution(problem, take, "milp", optimal=found.optimal)
