@@ -78,7 +78,6 @@ def build(settings: Settings | None = None) -> Runtime:
     https = HttpsTransport(
         timeout_seconds=settings.partner_https_timeout_seconds, allow_private=settings.outbound_allow_private
     )
-    closers.append(https.close)
     exchange = PartnerExchange(
         context,
         {"directory": DirectoryTransport(), "sftp": SftpTransport(), "https": https},

@@ -185,10 +185,8 @@ def test_https_delivery_is_retried_until_the_erp_takes_it_and_then_never_sent_ag
     ship(client, order, "1Z1")
     (invoice,) = hand_off(ctx)
     https = HttpsTransport(timeout_seconds=5, allow_private=True)
-    try:
-        delivered = [deliver_pending(ctx, {"https": https}, retry_after=timedelta(0)) for _ in range(4)]
-    finally:
-        https.close()
+
+    delivered = [deliver_pending(ctx, {"https": https}, retry_after=timedelta(0)) for _ in range(4)]
 
     assert delivered == [0, 0, 1, 0]
     assert [status for _, _, status in receiver.requests] == [503, 503, 201]

@@ -10,8 +10,6 @@ returned as the failure and the document is tried again on a later round. Inboun
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 
 import httpx
@@ -20,7 +18,6 @@ from ordermesh.adapters.outbound import outbound_client
 from ordermesh.domain.erp import CONTENT_TYPES, ErpDocumentType
 from ordermesh.services.partner_ports import EdiDocument, PartnerRecord
 
-log = logging.getLogger(__name__)
 ERROR_CHARS = 300
 ERP_TYPES = frozenset(t.value for t in ErpDocumentType)
 
@@ -34,11 +31,12 @@ def content_type(record: PartnerRecord, document: EdiDocument) -> str:
 
 
 class HttpsTransport:
+    """One connection per delivery: a round sends a few documents per partner, and nothing stays open between
+    rounds."""
+
     def __init__(self, *, timeout_seconds: float, allow_private: bool) -> None:
         self.timeout_seconds = timeout_seconds
         self.allow_private = allow_private
-        self._client: httpx.Client | None = None
-        self._lock = threading.Lock()
 
     def deliver(self, record: PartnerRecord, document: EdiDocument) -> str | None:
         url = record.partner.transport.url
@@ -53,7 +51,8 @@ class HttpsTransport:
             "Idempotency-Key": document.dedupe_key,
         }
         try:
-            response = self._http().post(url, content=document.raw.encode("utf-8"), headers=headers)
+            with outbound_client(timeout_seconds=self.timeout_seconds, allow_private=self.allow_private) as http:
+                response = http.post(url, content=document.raw.encode("utf-8"), headers=headers)
         except httpx.HTTPError as exc:
             return f"POST {url}: {exc or type(exc).__name__}"
         if response.is_success:
@@ -63,15 +62,3 @@ class HttpsTransport:
     def poll(self, record: PartnerRecord, receive: Callable[[str], object]) -> int:
         """HTTPS partners send their documents to the API: there is nothing to fetch."""
         return 0
-
-    def close(self) -> None:
-        with self._lock:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
-
-    def _http(self) -> httpx.Client:
-        with self._lock:
-            if self._client is None:
-                self._client = outbound_client(timeout_seconds=self.timeout_seconds, allow_private=self.allow_private)
-            return self._client
