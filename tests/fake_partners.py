@@ -8,12 +8,14 @@ from typing import Any, Protocol
 
 from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
 from ordermesh.domain.edi import ControlNumbers
+from ordermesh.domain.exception_queue import ExceptionStatus, OpsException
 from ordermesh.domain.reconciliation import ReconciliationRun
 from ordermesh.services.partner_ports import DocumentFilter, EdiDocument, PartnerRecord
 from ordermesh.services.ports import DuplicateKey, Page
 
 
 class _Tables(Protocol):
+    exceptions: dict[str, OpsException]
     reconciliations: dict[str, ReconciliationRun]
     partners: dict[str, PartnerRecord]
     control_numbers: dict[str, ControlNumbers]
@@ -163,5 +165,46 @@ class FakeReconciliationRuns:
         key = decode_cursor(after)
         rows = [
             r for rid, r in sorted(self._s.tables.reconciliations.items(), reverse=True) if key is None or rid < key
+        ]
+        return _page(rows[: limit + 1], limit, "id")
+
+
+class FakeExceptionQueue:
+    def __init__(self, session: _Session) -> None:
+        self._s = session
+
+    def add(self, exception: OpsException) -> None:
+        if self.open_by_key(exception.dedupe_key) is not None:
+            raise self._s.fail(DuplicateKey(exception.dedupe_key))
+        self._s.tables.exceptions[exception.id] = exception
+
+    def get(self, exception_id: str) -> OpsException | None:
+        return self._s.tables.exceptions.get(exception_id)
+
+    def open_by_key(self, dedupe_key: str) -> OpsException | None:
+        return next(
+            (
+                e
+                for e in self._s.tables.exceptions.values()
+                if e.dedupe_key == dedupe_key and e.status == ExceptionStatus.OPEN
+            ),
+            None,
+        )
+
+    def save(self, exception: OpsException) -> None:
+        stored = self._s.tables.exceptions.get(exception.id)
+        if stored is not None:
+            self._s.tables.exceptions[exception.id] = replace(
+                exception, kind=stored.kind, dedupe_key=stored.dedupe_key, raised_at=stored.raised_at
+            )
+
+    def page(self, *, status: str | None, kind: str | None, after: str | None, limit: int) -> Page:
+        key = decode_cursor(after)
+        rows = [
+            e
+            for eid, e in sorted(self._s.tables.exceptions.items(), reverse=True)
+            if (key is None or eid < key)
+            and (status is None or e.status == status)
+            and (kind is None or e.kind == kind)
         ]
         return _page(rows[: limit + 1], limit, "id")

@@ -35,6 +35,7 @@ from ordermesh.domain.carriers import ShipmentTracking
 from ordermesh.domain.catalog import Capability, Item, Location
 from ordermesh.domain.edi import ControlNumbers
 from ordermesh.domain.events import Event
+from ordermesh.domain.exception_queue import OpsException
 from ordermesh.domain.fulfillment import FulfillmentOrder
 from ordermesh.domain.geo import GeoPoint
 from ordermesh.domain.inventory import Movement, MovementKind, StockChange, StockLevel
@@ -60,6 +61,7 @@ from ordermesh.services.channel_ports import (
 from ordermesh.services.partner_ports import (
     EdiDocument,
     EdiDocuments,
+    ExceptionQueue,
     PartnerRecord,
     Partners,
     ReconciliationRuns,
@@ -95,7 +97,7 @@ from ordermesh.services.ports import (
 from ordermesh.services.webhook_ports import OutboundDeliveries, OutboundDelivery, Subscription, WebhookSubscriptions
 from tests.fake_carriers import FakeRateCards, FakeShipmentTracking
 from tests.fake_channel_pushes import FakeChannelPushes
-from tests.fake_partners import FakeEdiDocuments, FakePartners, FakeReconciliationRuns
+from tests.fake_partners import FakeEdiDocuments, FakeExceptionQueue, FakePartners, FakeReconciliationRuns
 from tests.fake_webhooks import FakeOutboundDeliveries, FakeWebhookSubscriptions
 
 T = TypeVar("T")
@@ -222,6 +224,7 @@ class _Tables:
     control_numbers: dict[str, ControlNumbers] = field(default_factory=dict)
     edi_documents: dict[str, EdiDocument] = field(default_factory=dict)
     reconciliations: dict[str, ReconciliationRun] = field(default_factory=dict)
+    exceptions: dict[str, OpsException] = field(default_factory=dict)
     sequences: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def next_id(self, table: str) -> int:
@@ -1032,6 +1035,7 @@ class FakeUnitOfWork:
     partners: Partners
     edi_documents: EdiDocuments
     reconciliations: ReconciliationRuns
+    exceptions: ExceptionQueue
 
     def __init__(self, database: FakeDatabase, *, ids: IdFactory, source: str, read_only: bool = False) -> None:
         self._session = _Session(database, read_only=read_only)
@@ -1059,6 +1063,7 @@ class FakeUnitOfWork:
         self.partners = FakePartners(self._session)
         self.edi_documents = FakeEdiDocuments(self._session)
         self.reconciliations = FakeReconciliationRuns(self._session)
+        self.exceptions = FakeExceptionQueue(self._session)
         self.committed = False
 
     @property

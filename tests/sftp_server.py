@@ -85,6 +85,11 @@ class _Loop:
         self.loop.close()
 
 
+async def _close(listener: asyncssh.SSHAcceptor) -> None:
+    listener.close()
+    await listener.wait_closed()
+
+
 async def _cancel_the_rest() -> None:
     tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
     for task in tasks:
@@ -111,8 +116,7 @@ def sftp_server(root: Path) -> Iterator[SftpServer]:
         try:
             yield server
         finally:
-            listener.close()
-            loop.run(listener.wait_closed())
+            loop.run(_close(listener))  # on the server's own loop: closing from this thread races with it
     finally:
         loop.close()
 

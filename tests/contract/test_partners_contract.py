@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from ordermesh.domain.edi import ControlNumbers, Delimiters, TradingIdentity, X12Version
+from ordermesh.domain.exception_queue import ExceptionKind, ExceptionStatus, OpsException
 from ordermesh.domain.partners import Partner, PartnerKind, PartnerProtocol, Transport, TransportKind, X12Settings
 from ordermesh.domain.reconciliation import Check, Discrepancy, ReconciliationRun, RunStatus, Tolerances
 from ordermesh.services.partner_ports import DocumentFilter, EdiDocument, PartnerRecord
@@ -184,6 +185,61 @@ class ReconciliationRunsContract:
         listed = every_page(uow_factory, lambda uow, after: uow.reconciliations.page(after=after, limit=2), limit=2)
 
         assert [r.id for r in listed] == ["rec_3", "rec_2", "rec_1"]
+
+
+def opened(
+    exc_id: str, key: str = "document:edi_1", kind: ExceptionKind = ExceptionKind.PARTNER_DOCUMENT
+) -> OpsException:
+    return OpsException(
+        exc_id, kind, "edi_1", "W06 names fo_NOPE", {"errors": [{"segment": "W06"}]}, ExceptionStatus.OPEN, key, 1,
+        minutes(0), minutes(0),
+    )  # fmt: skip
+
+
+class ExceptionQueueContract:
+    def test_one_exception_is_open_per_key_and_a_resolved_one_makes_room(self, uow_factory: UnitOfWorkFactory) -> None:
+        committed(uow_factory, lambda uow: uow.exceptions.add(opened("exc_1")))
+
+        with pytest.raises(DuplicateKey):
+            committed(uow_factory, lambda uow: uow.exceptions.add(opened("exc_2")))
+        resolved = replace(
+            opened("exc_1"), status=ExceptionStatus.RESOLVED, resolved_at=minutes(5), resolved_by="ops",
+            resolution="fixed", occurrences=3, updated_at=minutes(5),
+        )  # fmt: skip
+        committed(uow_factory, lambda uow: uow.exceptions.save(resolved))
+        committed(uow_factory, lambda uow: uow.exceptions.add(opened("exc_3")))
+
+        assert read(uow_factory, lambda uow: uow.exceptions.get("exc_1")) == resolved
+        assert read(uow_factory, lambda uow: uow.exceptions.open_by_key("document:edi_1")) == opened("exc_3")
+        assert read(uow_factory, lambda uow: uow.exceptions.open_by_key("document:edi_9")) is None
+
+    def test_the_queue_lists_newest_first_by_status_and_kind(self, uow_factory: UnitOfWorkFactory) -> None:
+        for exception in (
+            opened("exc_1", "a"),
+            opened("exc_2", "b", ExceptionKind.RECONCILIATION),
+            opened("exc_3", "c"),
+        ):
+            committed(uow_factory, lambda uow, e=exception: uow.exceptions.add(e))
+        done = replace(opened("exc_3", "c"), status=ExceptionStatus.RESOLVED)
+        committed(uow_factory, lambda uow: uow.exceptions.save(done))
+
+        open_ones = every_page(
+            uow_factory, lambda uow, after: uow.exceptions.page(status="open", kind=None, after=after, limit=1), limit=1
+        )
+        documents = read(
+            uow_factory, lambda uow: uow.exceptions.page(status=None, kind="partner_document", after=None, limit=9)
+        )
+
+        assert [e.id for e in open_ones] == ["exc_2", "exc_1"]
+        assert [e.id for e in documents.rows] == ["exc_3", "exc_1"]
+
+
+class TestExceptionQueueOnFake(FakeBackend, ExceptionQueueContract):
+    pass
+
+
+class TestExceptionQueueOnSql(SqlBackend, ExceptionQueueContract):
+    pass
 
 
 class TestReconciliationRunsOnFake(FakeBackend, ReconciliationRunsContract):

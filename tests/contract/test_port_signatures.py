@@ -17,7 +17,12 @@ from ordermesh.adapters.db.channel_pushes_repo import SqlChannelPushes
 from ordermesh.adapters.db.channels_repo import SqlChannelOrders, SqlChannels, SqlWebhookDeliveries
 from ordermesh.adapters.db.orders_repo import SqlOrders
 from ordermesh.adapters.db.outbound_webhooks_repo import SqlOutboundDeliveries, SqlWebhookSubscriptions
-from ordermesh.adapters.db.partners_repo import SqlEdiDocuments, SqlPartners, SqlReconciliationRuns
+from ordermesh.adapters.db.partners_repo import (
+    SqlEdiDocuments,
+    SqlExceptionQueue,
+    SqlPartners,
+    SqlReconciliationRuns,
+)
 from ordermesh.adapters.db.records_repo import (
     SqlApiKeys,
     SqlAuditLog,
@@ -60,6 +65,7 @@ IMPLEMENTATIONS: list[tuple[Any, Any, Any]] = [
     (partner_ports.Partners, fake_partners.FakePartners, SqlPartners),
     (partner_ports.EdiDocuments, fake_partners.FakeEdiDocuments, SqlEdiDocuments),
     (partner_ports.ReconciliationRuns, fake_partners.FakeReconciliationRuns, SqlReconciliationRuns),
+    (partner_ports.ExceptionQueue, fake_partners.FakeExceptionQueue, SqlExceptionQueue),
     (webhook_ports.OutboundDeliveries, fake_webhooks.FakeOutboundDeliveries, SqlOutboundDeliveries),
     (ports.UnitOfWork, fakes.FakeUnitOfWork, SqlUnitOfWork),
     (ports.UnitOfWorkFactory, fakes.FakeUnitOfWorkFactory, SqlUnitOfWorkFactory),
@@ -130,6 +136,7 @@ def test_the_fake_unit_of_work_hands_out_a_repository_for_every_port() -> None:
         "partners": partner_ports.Partners,
         "edi_documents": partner_ports.EdiDocuments,
         "reconciliations": partner_ports.ReconciliationRuns,
+        "exceptions": partner_ports.ExceptionQueue,
     }
 
     with factory() as uow:

@@ -8,6 +8,7 @@ import io
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -16,8 +17,10 @@ from ordermesh.domain.edi.inventory_advice import InventoryAdvice, StockItem, in
 from ordermesh.domain.edi.invoice import Invoice, InvoiceLine, invoice_set
 from ordermesh.domain.edi.products import ProductIds
 from ordermesh.domain.edi.ship_notice import Pack, ShipNotice, ShippedItem, ship_notice_set
+from ordermesh.services.context import AppContext
 from tests.e2e.test_dropship_edi_api import from_vendor, vendor  # noqa: F401 (the fixture)
 from tests.e2e.test_edi_api import dirs, from_warehouse, inbound, network  # noqa: F401 (the fixtures)
+from tests.e2e.test_erp_handoff_api import add_erp, directory, order, round_of, ship  # noqa: F401 (order: a fixture)
 
 
 def reconcile(client: TestClient, **body: Any) -> dict[str, Any]:
@@ -93,3 +96,30 @@ def test_bad_requests_are_named(client: TestClient) -> None:
     assert unknown_check.status_code == 422 and "checks" in unknown_check.text
     assert negative.status_code == 422 and "units" in negative.text
     assert missing.status_code == 404
+
+
+def test_shipments_are_checked_against_the_invoices_handed_to_the_erp_and_its_acknowledgements(
+    client: TestClient,
+    ctx: AppContext,
+    order: dict[str, Any],  # noqa: F811 (the fixture)
+    tmp_path: Path,
+) -> None:
+    partner = add_erp(client, "Ledger", directory(tmp_path, "erp", "json"))
+    ship(client, order, "1Z1", "TEE", 1)
+    ship(client, order, "1Z2", "TEE", 1)
+    round_of(ctx)  # two invoices written and delivered
+    invoices = sorted(p.stem for p in (tmp_path / "erp" / "out").glob("INV-*.json"))
+    accepted = {"document_number": invoices[0], "status": "accepted", "erp_reference": "FI-1"}
+    refused = {"document_number": invoices[1], "status": "rejected", "message": "customer account blocked"}
+    assert client.post(f"/v1/partners/{partner}/acknowledgements", json=accepted).status_code == 200
+    assert client.post(f"/v1/partners/{partner}/acknowledgements", json=refused).status_code == 200
+    ship(client, order, "1Z3", "MUG", 1)  # no worker round after it: not handed over yet
+
+    run = reconcile(client, checks=["erp"], tolerances={"invoice_grace_days": 0})
+
+    assert run["summary"]["erp"]["shipments_checked"] == 3
+    details = sorted(d["detail"] for d in run["discrepancies"])
+    assert details == [
+        "Ledger: no invoice was handed over for the shipment",
+        f"Ledger: the ERP refused invoice {invoices[1]}: customer account blocked",
+    ]

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
 
 from ordermesh.adapters.db.engine import build_engine
-from ordermesh.adapters.db.migrate import alembic_config, upgrade
+from ordermesh.adapters.db.migrate import MIGRATION_LOCK, alembic_config, upgrade
 from ordermesh.adapters.db.tables import metadata
+
+ORDERMESH = str(Path(sys.executable).with_name("ordermesh"))
 
 
 def _differences(url: str) -> list[object]:
@@ -31,4 +41,30 @@ def test_the_migrations_go_down_to_nothing_and_up_again(database_url: str) -> No
     command.downgrade(config, "base")
     upgrade(database_url)
 
+    assert _differences(database_url) == []
+
+
+def test_a_process_migrating_postgres_waits_for_the_one_already_migrating(database_url: str) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite serialises writers by its own file lock")
+    command.downgrade(alembic_config(database_url), "base")
+    env = {**os.environ, "ORDERMESH_DATABASE_URL": database_url}
+    engine = build_engine(database_url)
+    try:
+        with engine.connect() as holder:  # another process migrating: it holds the migration lock
+            holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            waiting = subprocess.Popen(
+                [ORDERMESH, "db", "upgrade"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+            time.sleep(3)
+            still_waiting = waiting.poll() is None
+            untouched = not inspect(holder).has_table("orders")
+            holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            holder.commit()
+            output = waiting.communicate(timeout=120)[0].decode()
+    finally:
+        engine.dispose()
+
+    assert still_waiting and untouched, output
+    assert waiting.returncode == 0, output
     assert _differences(database_url) == []

@@ -11,6 +11,7 @@ import pytest
 from ordermesh.domain.access import SYSTEM
 from ordermesh.domain.channel_status import StatusUpdate, UpdateKind
 from ordermesh.domain.errors import IllegalTransition, InvalidInput, NotFound
+from ordermesh.domain.exception_queue import OpsException
 from ordermesh.domain.outbound_webhooks import RetryPolicy
 from ordermesh.services import channels, fulfillment, orders
 from ordermesh.services.channel_ports import ChannelPush, ChannelRecord
@@ -62,6 +63,10 @@ def pushes(ctx: AppContext, status: str | None = None) -> list[ChannelPush]:
 
 def run(ctx: AppContext, shop: Shop) -> int:
     return push_due(ctx, {"shopify": shop}, SETTINGS, jitter=lambda: 1.0)
+
+
+def open_exceptions(ctx: AppContext) -> list[OpsException]:
+    return list(ctx.read(lambda uow: uow.exceptions.page(status="open", kind=None, after=None, limit=50)).rows)
 
 
 def later(ctx: AppContext, seconds: float) -> None:
@@ -160,6 +165,9 @@ def test_failures_back_off_then_die_and_a_refusal_dies_at_once() -> None:
     run(refused, Shop(answers=[PushResult(PushOutcome.REFUSED, "HTTP 401 invalid token")]))
     (dead,) = pushes(refused, "dead")
     assert (dead.attempts, dead.last_error) == (1, "HTTP 401 invalid token")
+    (exception,) = open_exceptions(refused)
+    assert exception.kind == "channel_push" and "HTTP 401 invalid token" in exception.summary
+    assert open_exceptions(ctx)[0].evidence["attempts"] == 4  # given up after its attempts, too
 
 
 def test_a_dead_push_is_sent_again_by_hand_and_a_done_one_is_not() -> None:
@@ -177,6 +185,7 @@ def test_a_dead_push_is_sent_again_by_hand_and_a_done_one_is_not() -> None:
     (done,) = pushes(ctx)
     assert done.status == "done"
     assert len(shop.received) == 2
+    assert open_exceptions(ctx) == []  # taken when sent again: its exception is resolved
     with pytest.raises(IllegalTransition):
         retry_push(ctx, channel=CHANNEL, push_id=dead.id, actor=SYSTEM)
     with pytest.raises(NotFound):

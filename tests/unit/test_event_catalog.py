@@ -11,9 +11,10 @@ import pytest
 from ordermesh.domain.access import SYSTEM
 from ordermesh.domain.event_catalog import CATALOG, KINDS, schema_of
 from ordermesh.domain.events import EVENT_TYPES
+from ordermesh.domain.exception_queue import ExceptionKind, RaisedException
 from ordermesh.domain.orders import PaymentStatus
 from ordermesh.entrypoints.cli.events import catalog_files
-from ordermesh.services import catalog, fulfillment, inventory, orders, tracking
+from ordermesh.services import catalog, exception_queue, fulfillment, inventory, orders, tracking
 from ordermesh.services.commands import AdjustStock, ShipFulfillment
 from ordermesh.services.tracking import TrackingUpdate
 from tests.unit.test_services_with_fakes import (
@@ -85,6 +86,9 @@ def test_every_event_of_an_order_lifecycle_fits_its_schema() -> None:
     orders.cancel_order(ctx, order_id=partly.id, lines={partly.lines[0].id: 1}, reason="one less", actor=SYSTEM)
     capture(ctx, order_for("W5", ("TEE", 40)))  # more than the network has: backordered
     capture(ctx, order_for("W6", ("GONE", 1)))  # an unknown SKU: an exception
+    found = RaisedException(ExceptionKind.RECONCILIATION, "NWK/TEE", "counted 17, had 20", "k", {"run": "rec_1"})
+    opened = ctx.transaction(lambda uow: exception_queue.raise_exception(uow, ctx, found))
+    exception_queue.resolve(ctx, exception_id=opened.id, resolution="recounted", actor=SYSTEM)
 
     # Act
     published = events(ctx)

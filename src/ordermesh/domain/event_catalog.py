@@ -167,6 +167,19 @@ class ShipmentTracked(TypedDict):
     exception_reason: str | None  # set for `exception`
 
 
+class ExceptionPicture(TypedDict):
+    """An entry of the exception queue: what needs a person, and the evidence to act on it."""
+
+    exception_id: str
+    kind: str  # partner_document, invoice_dispute, reconciliation, channel_push
+    subject: str  # what it is about: a document id, `<location>/<sku>`, a purchase order, a channel push
+    summary: str
+    status: str  # open, resolved
+    occurrences: int
+    evidence: dict[str, Any]
+    resolution: str | None
+
+
 # --- the catalogue -------------------------------------------------------------------------------------
 
 
@@ -232,9 +245,7 @@ CATALOG: tuple[EventKind, ...] = (
         "ordermesh.fulfillment_order.delivered", "The carrier delivered the shipment.", _FO, FulfillmentOrderPicture
     ),
     EventKind("ordermesh.fulfillment_order.cancelled", "The location's work was cancelled.", _FO, FulfillmentCancelled),
-    EventKind(
-        "ordermesh.shipment.in_transit", "The carrier has the shipment on its way.", _SHIPMENT, ShipmentTracked
-    ),
+    EventKind("ordermesh.shipment.in_transit", "The carrier has the shipment on its way.", _SHIPMENT, ShipmentTracked),
     EventKind(
         "ordermesh.shipment.out_for_delivery",
         "The shipment is out for delivery (or waits at a pickup point).",
@@ -262,6 +273,19 @@ CATALOG: tuple[EventKind, ...] = (
         "A location's sourcing profile changed.",
         "the location code",
         LocationPicture,
+    ),
+    EventKind(
+        "ordermesh.exception.raised",
+        "Something needs a person (a partner document not applied, a disputed invoice, a reconciliation "
+        "discrepancy, a channel push given up); raised once while it stays open.",
+        "the exception id",
+        ExceptionPicture,
+    ),
+    EventKind(
+        "ordermesh.exception.resolved",
+        "An exception was resolved, by a person or because its cause went away (`resolution` says how).",
+        "the exception id",
+        ExceptionPicture,
     ),
 )
 

@@ -47,4 +47,6 @@ EVENT_TYPES: tuple[str, ...] = (
     "ordermesh.item.created",
     "ordermesh.location.created",
     "ordermesh.location.updated",
+    "ordermesh.exception.raised",
+    "ordermesh.exception.resolved",
 )

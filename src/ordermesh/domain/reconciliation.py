@@ -3,7 +3,8 @@
 Two checks. `inventory`: a warehouse's latest snapshot against Ordermesh's on-hand at the snapshot's moment
 (today's on-hand less what moved since: shipments, receipts, adjustments in flight when the warehouse counted).
 `vendor_invoices`: what drop-ship vendors invoiced against what their purchase orders and shipments say is owed,
-and shipped purchase orders no invoice has come for within the grace period.
+and shipped purchase orders no invoice has come for within the grace period. `erp`: every shipment against the
+invoice handed to each ERP partner for it, and that invoice against the ERP's acknowledgement.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 class Check(StrEnum):
     INVENTORY = "inventory"
     VENDOR_INVOICES = "vendor_invoices"
+    ERP = "erp"
 
 
 class RunStatus(StrEnum):
@@ -39,6 +41,7 @@ class Tolerances:
     percent: float = 0.0
     money: Decimal = Decimal("0.00")
     invoice_grace_days: int = 3
+    erp_window_days: int = 30  # how far back shipments are checked against the ERP
 
     def units_differ(self, theirs: int, ours: int) -> bool:
         gap = abs(theirs - ours)
@@ -48,11 +51,17 @@ class Tolerances:
 
     def data(self) -> dict[str, Any]:
         return {"units": self.units, "percent": self.percent, "money": str(self.money),
-                "invoice_grace_days": self.invoice_grace_days}  # fmt: skip
+                "invoice_grace_days": self.invoice_grace_days, "erp_window_days": self.erp_window_days}  # fmt: skip
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Tolerances:
-        return cls(int(data["units"]), float(data["percent"]), Decimal(data["money"]), int(data["invoice_grace_days"]))
+        return cls(
+            int(data["units"]),
+            float(data["percent"]),
+            Decimal(data["money"]),
+            int(data["invoice_grace_days"]),
+            int(data.get("erp_window_days", 30)),
+        )
 
 
 @dataclass(frozen=True)

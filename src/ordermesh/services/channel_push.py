@@ -23,10 +23,12 @@ from datetime import datetime, timedelta
 from ordermesh.domain.access import Principal
 from ordermesh.domain.channel_status import PUSHED_EVENTS, WAITING, PushStatus, Skip, StatusUpdate, status_update
 from ordermesh.domain.errors import IllegalTransition, NotFound
+from ordermesh.domain.exception_queue import ExceptionKind, RaisedException
 from ordermesh.domain.outbound_webhooks import RetryPolicy
 from ordermesh.services.channel_ports import ChannelPush, ChannelRecord
 from ordermesh.services.connectors import ChannelStatusClient, PushOutcome, PushResult
 from ordermesh.services.context import AppContext
+from ordermesh.services.exception_queue import raise_exception, resolve_open
 from ordermesh.services.ports import Page, StoredEvent, UnitOfWork
 from ordermesh.services.relay import RELAY_BATCH
 
@@ -146,9 +148,24 @@ def push_one(
             return current  # settled by another worker after our lease ran out
         updated = after_attempt(current, result, at=started, now=ctx.clock.now(), retry=retry, jitter=jitter())
         uow.channel_pushes.save(updated)
+        _follow_up(uow, ctx, updated)
         return updated
 
     return ctx.transaction(work)
+
+
+def _follow_up(uow: UnitOfWork, ctx: AppContext, push: ChannelPush) -> None:
+    """A push given up is an exception for a person; one done (sent again by hand) resolves it."""
+    key = f"channel_push:{push.id}"
+    if push.status == PushStatus.DEAD.value:
+        summary = f"{push.channel} did not take {push.event_type} of order {push.order_id}: {push.last_error}"
+        evidence = {"push": push.id, "channel": push.channel, "order": push.order_id, "event": push.event_id,
+                    "attempts": push.attempts, "last_error": push.last_error}  # fmt: skip
+        raise_exception(
+            uow, ctx, RaisedException(ExceptionKind.CHANNEL_PUSH, f"{push.channel}#{push.id}", summary, key, evidence)
+        )
+    elif push.status == PushStatus.DONE.value:
+        resolve_open(uow, ctx, key, "the channel took the update when it was sent again", push.channel)
 
 
 def after_attempt(

@@ -27,10 +27,12 @@ from ordermesh.domain.edi import (
 )
 from ordermesh.domain.edi.problems import InterchangeNote
 from ordermesh.domain.errors import DomainError
+from ordermesh.domain.exception_queue import ExceptionKind, RaisedException
 from ordermesh.domain.partners import Direction, DocumentStatus, Partner, identity_key
 from ordermesh.services.context import AppContext
 from ordermesh.services.edi_apply import apply_set, problem_of
 from ordermesh.services.edi_outbound import content_key, write_x12
+from ordermesh.services.exception_queue import raise_exception, resolve_open
 from ordermesh.services.partner_ports import EdiDocument
 from ordermesh.services.ports import UnitOfWork
 
@@ -119,6 +121,8 @@ def _apply(
         findings: dict[str, list[X12Problem]] = {}
         for ts in group.sets:
             document, problems, repeat = _one_set(uow, ctx, partner, interchange, group, ts, text, actor, failed=failed)
+            if not repeat:
+                follow_up(uow, ctx, partner.name, document)
             if problems:
                 findings[ts.control_number] = problems
             if repeat:
@@ -224,6 +228,26 @@ def _answer(
     return write_x12(uow, ctx, partner, ts, dedupe_key=key, reference=str(group.control_number), parsed=parsed)
 
 
+def follow_up(uow: UnitOfWork, ctx: AppContext, partner_name: str, document: EdiDocument) -> None:
+    """Raise the exception a document calls for (not applied, disputed), or resolve it once it applied."""
+    key = f"document:{document.id}"
+    if document.status in _NOT_APPLIED:
+        first = document.errors[0]["message"] if document.errors else document.status
+        summary = f"{partner_name}: {document.type} document {document.status}: {first}"
+        evidence = {"document": document.id, "partner": document.partner_id, "type": document.type,
+                    "status": document.status, "errors": list(document.errors)}  # fmt: skip
+        raise_exception(uow, ctx, RaisedException(ExceptionKind.PARTNER_DOCUMENT, document.id, summary, key, evidence))
+    elif document.status == DocumentStatus.DISPUTED.value:
+        said = "; ".join(str(e["message"]) for e in document.errors)
+        summary = f"{partner_name}: invoice {document.reference} disputed: {said}"
+        evidence = {"document": document.id, "purchase_order": document.fulfillment_order_id,
+                    "differences": list(document.errors)}  # fmt: skip
+        subject = document.reference or document.id
+        raise_exception(uow, ctx, RaisedException(ExceptionKind.INVOICE_DISPUTE, subject, summary, key, evidence))
+    else:
+        resolve_open(uow, ctx, key, f"the document was {document.status} when received again", partner_name)
+
+
 def _log_unreadable(ctx: AppContext, text: str, problems: Sequence[X12Problem]) -> EdiDocument:
     """Log a document no partner's pipeline can take (no interchange, or an unknown sender)."""
 
@@ -231,6 +255,7 @@ def _log_unreadable(ctx: AppContext, text: str, problems: Sequence[X12Problem]) 
         key = content_key(text)
         earlier = uow.edi_documents.find(None, Direction.IN.value, key)
         if earlier is not None:
+            follow_up(uow, ctx, "unknown sender", earlier)
             return earlier
         now = ctx.clock.now()
         document = EdiDocument(
@@ -246,6 +271,7 @@ def _log_unreadable(ctx: AppContext, text: str, problems: Sequence[X12Problem]) 
             errors=tuple(_error(p) for p in problems),
         )
         uow.edi_documents.add(document)
+        follow_up(uow, ctx, "unknown sender", document)
         return document
 
     return ctx.transaction(work)

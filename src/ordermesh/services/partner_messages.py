@@ -17,7 +17,7 @@ from ordermesh.domain.errors import DomainError, InvalidInput, NotFound
 from ordermesh.domain.partners import Direction, DocumentStatus, Partner, PartnerProtocol
 from ordermesh.services.context import AppContext
 from ordermesh.services.edi_apply import Applied, NotApplied, apply_counts, apply_receipt, apply_shipment
-from ordermesh.services.edi_inbound import DocumentNotApplied
+from ordermesh.services.edi_inbound import DocumentNotApplied, follow_up
 from ordermesh.services.partner_ports import EdiDocument
 from ordermesh.services.ports import UnitOfWork
 
@@ -57,8 +57,16 @@ def receive_message(ctx: AppContext, *, partner_id: str, message: PartnerMessage
         return ctx.transaction(lambda uow: _apply(uow, ctx, partner, message, actor))
     except DomainError as exc:
         error = _error(exc)
-        document = ctx.transaction(lambda uow: _log(uow, ctx, partner, message, DocumentStatus.FAILED, [error]))
+        document = ctx.transaction(lambda uow: _failed(uow, ctx, partner, message, error))
         raise DocumentNotApplied(str(error["message"]), [document]) from None
+
+
+def _failed(
+    uow: UnitOfWork, ctx: AppContext, partner: Partner, message: PartnerMessage, error: dict[str, Any]
+) -> EdiDocument:
+    document = _log(uow, ctx, partner, message, DocumentStatus.FAILED, [error])
+    follow_up(uow, ctx, partner.name, document)
+    return document
 
 
 def _apply(
@@ -78,7 +86,9 @@ def _apply(
     else:  # the schema admits no such message
         raise InvalidInput("a message carries a shipment, an inventory snapshot or a receipt", field=("type",))
     status = DocumentStatus.DUPLICATE if applied.duplicate_of else DocumentStatus.APPLIED
-    return MessageResult(_log(uow, ctx, partner, message, status, [], applied, earlier), repeated=False)
+    document = _log(uow, ctx, partner, message, status, [], applied, earlier)
+    follow_up(uow, ctx, partner.name, document)
+    return MessageResult(document, repeated=False)
 
 
 def _log(

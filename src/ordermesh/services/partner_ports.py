@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ordermesh.domain.edi import ControlNumbers
+from ordermesh.domain.exception_queue import OpsException
 from ordermesh.domain.partners import Partner
 from ordermesh.domain.reconciliation import ReconciliationRun
 from ordermesh.services.ports import Page
@@ -114,4 +115,20 @@ class ReconciliationRuns(Protocol):
 
     def page(self, *, after: str | None, limit: int) -> Page:
         """Runs, newest first."""
+        ...
+
+
+class ExceptionQueue(Protocol):
+    def add(self, exception: OpsException) -> None:
+        """Store a new open exception; DuplicateKey when an open one has its dedupe key."""
+        ...
+
+    def get(self, exception_id: str) -> OpsException | None: ...
+    def open_by_key(self, dedupe_key: str) -> OpsException | None: ...
+    def save(self, exception: OpsException) -> None:
+        """Store an exception's summary, evidence, occurrences, status and resolution."""
+        ...
+
+    def page(self, *, status: str | None, kind: str | None, after: str | None, limit: int) -> Page:
+        """Exceptions, newest first."""
         ...

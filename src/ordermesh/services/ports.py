@@ -19,7 +19,7 @@ from ordermesh.domain.sourcing import Candidate
 if TYPE_CHECKING:  # the unit of work's channel and webhook repositories; they use Page and StoredEvent
     from ordermesh.services.carrier_ports import RateCardVersions, ShipmentTrackingRepository
     from ordermesh.services.channel_ports import ChannelOrders, ChannelPushes, Channels, WebhookDeliveries
-    from ordermesh.services.partner_ports import EdiDocuments, Partners, ReconciliationRuns
+    from ordermesh.services.partner_ports import EdiDocuments, ExceptionQueue, Partners, ReconciliationRuns
     from ordermesh.services.webhook_ports import OutboundDeliveries, WebhookSubscriptions
 
 
@@ -404,6 +404,7 @@ class UnitOfWork(Protocol):
     partners: Partners
     edi_documents: EdiDocuments
     reconciliations: ReconciliationRuns
+    exceptions: ExceptionQueue
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(

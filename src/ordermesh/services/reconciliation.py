@@ -5,7 +5,8 @@ inventory message) against Ordermesh's on-hand at the snapshot's moment: today's
 movement since (shipments, receipts, adjustments the warehouse had not counted yet, and the correction the
 snapshot itself made when it was applied). Vendor invoices: each drop-ship purchase order's shipped units at
 the PO price against what the vendor invoiced; a shipped PO with no invoice after the grace period; invoices
-recorded as disputed.
+recorded as disputed. ERP: every shipment of the window against the invoice handed to each ERP partner for it
+(written, delivered, acknowledged by the ERP within the grace period; refused by it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from zoneinfo import ZoneInfo
 from ordermesh.domain.access import Principal
 from ordermesh.domain.edi import read_interchange
 from ordermesh.domain.edi.inventory_advice import read_inventory_advice
+from ordermesh.domain.erp import invoice_number
 from ordermesh.domain.errors import NotFound
+from ordermesh.domain.exception_queue import ExceptionKind, RaisedException
 from ordermesh.domain.inventory import MovementKind
 from ordermesh.domain.partners import Direction, DocumentStatus, PartnerKind
 from ordermesh.domain.reconciliation import (
@@ -35,8 +38,9 @@ from ordermesh.domain.reconciliation import (
     stock_discrepancies,
 )
 from ordermesh.services.context import AppContext
+from ordermesh.services.exception_queue import raise_exception
 from ordermesh.services.partner_ports import DocumentFilter, EdiDocument
-from ordermesh.services.ports import Page, UnitOfWork
+from ordermesh.services.ports import FulfillmentFilter, Page, UnitOfWork
 
 INVENTORY_TYPES = ("846", "json:inventory")
 PAGE = 200
@@ -66,13 +70,25 @@ def run_reconciliation(
         if Check.VENDOR_INVOICES in checks:
             summary["vendor_invoices"], invoices = _vendor_invoices(ctx, tolerances)
             found += invoices
+        if Check.ERP in checks:
+            summary["erp"], handed = _erp(ctx, tolerances)
+            found += handed
         summary["discrepancies"] = len(found)
         done = replace(run, status=RunStatus.DONE, summary=summary, discrepancies=tuple(found))
     except Exception as exc:  # stored as failed: the report says what went wrong
         done = replace(run, status=RunStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
     finished = replace(done, finished_at=ctx.clock.now())
-    ctx.transaction(lambda uow: uow.reconciliations.save(finished))
+    ctx.transaction(lambda uow: _finish(uow, ctx, finished))
     return finished
+
+
+def _finish(uow: UnitOfWork, ctx: AppContext, run: ReconciliationRun) -> None:
+    """Store the report, and raise each discrepancy as an exception (one open per check and subject)."""
+    uow.reconciliations.save(run)
+    for d in run.discrepancies:
+        evidence = {**d.data(), "run": run.id}
+        key = f"reconciliation:{d.check.value}:{d.subject}:{d.detail if d.expected is None else ''}"
+        raise_exception(uow, ctx, RaisedException(ExceptionKind.RECONCILIATION, d.subject, d.detail, key, evidence))
 
 
 def get_run(ctx: AppContext, run_id: str) -> ReconciliationRun:
@@ -234,3 +250,65 @@ def _po_differences(
             said = "; ".join(str(e["message"]) for e in d.errors)
             yield Discrepancy(Check.VENDOR_INVOICES, fo_id, f"invoice {d.reference} disputed: {said}",
                               evidence={**evidence, "invoice": d.id})  # fmt: skip
+
+
+# -- ERP ---------------------------------------------------------------------------------------------------
+
+
+def _erp(ctx: AppContext, tolerances: Tolerances) -> tuple[dict[str, Any], list[Discrepancy]]:
+    now = ctx.clock.now()
+    since = now - timedelta(days=tolerances.erp_window_days)
+    grace_end = now - timedelta(days=tolerances.invoice_grace_days)
+    erps = [r.partner for r in ctx.read(lambda uow: uow.partners.all()) if r.partner.kind == PartnerKind.ERP]
+    if not erps:
+        return {"shipments_checked": 0}, []
+    shipments = ctx.read(partial(_shipments_since, since=since))
+    found: list[Discrepancy] = []
+    for partner in erps:
+        if not partner.active:
+            continue
+        for shipment_id, fo_id, shipped_at in shipments:
+            if shipped_at < partner.created_at:
+                continue  # shipped before the ERP was connected: never handed to it
+            document = ctx.read(partial(_handed, partner_id=partner.id, number=invoice_number(shipment_id)))
+            evidence = {"partner": partner.id, "shipment": shipment_id, "fulfillment_order": fo_id,
+                        "shipped_at": shipped_at.isoformat(),
+                        "document": document.id if document else None}  # fmt: skip
+            problem = _erp_problem(document, shipped_at, grace_end)
+            if problem is not None:
+                found.append(Discrepancy(Check.ERP, invoice_number(shipment_id), f"{partner.name}: {problem}",
+                                         evidence=evidence))  # fmt: skip
+    return {"shipments_checked": len(shipments), "erp_partners": len(erps)}, found
+
+
+def _handed(uow: UnitOfWork, *, partner_id: str, number: str) -> EdiDocument | None:
+    return uow.edi_documents.find(partner_id, Direction.OUT.value, number)
+
+
+def _erp_problem(document: EdiDocument | None, shipped_at: datetime, grace_end: datetime) -> str | None:
+    if document is None:
+        return "no invoice was handed over for the shipment"
+    if document.status == DocumentStatus.REFUSED.value:
+        return f"the ERP refused invoice {document.reference}: {_said(document)}"
+    if document.status == DocumentStatus.ACCEPTED.value or shipped_at >= grace_end:
+        return None
+    if document.status == DocumentStatus.PENDING.value:
+        return f"invoice {document.reference} is not delivered yet: {_said(document) or 'waiting'}"
+    return f"invoice {document.reference} was delivered but the ERP has not acknowledged it"
+
+
+def _said(document: EdiDocument) -> str:
+    return "; ".join(str(e.get("message")) for e in document.errors)
+
+
+def _shipments_since(uow: UnitOfWork, *, since: datetime) -> list[tuple[str, str, datetime]]:
+    """(shipment id, fulfilment order id, shipped at) of every shipment since a moment, oldest first."""
+    found: list[tuple[str, str, datetime]] = []
+    cursor: str | None = None
+    while True:
+        page = uow.orders.list_fulfillment_orders(FulfillmentFilter(), after=cursor, limit=PAGE)
+        for fo in page.rows:
+            found += [(s.id, fo.id, s.shipped_at) for s in fo.shipments if s.shipped_at >= since]
+        cursor = page.next_cursor
+        if cursor is None:
+            return sorted(found, key=lambda row: (row[2], row[0]))

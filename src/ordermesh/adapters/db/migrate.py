@@ -11,6 +11,9 @@ from sqlalchemy import inspect
 from ordermesh.adapters.db.engine import build_engine, normalise_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Several processes may start on a new database at once (`serve` with workers, a deploy of several boxes): on
+# PostgreSQL they take turns under this advisory lock, and each later one finds the schema where it should be.
+MIGRATION_LOCK = 4_627_018_201
 
 
 def alembic_config(url: str) -> Config:

@@ -9,8 +9,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ordermesh.adapters.db.paging import page_by_text_key, page_newest_first
-from ordermesh.adapters.db.tables import edi_control_numbers, edi_documents, partners, reconciliation_runs
+from ordermesh.adapters.db.tables import edi_control_numbers, edi_documents, exceptions, partners, reconciliation_runs
 from ordermesh.domain.edi import ControlNumbers
+from ordermesh.domain.exception_queue import ExceptionKind, ExceptionStatus, OpsException
 from ordermesh.domain.partners import Partner, PartnerKind, PartnerProtocol, Transport, X12Settings
 from ordermesh.domain.reconciliation import Check, Discrepancy, ReconciliationRun, RunStatus, Tolerances
 from ordermesh.services.partner_ports import DocumentFilter, EdiDocument, PartnerRecord
@@ -19,6 +20,7 @@ from ordermesh.services.ports import DuplicateKey, Page
 _numbers = edi_control_numbers
 _docs = edi_documents
 _runs = reconciliation_runs
+_exc = exceptions
 
 
 class SqlPartners:
@@ -246,4 +248,75 @@ def _run(row: Any) -> ReconciliationRun:
         discrepancies=tuple(Discrepancy.of(d) for d in row["discrepancies"]),
         finished_at=row["finished_at"],
         error=row["error"],
+    )
+
+
+class SqlExceptionQueue:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, exception: OpsException) -> None:
+        try:
+            self.conn.execute(insert(_exc).values(**_exception_row(exception)))
+        except IntegrityError as exc:
+            raise DuplicateKey(exception.dedupe_key) from exc
+
+    def get(self, exception_id: str) -> OpsException | None:
+        row = self.conn.execute(select(_exc).where(_exc.c.id == exception_id)).first()
+        return _exception(row._mapping) if row else None
+
+    def open_by_key(self, dedupe_key: str) -> OpsException | None:
+        query = select(_exc).where(_exc.c.dedupe_key == dedupe_key, _exc.c.status == ExceptionStatus.OPEN.value)
+        row = self.conn.execute(query).first()
+        return _exception(row._mapping) if row else None
+
+    def save(self, exception: OpsException) -> None:
+        values = _exception_row(exception)
+        for fixed in ("id", "kind", "dedupe_key", "raised_at"):
+            del values[fixed]
+        self.conn.execute(update(_exc).where(_exc.c.id == exception.id).values(**values))
+
+    def page(self, *, status: str | None, kind: str | None, after: str | None, limit: int) -> Page:
+        where = []
+        if status is not None:
+            where.append(_exc.c.status == status)
+        if kind is not None:
+            where.append(_exc.c.kind == kind)
+        page = page_newest_first(self.conn, _exc, *where, after=after, limit=limit, read=_exception, numeric=False)
+        return Page(*page)
+
+
+def _exception_row(exception: OpsException) -> dict[str, Any]:
+    return {
+        "id": exception.id,
+        "kind": exception.kind.value,
+        "subject": exception.subject,
+        "summary": exception.summary,
+        "evidence": dict(exception.evidence),
+        "status": exception.status.value,
+        "dedupe_key": exception.dedupe_key,
+        "occurrences": exception.occurrences,
+        "raised_at": exception.raised_at,
+        "updated_at": exception.updated_at,
+        "resolved_at": exception.resolved_at,
+        "resolved_by": exception.resolved_by,
+        "resolution": exception.resolution,
+    }
+
+
+def _exception(row: Any) -> OpsException:
+    return OpsException(
+        id=row["id"],
+        kind=ExceptionKind(row["kind"]),
+        subject=row["subject"],
+        summary=row["summary"],
+        evidence=dict(row["evidence"]),
+        status=ExceptionStatus(row["status"]),
+        dedupe_key=row["dedupe_key"],
+        occurrences=row["occurrences"],
+        raised_at=row["raised_at"],
+        updated_at=row["updated_at"],
+        resolved_at=row["resolved_at"],
+        resolved_by=row["resolved_by"],
+        resolution=row["resolution"],
     )

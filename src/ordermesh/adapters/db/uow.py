@@ -14,7 +14,12 @@ from ordermesh.adapters.db.channel_pushes_repo import SqlChannelPushes
 from ordermesh.adapters.db.channels_repo import SqlChannelOrders, SqlChannels, SqlWebhookDeliveries
 from ordermesh.adapters.db.orders_repo import SqlOrders
 from ordermesh.adapters.db.outbound_webhooks_repo import SqlOutboundDeliveries, SqlWebhookSubscriptions
-from ordermesh.adapters.db.partners_repo import SqlEdiDocuments, SqlPartners, SqlReconciliationRuns
+from ordermesh.adapters.db.partners_repo import (
+    SqlEdiDocuments,
+    SqlExceptionQueue,
+    SqlPartners,
+    SqlReconciliationRuns,
+)
 from ordermesh.adapters.db.pg_bulk import AppendBuffer
 from ordermesh.adapters.db.records_repo import (
     SqlApiKeys,
@@ -28,7 +33,7 @@ from ordermesh.adapters.db.sourcing_repo import SqlCapacity, SqlDecisions, SqlRu
 from ordermesh.adapters.db.stock_repo import SqlStock
 from ordermesh.services.carrier_ports import RateCardVersions, ShipmentTrackingRepository
 from ordermesh.services.channel_ports import ChannelOrders, ChannelPushes, Channels, WebhookDeliveries
-from ordermesh.services.partner_ports import EdiDocuments, Partners, ReconciliationRuns
+from ordermesh.services.partner_ports import EdiDocuments, ExceptionQueue, Partners, ReconciliationRuns
 from ordermesh.services.ports import (
     ApiKeys,
     AuditLog,
@@ -77,6 +82,7 @@ class SqlUnitOfWork:
     partners: Partners
     edi_documents: EdiDocuments
     reconciliations: ReconciliationRuns
+    exceptions: ExceptionQueue
 
     def __init__(
         self,
@@ -137,6 +143,7 @@ class SqlUnitOfWork:
         self.partners = SqlPartners(conn)
         self.edi_documents = SqlEdiDocuments(conn)
         self.reconciliations = SqlReconciliationRuns(conn)
+        self.exceptions = SqlExceptionQueue(conn)
         return self
 
     def __exit__(

@@ -22,6 +22,7 @@ from ordermesh.entrypoints.api.routers import (
     channels,
     customs,
     events,
+    exceptions,
     fulfillment,
     health,
     inventory,
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(partners.router)
     app.include_router(partners.edi)
     app.include_router(reconciliation.router)
+    app.include_router(exceptions.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from ordermesh.adapters.db.engine import build_engine
+from ordermesh.adapters.db.migrate import MIGRATION_LOCK
 from ordermesh.adapters.db.tables import metadata
 
 config = context.config
@@ -23,8 +24,15 @@ def run_migrations_online() -> None:
     engine = build_engine(url)
     try:
         with engine.connect() as connection:
+            postgres = connection.dialect.name == "postgresql"
+            if postgres:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()  # the lock is the session's: it outlives this transaction
             _run(connection)
             connection.commit()
+            if postgres:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()
     finally:
         engine.dispose()
 

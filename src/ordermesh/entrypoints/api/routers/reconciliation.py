@@ -22,7 +22,10 @@ class TolerancesIn(Input):
     units: int = Field(default=0, ge=0, le=1_000_000, description="Stock differences up to this many units are fine")
     percent: float = Field(default=0.0, ge=0, le=100, description="... or up to this share of Ordermesh's count")
     money: Decimal = Field(default=Decimal("0.00"), ge=0, description="Invoice differences up to this amount are fine")
-    invoice_grace_days: int = Field(default=3, ge=0, le=365, description="Days a vendor has to invoice a shipment")
+    invoice_grace_days: int = Field(
+        default=3, ge=0, le=365, description="Days a vendor has to invoice a shipment, and an ERP to acknowledge one"
+    )
+    erp_window_days: int = Field(default=30, ge=1, le=366, description="How far back shipments are checked (erp)")
 
 
 class RunIn(Input):
@@ -62,7 +65,7 @@ class RunOut(BaseModel):
 def start(body: RunIn, ctx: Ctx, actor: InventoryManager, response: Response) -> RunOut:
     """Reconcile now: every discrepancy beyond the tolerances, with its evidence."""
     t = body.tolerances
-    tolerances = Tolerances(t.units, t.percent, t.money, t.invoice_grace_days)
+    tolerances = Tolerances(t.units, t.percent, t.money, t.invoice_grace_days, t.erp_window_days)
     run = reconciliation.run_reconciliation(ctx, checks=body.checks, tolerances=tolerances, actor=actor)
     response.headers["Location"] = f"/v1/reconciliation/runs/{run.id}"
     return RunOut.of(run)
