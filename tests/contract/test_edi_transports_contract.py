@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ordermesh.adapters.edi.directory import DirectoryTransport
-from ordermesh.adapters.edi.sftp import SftpTransport, file_name
+from ordermesh.adapters.edi.directory import DirectoryTransport, file_name
+from ordermesh.adapters.edi.sftp import SftpTransport
 from ordermesh.domain.partners import Transport, TransportKind
 from ordermesh.services.edi_exchange import InboundTransport
 from ordermesh.services.edi_inbound import DocumentNotApplied
@@ -61,26 +61,38 @@ class TransportContract:
     def setup(self, tmp_path: Path) -> Iterator[Setup]:
         raise NotImplementedError
 
+    def test_an_erp_document_is_delivered_under_its_number_in_the_partners_format(self, setup: Setup) -> None:
+        invoice = replace(document(8, raw='{"number": "INV-shp_1"}'), type="invoice", dedupe_key="INV-shp_1")
+
+        failure = setup.transport.deliver(setup.partner, invoice)
+
+        assert failure is None
+        assert [p.name for p in setup.outbound.iterdir()] == ["INV-shp_1.json"]
+
     def test_a_document_is_delivered_under_its_type_and_numbers_with_its_text(self, setup: Setup) -> None:
         sent = document(7, raw="ISA*00*          *00*~GS*OW~ é")
 
         failure = setup.transport.deliver(setup.partner, sent)
 
         assert failure is None
-        assert [p.name for p in setup.outbound.iterdir()] == ["940_7-0007_edi_0007.x12"] == [file_name(sent)]
-        assert (setup.outbound / file_name(sent)).read_text(encoding="latin-1") == sent.raw
+        assert (
+            [p.name for p in setup.outbound.iterdir()]
+            == ["940_7-0007_edi_0007.x12"]
+            == [file_name(setup.partner, sent)]
+        )
+        assert (setup.outbound / file_name(setup.partner, sent)).read_text(encoding="latin-1") == sent.raw
 
     def test_a_delivery_replaces_what_a_broken_one_left_and_leaves_no_temporary_file(self, setup: Setup) -> None:
         sent = document(3, raw="ISA*complete~")
-        (setup.outbound / f".{file_name(sent)}.part").write_text("ISA*half")
-        (setup.outbound / file_name(sent)).write_text("ISA*an older copy")
+        (setup.outbound / f".{file_name(setup.partner, sent)}.part").write_text("ISA*half")
+        (setup.outbound / file_name(setup.partner, sent)).write_text("ISA*an older copy")
 
         first = setup.transport.deliver(setup.partner, sent)
         again = setup.transport.deliver(setup.partner, sent)
 
         assert (first, again) == (None, None)
-        assert [p.name for p in setup.outbound.iterdir()] == [file_name(sent)]
-        assert (setup.outbound / file_name(sent)).read_text() == "ISA*complete~"
+        assert [p.name for p in setup.outbound.iterdir()] == [file_name(setup.partner, sent)]
+        assert (setup.outbound / file_name(setup.partner, sent)).read_text() == "ISA*complete~"
 
     def test_a_delivery_that_cannot_be_written_says_why_instead_of_raising(self, setup: Setup) -> None:
         (setup.outbound / "blocker").write_text("a file where a folder should be")
@@ -90,7 +102,7 @@ class TransportContract:
         failure = setup.transport.deliver(nowhere, document())
         no_folder = setup.transport.deliver(unset, document())
 
-        assert failure is not None and file_name(document()) in failure
+        assert failure is not None and file_name(setup.partner, document()) in failure
         assert no_folder == "the partner's transport has no outbound directory"
 
     def test_waiting_files_are_taken_oldest_first_and_moved_to_processed(self, setup: Setup) -> None:

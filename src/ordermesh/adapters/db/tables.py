@@ -551,6 +551,7 @@ edi_documents = Table(
     UniqueConstraint("partner_id", "direction", "dedupe_key", name="uq_edi_documents_dedupe"),
     Index("ix_edi_documents_listing", "direction", "type", "status", "id"),
     Index("ix_edi_documents_fulfillment_order", "fulfillment_order_id"),
+    Index("ix_edi_documents_reference", "partner_id", "direction", "type", "reference"),
 )
 
 # Carrier rate cards: versions of one data document (carriers, services, zones, weight tiers, surcharges);

@@ -22,16 +22,23 @@ PROCESSED = "processed"
 SUFFIXES = (".x12", ".edi", ".txt", ".dat")  # inbound X12 files (JSON partners post to the API)
 
 
+def file_name(record: PartnerRecord, document: EdiDocument) -> str:
+    """The name a document is delivered under, by every transport: an ERP document's number in the partner's
+    format (`INV-shp_01J....json`); else its type, control number and id (`940_17-0001_edi_01J....x12`)."""
+    erp = erp_file_name(record, document)
+    if erp is not None:
+        return erp
+    suffix = ".json" if document.type.startswith("json:") else ".x12"
+    return f"{document.type}_{document.control_number or document.id}_{document.id}{suffix}".replace(":", "-")
+
+
 class DirectoryTransport:
     def deliver(self, record: PartnerRecord, document: EdiDocument) -> str | None:
         outbound = record.partner.transport.outbound
         if not outbound:
             return "the partner's transport has no outbound directory"
         folder = Path(outbound)
-        suffix = ".json" if document.type.startswith("json:") else ".x12"
-        name = erp_file_name(record, document) or (
-            f"{document.type}_{document.control_number or document.id}_{document.id}{suffix}".replace(":", "-")
-        )
+        name = file_name(record, document)
         try:
             folder.mkdir(parents=True, exist_ok=True)
             partial = folder / f".{name}.part"

@@ -26,7 +26,7 @@ from typing import TypeVar
 
 import asyncssh
 
-from ordermesh.adapters.edi.directory import PROCESSED, SUFFIXES
+from ordermesh.adapters.edi.directory import PROCESSED, SUFFIXES, file_name
 from ordermesh.domain.partners import Transport
 from ordermesh.services.edi_inbound import DocumentNotApplied
 from ordermesh.services.partner_ports import EdiDocument, PartnerRecord
@@ -50,7 +50,7 @@ class SftpTransport:
         transport = record.partner.transport
         if not transport.outbound:
             return "the partner's transport has no outbound directory"
-        name = file_name(document)
+        name = file_name(record, document)
         target = posixpath.join(transport.outbound, name)
         content = document.raw.encode("latin-1", errors="replace")
         try:
@@ -132,12 +132,6 @@ class SftpTransport:
         if isinstance(exc, asyncssh.Error):
             return exc.reason
         return str(exc) or type(exc).__name__
-
-
-def file_name(document: EdiDocument) -> str:
-    """The name a document is delivered under: its type, control number and id, as the directory transport names
-    it."""
-    return f"{document.type}_{document.control_number or document.id}_{document.id}.x12".replace(":", "-")
 
 
 def _credentials(record: PartnerRecord) -> tuple[asyncssh.SSHKnownHosts, list[asyncssh.SSHKey], str | None]:

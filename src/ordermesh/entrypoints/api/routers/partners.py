@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from ordermesh.domain.errors import InvalidInput, NotFound
 from ordermesh.entrypoints.api.problems import problem
@@ -91,7 +92,9 @@ async def inbound(request: Request, ctx: Ctx, actor: Fulfiller) -> InboundOut:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         text = body.decode("latin-1")  # X12's basic and extended character sets fit in Latin-1
-    result = receive_x12(ctx, text, actor=actor)
+    # The pipeline is synchronous database work: run it on the thread pool, as FastAPI runs plain `def` routes,
+    # so the server keeps answering other requests meanwhile.
+    result = await run_in_threadpool(receive_x12, ctx, text, actor=actor)
     return InboundOut(
         documents=[DocumentOut.of(d) for d in result.documents],
         acknowledgements=[DocumentOut.of(d, full=True) for d in result.acknowledgements],
