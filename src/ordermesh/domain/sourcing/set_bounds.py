@@ -184,9 +184,11 @@ class SourceTable:
         """The tiers up to the last any source reaches."""
         return range(int(np.flatnonzero(self.reach.any(axis=0)).max(initial=0)) + 1)
 
-    def sets_of(self, size: int, problem: Problem, incumbent: float, work: Work) -> tuple[Ints, Floats] | None:
+    def sets_of(
+        self, size: int, problem: Problem, incumbent: float, work: Work, alone: Floats
+    ) -> tuple[Ints, Floats] | None:
         """(M, size) the sets of `size` rows that could hold a plan cheaper than the incumbent, and their
-        bounds (None: more than this method bounds).
+        bounds (None: more than this method bounds). `alone`: each row's bound on its own.
 
         Built a row at a time, the rows taken strongest first (least bound alone): a partial set is bounded
         with stand-ins for its missing rows, each with the best of the rows that may still join (those after
@@ -195,14 +197,12 @@ class SourceTable:
         """
         count = len(self.rows)
         ones = np.arange(count, dtype=np.intp)[:, None]
-        if not work.spend(self.bound_work(ones)):
-            return None
-        order = np.lexsort((ones[:, 0], self.bounds(ones, problem)))  # strongest first
+        order = np.lexsort((ones[:, 0], alone))  # strongest first
         table = self._stand_ins(order)
-        alone = np.hstack([ones, np.full((count, size - 1), count, dtype=np.intp)])  # stand-ins for all rows
-        if not work.spend(self.bound_work(alone)):
+        joined = np.hstack([ones, np.full((count, size - 1), count, dtype=np.intp)])  # stand-ins for all rows
+        if not work.spend(self.bound_work(joined)):
             return None
-        joins = np.sort(np.flatnonzero(table.bounds(alone, problem) < incumbent - TOL))
+        joins = np.sort(np.flatnonzero(table.bounds(joined, problem) < incumbent - TOL))
         joins = np.flatnonzero(np.isin(order, joins))  # as positions in `order`
         sets: Ints = joins[:, None]  # positions in `order`
         for filled in range(1, size + 1):

@@ -93,11 +93,14 @@ def _search(problem: Problem, best: _Best) -> bool:
         return True
     work = Work(MOST_WORK)
     ones = np.arange(len(table.rows), dtype=np.intp)[:, None]
-    if not work.spend(table.bound_work(ones)) or not _solve_sets(table, problem, ones, best, work):
+    if not work.spend(table.bound_work(ones)):
+        return False
+    alone = table.bounds(ones, problem)
+    if not _solve_sets(table, problem, ones, best, work, alone):
         return False
     size = 2
     while size <= most and size_bound(table, problem, size, best.cost) < best.cost - TOL:
-        found = table.sets_of(size, problem, best.cost, work)
+        found = table.sets_of(size, problem, best.cost, work, alone)
         if found is None or not _solve_sets(table, problem, found[0], best, work, found[1]):
             return False
         size += 1
