@@ -180,6 +180,24 @@ class SourceTable:
         )
 
     @functools.cached_property
+    def size_parts(self) -> SizeParts:
+        least = np.minimum(self.unit.min(axis=0), self.unfilled)
+        supplied = np.asarray(self.usable.any(axis=0), dtype=bool)
+        heavy, price = self.heaviest[self.reach], self.prices[self.reach]
+        order = np.lexsort((price, -heavy))  # heaviest first, then cheapest
+        heavy, price = heavy[order], price[order]
+        frontier = price < np.concatenate([[INF], np.minimum.accumulate(price)[:-1]])
+        return SizeParts(
+            least=float(least @ self.quantity),
+            per_gram=float(cost_per_gram(least, supplied, self.weight, self.unfilled)),
+            reachable=float(np.where(supplied, self.quantity * self.weight, 0.0).sum()),
+            heavy=heavy[frontier],
+            price=price[frontier],
+            cheapest=float(price[frontier].min()),
+            fixed_sums=np.concatenate([[0.0], np.cumsum(np.sort(self.fixed))]).tolist(),
+        )
+
+    @functools.cached_property
     def tiers_used(self) -> range:
         """The tiers up to the last any source reaches."""
         return range(int(np.flatnonzero(self.reach.any(axis=0)).max(initial=0)) + 1)
@@ -261,34 +279,36 @@ def cost_per_gram(least: Floats, supplied: Bools, weight: Floats, unfilled: Floa
 
 def size_bound(table: SourceTable, problem: Problem, size: int, incumbent: float) -> float:
     """A lower bound on every plan shipping from `size` sources or more (inf when none can be cheaper)."""
-    q = table.quantity
-    least = np.minimum(table.unit.min(axis=0), table.unfilled)
-    supplied = np.asarray(table.usable.any(axis=0), dtype=bool)
-    per_gram = float(cost_per_gram(least, supplied, table.weight, table.unfilled))
-    reachable = float(np.where(supplied, q * table.weight, 0.0).sum())
-    base = float(least @ q) - problem.split_cost
-    # the packages any source can send: (most weight, price), without those another beats on both
-    heavy, price = table.heaviest[table.reach], table.prices[table.reach]
-    order = np.lexsort((price, -heavy))  # heaviest first, then cheapest
-    heavy, price = heavy[order], price[order]
-    frontier = price < np.concatenate([[INF], np.minimum.accumulate(price)[:-1]])
-    heavy, price = heavy[frontier], price[frontier]
-    fixed = np.sort(table.fixed)
-    most = min(len(fixed), int(table.quantity.sum()))
+    parts = table.size_parts
+    paid_fixed = parts.fixed_sums
+    most = min(len(paid_fixed) - 1, int(table.quantity.sum()))
     if problem.max_shipments is not None:
         most = min(most, problem.max_shipments)
     best = INF
     for count in range(size, most + 1):
-        paid = float(fixed[:count].sum()) + base
-        if paid + count * float(price.min()) >= min(best, incumbent - TOL):
+        paid = paid_fixed[count] + parts.least - problem.split_cost
+        if paid + count * parts.cheapest >= min(best, incumbent - TOL):
             break  # fixed costs and tier prices only grow with more shipments
         if count > MOST_SIZE_COMBINATIONS:
-            best = min(best, paid + count * float(price.min()))
+            best = min(best, paid + count * parts.cheapest)
             continue
-        chosen = _multisets(len(price), count)
-        shortfall = np.maximum(0.0, reachable - heavy[chosen].sum(axis=1))
-        best = min(best, paid + float((price[chosen].sum(axis=1) + per_gram * shortfall).min()))
+        chosen = _multisets(len(parts.price), count)
+        shortfall = np.maximum(0.0, parts.reachable - parts.heavy[chosen].sum(axis=1))
+        best = min(best, paid + float((parts.price[chosen].sum(axis=1) + parts.per_gram * shortfall).min()))
     return best
+
+
+@dataclass(frozen=True)
+class SizeParts:
+    """What `size_bound` needs of a table, whatever the size."""
+
+    least: float  # every unit at its least unit (or unfilled) cost
+    per_gram: float
+    reachable: float  # grams any source could ship
+    heavy: Floats  # the packages any source can send: most weight, without those another beats on both
+    price: Floats  # and their prices
+    cheapest: float
+    fixed_sums: list[float]  # per count, the least fixed costs of that many shipments
 
 
 @functools.lru_cache(maxsize=64)
