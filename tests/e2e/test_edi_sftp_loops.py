@@ -7,6 +7,7 @@ wrote with our parsers and writing what the partner would with our mappers."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -138,8 +139,8 @@ def fulfilment_status(client: TestClient, fo_id: str) -> str:
     return str(client.get(f"/v1/fulfillment-orders/{fo_id}").json()["status"])
 
 
-def test_the_warehouse_loop_940_out_945_and_997_back_over_sftp(
-    client: TestClient, exchange: PartnerExchange, server: SftpServer
+def test_the_warehouse_loop_940_out_945_and_997_back_over_sftp_then_invoiced_to_the_erp(
+    client: TestClient, exchange: PartnerExchange, server: SftpServer, tmp_path: Path
 ) -> None:
     for sku in ("TEE", "MUG"):
         item(client, sku)
@@ -149,6 +150,10 @@ def test_the_warehouse_loop_940_out_945_and_997_back_over_sftp(
     profile = sftp_partner(server, name="Acme WMS", kind="wms", x12=x12(WAREHOUSE, "4010"), locations=["NWK"])
     partner = client.post("/v1/partners", json=profile | {"secrets": {"password": server.password}})
     assert partner.status_code == 201, partner.text
+    ledger = tmp_path / "erp"
+    books = {"kind": "directory", "inbound": str(ledger / "in"), "outbound": str(ledger / "out")}
+    erp = {"name": "Ledger", "kind": "erp", "protocol": "json", "transport": books}
+    assert client.post("/v1/partners", json=erp).status_code == 201
     (fo,) = place(client, order_body("W-1", ("TEE", 2), ("MUG", 1)))["fulfillment_orders"]
 
     # Our round: the released fulfilment order goes out as a 940 and lands on the warehouse's server.
@@ -183,6 +188,11 @@ def test_the_warehouse_loop_940_out_945_and_997_back_over_sftp(
         Verdict.ACCEPTED, [("945", Verdict.ACCEPTED)]
     )  # fmt: skip
     assert [d["status"] for d in documents(client, direction="out", type="997")] == ["sent"]
+    # ... and the same round invoiced the shipment to the ERP.
+    (invoice_file,) = (ledger / "out").glob("INV-*.json")
+    invoice = json.loads(invoice_file.read_text())
+    assert (invoice["document_type"], invoice["shipment"]["id"]) == ("invoice", document_945_shipment(client))
+    assert sorted((x["sku"], x["quantity"]) for x in invoice["lines"]) == [("MUG", 1), ("TEE", 2)]
     assert sorted(p.name for p in (server.root / "from-partner").iterdir()) == ["processed"]
     assert sorted(p.name for p in (server.root / "from-partner" / "processed").iterdir()) == [
         "945_0001.edi", "997_0001.edi"
@@ -212,6 +222,12 @@ def vendor_acknowledges(po: PurchaseOrder, *, rejecting: str | None = None) -> T
 
 def from_vendor(ts: TransactionSet, number: int) -> str:
     return enveloped(ts, sender=VENDOR, number=number, version=X12Version.V5010)
+
+
+def document_945_shipment(client: TestClient) -> str:
+    """The shipment the warehouse's 945 made (the fulfilment order's only one)."""
+    (fo,) = client.get("/v1/fulfillment-orders", params={"status": "shipped"}).json()["data"]
+    return str(fo["shipments"][0]["id"])
 
 
 def test_the_drop_ship_loop_850_855_856_810_over_sftp(
