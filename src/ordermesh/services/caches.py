@@ -17,6 +17,7 @@ from ordermesh.domain.catalog import Location
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
 from ordermesh.domain.sourcing.engine import SourcingEngine
 from ordermesh.domain.sourcing.rule_document import parse_rule_set
+from ordermesh.services.carrier_costs import with_carrier_cards
 from ordermesh.services.ports import RuleSetRecord, UnitOfWork
 
 RULES_TTL = 2.0
@@ -104,7 +105,7 @@ def _load_engine(uow: UnitOfWork) -> SourcingEngine:
     record = uow.rule_sets.active()
     if record is None:
         return SourcingEngine(parse_rule_set(DEFAULT_RULE_SET), rule_set_ref=BUILT_IN)
-    return SourcingEngine(parse_rule_set(record.document), rule_set_ref=rule_set_ref(record))
+    return SourcingEngine(parse_rule_set(with_carrier_cards(uow, record.document)), rule_set_ref=rule_set_ref(record))
 
 
 def rule_set_ref(record: RuleSetRecord) -> dict[str, Any]:

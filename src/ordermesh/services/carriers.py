@@ -64,9 +64,11 @@ def put_rate_cards(ctx: AppContext, *, document: Any, note: str | None, actor: P
 
     for _ in range(PUT_ATTEMPTS):
         try:
-            return ctx.transaction(work)
+            stored = ctx.transaction(work)
         except DuplicateKey:
             continue  # another version was stored at the same moment: take the next number
+        ctx.sourcing_cache.drop_rules()  # a rule set priced by the carriers' cards takes the new ones
+        return stored
     raise ConcurrentUpdate("the rate cards are being changed by others; try again")
 
 

@@ -13,6 +13,7 @@ from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
 from ordermesh.domain.sourcing.rule_document import parse_rule_set
 from ordermesh.domain.sourcing.rules import RuleSet
 from ordermesh.services.caches import BUILT_IN, rule_set_ref
+from ordermesh.services.carrier_costs import with_carrier_cards
 from ordermesh.services.context import AppContext
 from ordermesh.services.ports import DuplicateKey, Page, RuleSetActivation, RuleSetRecord, UnitOfWork
 
@@ -31,7 +32,7 @@ class _ActiveChanged(Exception):
 def validate_document(uow: UnitOfWork, document: Any) -> RuleSet:
     """Parse the document against the vocabulary and this network's locations; RuleSetInvalid names every problem."""
     known_locations = [location.code for location in uow.locations.all()]
-    return parse_rule_set(document, known_locations=known_locations)
+    return parse_rule_set(with_carrier_cards(uow, document), known_locations=known_locations)
 
 
 def create_rule_set(ctx: AppContext, actor: Principal, document: Any, note: str | None) -> RuleSetRecord:
