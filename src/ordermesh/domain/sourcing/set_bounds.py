@@ -108,9 +108,9 @@ class SourceTable:
             unfilled=a.unfilled,
         )
 
-    def bounds(self, members: Ints, problem: Problem, *, apart: bool = False) -> Floats:
-        """(M,) a lower bound on every plan shipping from exactly each set of rows in `members` (M, k);
-        `apart`: the cheaper, weaker one that bounds each package's tier on its own."""
+    def bounds(self, members: Ints, problem: Problem) -> Floats:
+        """(M,) a lower bound on every plan shipping from exactly each set of rows in `members` (M, k); past
+        `MOST_TIER_CHOICES`, the cheaper, weaker one that bounds each package's tier on its own."""
         q, w, unfilled = self.quantity, self.weight, self.unfilled
         least = np.minimum(self.unit[members].min(axis=1), unfilled)  # (M, N)
         supplied = np.asarray(self.usable[members].any(axis=1), dtype=bool)
@@ -120,14 +120,14 @@ class SourceTable:
         if members.shape[1] > 1 and problem.min_split_value > 0:  # each package of a split must be worth it
             short = (self.value[members] < problem.min_split_value - 1e-6).any(axis=1)
             base = np.where(short, INF, base)
-        if apart or len(members) * len(self.tiers_used) ** members.shape[1] > MOST_TIER_CHOICES:
+        if len(members) * len(self.tiers_used) ** members.shape[1] > MOST_TIER_CHOICES:
             return base + self._shipping_apart(members, per_gram, reachable)  # type: ignore[no-any-return]
         return base + self._shipping(members, per_gram, reachable)  # type: ignore[no-any-return]
 
-    def bound_work(self, members: Ints, *, apart: bool = False) -> int:
+    def bound_work(self, members: Ints) -> int:
         """The work of bounding these sets (`bounds`)."""
         size, tiers = int(members.shape[1]), len(self.tiers_used)
-        apart = apart or len(members) * tiers**size > MOST_TIER_CHOICES
+        apart = len(members) * tiers**size > MOST_TIER_CHOICES
         choices = tiers * size if apart else tiers**size
         return len(members) * choices
 
