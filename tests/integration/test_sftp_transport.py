@@ -11,7 +11,8 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from ordermesh.adapters.edi.sftp import SftpTransport, file_name
+from ordermesh.adapters.edi.directory import file_name
+from ordermesh.adapters.edi.sftp import SftpTransport
 from tests.edi_transports import document, record, sftp_transport
 from tests.sftp_server import SftpServer, sftp_server, silent_server
 
@@ -30,11 +31,12 @@ def another_key() -> str:
 
 def test_an_upload_is_written_under_a_hidden_name_then_renamed_in_one_step(server: SftpServer) -> None:
     sent = document(1)
+    partner = record(sftp_transport(server), password=server.password)
 
-    failure = SftpTransport().deliver(record(sftp_transport(server), password=server.password), sent)
+    failure = SftpTransport().deliver(partner, sent)
 
     assert failure is None
-    partial, final = f"/to-wms/.{file_name(sent)}.part", f"/to-wms/{file_name(sent)}"
+    partial, final = f"/to-wms/.{file_name(partner, sent)}.part", f"/to-wms/{file_name(partner, sent)}"
     assert server.operations == [("open", partial), ("rename", f"{partial} -> {final}")]
 
 
@@ -76,11 +78,12 @@ def test_a_host_key_that_is_no_public_key_is_named_as_the_problem(server: SftpSe
 
 
 def test_a_wrong_password_is_told_not_raised(server: SftpServer) -> None:
-    failure = SftpTransport().deliver(record(sftp_transport(server), password="hunter2"), document())
+    partner = record(sftp_transport(server), password="hunter2")
+    failure = SftpTransport().deliver(partner, document())
 
     assert failure is not None and "Permission denied" in failure
     assert server.logins == ["ordermesh"]
-    assert f"/to-wms/{file_name(document())} on sftp://ordermesh@127.0.0.1:{server.port}" in failure
+    assert f"/to-wms/{file_name(partner, document())} on sftp://ordermesh@127.0.0.1:{server.port}" in failure
     assert "hunter2" not in failure
 
 
