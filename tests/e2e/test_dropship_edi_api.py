@@ -113,7 +113,7 @@ def test_an_855_accepting_every_line_accepts_the_fulfilment_order(client: TestCl
     assert client.get(f"/v1/fulfillment-orders/{fo_id}").json()["status"] == "accepted"
 
 
-def test_an_855_rejecting_a_line_gives_the_work_back_to_be_sourced_elsewhere(
+def test_an_855_rejecting_a_line_keeps_the_rest_with_the_vendor_and_sources_that_line_elsewhere(
     client: TestClient, vendor: dict[str, Any]
 ) -> None:
     fo_id = vendor["fo"]["id"]
@@ -122,13 +122,29 @@ def test_an_855_rejecting_a_line_gives_the_work_back_to_be_sourced_elsewhere(
     response = inbound(client, from_vendor(ack, 12))
 
     assert response.status_code == 200, response.text
-    assert client.get(f"/v1/fulfillment-orders/{fo_id}").json()["status"] == "rejected"
+    kept = client.get(f"/v1/fulfillment-orders/{fo_id}").json()
+    assert kept["status"] == "accepted"
+    assert [(x["sku"], x["quantity"]) for x in kept["lines"]] == [("LAMP", 2), ("SHADE", 0)]
     order = client.get(f"/v1/orders/{vendor['order']['id']}").json()
     elsewhere = [fo for fo in order["fulfillment_orders"] if fo["id"] != fo_id]
-    assert [fo["location"] for fo in elsewhere] == ["CHI"]
+    assert [(fo["location"], fo["status"]) for fo in elsewhere] == [("GLOBEX", "rejected"), ("CHI", "open")]
+    assert [(x["sku"], x["quantity"]) for x in elsewhere[1]["lines"]] == [("SHADE", 1)]
+    assert client.get("/v1/inventory/GLOBEX/SHADE").json()["reserved"] == 0
+    assert client.get("/v1/inventory/GLOBEX/LAMP").json()["reserved"] == 2
     (document,) = response.json()["documents"]
     full = client.get(f"/v1/edi/documents/{document['id']}").json()
     assert full["parsed"]["rejected"] == {"SHADE": 1}
+
+
+def test_an_855_rejecting_every_line_gives_all_the_work_back(client: TestClient, vendor: dict[str, Any]) -> None:
+    fo_id = vendor["fo"]["id"]
+    ack = acknowledgement(fo_id, ("1", "LAMP", 2, "IR"), ("2", "SHADE", 1, "IR"))
+
+    assert inbound(client, from_vendor(ack, 13)).status_code == 200
+
+    assert client.get(f"/v1/fulfillment-orders/{fo_id}").json()["status"] == "rejected"
+    order = client.get(f"/v1/orders/{vendor['order']['id']}").json()
+    assert [fo["location"] for fo in order["fulfillment_orders"] if fo["id"] != fo_id] == ["CHI"]
 
 
 def test_an_856_ships_it_and_an_810_is_recorded_with_its_differences(

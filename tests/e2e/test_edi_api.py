@@ -155,6 +155,7 @@ def test_released_work_goes_out_as_a_940_through_the_partners_directory_once(
     assert shipping_order.fulfillment_order_id == network["fo"]["id"]
     assert [(x.sku, x.quantity) for x in shipping_order.lines] == [("TEE", 2), ("MUG", 1)]
     assert shipping_order.ship_to.name == "Ada Lovelace"
+    assert shipping_order.carrier is not None and shipping_order.carrier.service == "standard"  # W66 routing
     (sent,) = documents(client, direction="out", type="940")
     assert (sent["status"], sent["fulfillment_order_id"], sent["control_number"]) == (
         "sent",

@@ -262,12 +262,12 @@ def test_the_drop_ship_loop_850_855_856_810_over_sftp(
     rejection = from_vendor(vendor_acknowledges(first_po, rejecting="SHADE"), 11)
     drop(server, "855_11.x12", rejection)
 
-    # Our round takes the 855 in: the vendor's work is rejected and sourced in Chicago.
+    # Our round takes the 855 in: the vendor keeps the lamps, the shade it declined is sourced in Chicago.
     exchange.run_round(force=True)
-    assert fulfilment_status(client, rejected_fo["id"]) == "rejected"
+    assert fulfilment_status(client, rejected_fo["id"]) == "accepted"
     order = client.get(f"/v1/orders/{first['id']}").json()
     elsewhere = [(fo["location"], fo["status"]) for fo in order["fulfillment_orders"] if fo["id"] != rejected_fo["id"]]
-    assert elsewhere == [("CHI", "open")]
+    assert elsewhere == [("GLOBEX", "rejected"), ("CHI", "open")]
     (document_855,) = documents(client, direction="in", type="855")
     assert client.get(f"/v1/edi/documents/{document_855['id']}").json()["parsed"]["rejected"] == {"SHADE": 1}
     assert our_answer_to(server, 11).verdict == Verdict.ACCEPTED
@@ -278,7 +278,7 @@ def test_the_drop_ship_loop_850_855_856_810_over_sftp(
     drop(server, "855_11.x12", rejection)
     exchange.run_round(force=True)
     assert documents(client) == log_before
-    assert len(client.get(f"/v1/orders/{first['id']}").json()["fulfillment_orders"]) == 2
+    assert len(client.get(f"/v1/orders/{first['id']}").json()["fulfillment_orders"]) == 3
 
     # A second order, of bulbs only the vendor has: its 850 is accepted whole, shipped, invoiced.
     second = place(client, order_body("D-2", ("BULB", 4)))

@@ -407,3 +407,31 @@ def test_acting_on_a_fulfilment_order_the_order_does_not_have_is_not_found() -> 
 
     with pytest.raises(NotFound):
         allocated.accept_fulfillment("FO-9", LATER)
+
+
+def test_a_location_declining_some_units_keeps_the_rest_and_is_not_asked_again_for_this_order() -> None:
+    placed = order(("TEE", 2), ("MUG", 1))
+    sourced(placed, ("L1", "VENDOR", 2), ("L2", "VENDOR", 1))
+
+    released = placed.reject_fulfillment_lines("FO-1", {"L2": 1}, "vendor out of mugs", LATER, new_fo_id="FO-2")
+
+    kept, declined = placed.fulfillment_orders
+    assert released == [UnitMove("L2", "VENDOR", "MUG", 1)]
+    assert (kept.status, [(fl.sku, fl.open) for fl in kept.lines]) == (S.OPEN, [("TEE", 2), ("MUG", 0)])
+    assert (declined.id, declined.status, declined.reason) == ("FO-2", S.REJECTED, "vendor out of mugs")
+    assert [(fl.sku, fl.quantity, fl.cancelled) for fl in declined.lines] == [("MUG", 1, 1)]
+    assert [(x.allocated, x.unallocated) for x in placed.lines] == [(2, 0), (0, 1)]
+    assert placed.excluded_locations == frozenset({"VENDOR"})
+    assert event_types(placed)[-2:] == ["ordermesh.fulfillment_order.updated", "ordermesh.fulfillment_order.rejected"]
+
+
+def test_declining_more_than_is_open_changes_nothing_and_declining_all_rejects_the_whole_work() -> None:
+    placed = order(("TEE", 2), ("MUG", 1))
+    sourced(placed, ("L1", "VENDOR", 2), ("L2", "VENDOR", 1))
+
+    with pytest.raises(QuantityConflict):
+        placed.reject_fulfillment_lines("FO-1", {"L1": 1, "L2": 2}, "no", LATER, new_fo_id="FO-2")
+    assert [(fl.quantity, fl.open) for fl in placed.fulfillment_orders[0].lines] == [(2, 2), (1, 1)]
+
+    placed.reject_fulfillment_lines("FO-1", {"L1": 2, "L2": 1}, "closing down", LATER, new_fo_id="FO-2")
+    assert [(fo.id, fo.status) for fo in placed.fulfillment_orders] == [("FO-1", S.REJECTED)]

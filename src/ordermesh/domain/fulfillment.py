@@ -107,6 +107,30 @@ class FulfillmentOrder:
         self.updated_at = now
         return released
 
+    def split_off(
+        self, quantities: dict[str, int], new_id: str, reason: str, now: datetime
+    ) -> tuple[FulfillmentOrder, list[UnitMove]]:
+        """Take some open units out of this work into a rejected fulfilment order of their own (the location
+        declined them, and keeps the rest); return it with the units to release.
+
+        Raises QuantityConflict, changing nothing, for units that are not open here.
+        """
+        self._require(ACTIVE, "reject lines of")
+        self._check_quantities("reject", quantities)
+        declined: list[FulfillmentLine] = []
+        moved: list[UnitMove] = []
+        for fl in self.lines:
+            units = quantities.get(fl.order_line_id, 0)
+            if units:
+                fl.quantity -= units
+                declined.append(FulfillmentLine(fl.order_line_id, fl.sku, units, cancelled=units))
+                moved.append(UnitMove(fl.order_line_id, self.location, fl.sku, units))
+        self.updated_at = now
+        rejected = FulfillmentOrder(
+            new_id, self.order_id, self.location, FulfillmentStatus.REJECTED, declined, now, now, reason
+        )
+        return rejected, moved
+
     def withdraw(self, reason: str, now: datetime) -> list[UnitMove]:
         """Take back work the location has not accepted yet (re-optimisation); the location is not excluded."""
         self._require({FulfillmentStatus.OPEN}, "withdraw")

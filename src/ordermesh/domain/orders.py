@@ -358,6 +358,26 @@ class Order:
         self._fo_event(fo, "rejected")
         return released
 
+    def reject_fulfillment_lines(
+        self, fo_id: str, quantities: dict[str, int], reason: str, now: datetime, *, new_fo_id: str
+    ) -> list[UnitMove]:
+        """The location declines some units and keeps the rest: those units move to a rejected fulfilment order
+        of their own (so the location is not asked for this order again) and wait to be sourced elsewhere.
+        Declining every open unit rejects the whole fulfilment order."""
+        fo = self.fulfillment_order(fo_id)
+        if all(quantities.get(fl.order_line_id, 0) >= fl.open for fl in fo.lines):
+            return self.reject_fulfillment(fo_id, reason, now)
+        declined, released = fo.split_off(quantities, new_fo_id, reason, now)
+        self.fulfillment_orders.append(declined)
+        for move in released:
+            line = self.line(move.order_line_id)
+            line.allocated -= move.quantity
+            line.unallocated += move.quantity
+        self.updated_at = now
+        self._fo_event(fo, "updated")
+        self._fo_event(declined, "rejected")
+        return released
+
     def withdraw_fulfillment(self, fo_id: str, reason: str, now: datetime) -> list[UnitMove]:
         """Take not-yet-accepted work back to source it again (re-optimisation); the units wait for a location."""
         fo = self._fo_for_action(fo_id, "withdraw")

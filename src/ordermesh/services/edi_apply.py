@@ -21,7 +21,7 @@ from ordermesh.domain.edi import TransactionSet, Verdict, read_acknowledgement
 from ordermesh.domain.edi.inventory_advice import read_inventory_advice
 from ordermesh.domain.edi.invoice import InvoiceLine, read_invoice
 from ordermesh.domain.edi.outcomes import InventorySnapshot, Receipt, ShipmentConfirmation
-from ordermesh.domain.edi.purchase_order_ack import read_purchase_order_ack
+from ordermesh.domain.edi.purchase_order_ack import PurchaseOrderAcknowledgement, read_purchase_order_ack
 from ordermesh.domain.edi.ship_notice import read_ship_notice
 from ordermesh.domain.edi.shipping_advice import read_shipping_advice
 from ordermesh.domain.edi.stock_receipt import read_stock_receipt
@@ -232,10 +232,32 @@ def _po_acknowledged(
         return Applied(fo_id, order.id, fo_id, {**parsed, "note": f"fulfilment order is {fo.status.value}"})
     if rejected:
         said = ", ".join(f"{sku} x {units}" for sku, units in rejected.items())
-        fulfillment.reject_in(uow, ctx, fo_id=fo_id, reason=f"vendor rejected {said} (855)", actor=actor)
-    elif fo.status == FulfillmentStatus.OPEN:
-        fulfillment.accept_in(uow, ctx, fo_id=fo_id, actor=actor)
+        declined = _declined_units(uow, partner, fo_id, ack)
+        fulfillment.reject_lines_in(
+            uow, ctx, fo_id=fo_id, quantities=declined, reason=f"vendor rejected {said} (855)", actor=actor
+        )
+    if fo.status == FulfillmentStatus.OPEN and any(ack.accepted(line) > 0 for line in ack.lines):
+        kept = uow.orders.get(order.id)
+        if kept is not None and kept.fulfillment_order(fo_id).status == FulfillmentStatus.OPEN:
+            fulfillment.accept_in(uow, ctx, fo_id=fo_id, actor=actor)
     return Applied(fo_id, order.id, fo_id, parsed)
+
+
+def _declined_units(uow: UnitOfWork, partner: Partner, fo_id: str, ack: PurchaseOrderAcknowledgement) -> dict[str, int]:
+    """The rejected units of an 855 per order line: its PO1 line numbers name the lines of our 850."""
+    sent = uow.edi_documents.find(partner.id, Direction.OUT.value, f"850:{fo_id}")
+    by_number = (
+        {line["line_number"]: line["order_line_id"] for line in (sent.parsed or {}).get("lines", [])} if sent else {}
+    )
+    declined: dict[str, int] = {}
+    for line in ack.lines:
+        units = ack.rejected(line)
+        line_id = by_number.get(line.line.line_number)
+        if units and line_id is None:
+            raise NotApplied("PO1", 1, f"line {line.line.line_number} is not on purchase order {fo_id}")
+        if units and line_id is not None:
+            declined[line_id] = declined.get(line_id, 0) + units
+    return declined
 
 
 def _invoiced(uow: UnitOfWork, partner: Partner, ts: TransactionSet) -> Applied:

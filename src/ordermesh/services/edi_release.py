@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from ordermesh.domain.catalog import Address
 from ordermesh.domain.edi import Delimiters
-from ordermesh.domain.edi.parties import Party, Reference
+from ordermesh.domain.edi.parties import Carrier, Party, Reference
 from ordermesh.domain.edi.products import ProductIds
 from ordermesh.domain.edi.purchase_order import PurchaseOrder, PurchaseOrderLine, purchase_order_set
 from ordermesh.domain.edi.shipping_order import ShippingOrderLine, WarehouseShippingOrder, shipping_order_set
@@ -116,6 +116,8 @@ def _write(uow: UnitOfWork, ctx: AppContext, partner: Partner, fo_id: str) -> Ed
                 ),
                 references=references,
                 requested_ship_date=today,
+                # W66: prepaid small parcel, routed by the order's service level (the warehouse picks the carrier)
+                carrier=Carrier(service=_clean(order.delivery.service_level or "standard", delimiters)),
             )
         )
     else:

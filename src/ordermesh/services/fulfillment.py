@@ -69,6 +69,19 @@ def reject_in(uow: UnitOfWork, ctx: AppContext, *, fo_id: str, reason: str, acto
     return _in(uow, ctx, fo_id, actor, "fulfillment_order.reject", _rejecting(ctx, fo_id, reason))
 
 
+def reject_lines_in(
+    uow: UnitOfWork, ctx: AppContext, *, fo_id: str, quantities: dict[str, int], reason: str, actor: Principal
+) -> FulfillmentOrder:
+    """The location declines some units and keeps the rest: the declined units are sourced elsewhere, never at
+    that location again (declining every open unit rejects the whole fulfilment order)."""
+
+    def change(uow: UnitOfWork, order: Order, now: datetime) -> None:
+        released = order.reject_fulfillment_lines(fo_id, quantities, reason, now, new_fo_id=ctx.ids("fo"))
+        release_units(uow, ctx, order, released, reason=f"rejected: {reason}", now=now)
+
+    return _in(uow, ctx, fo_id, actor, "fulfillment_order.reject_lines", change)
+
+
 def _rejecting(ctx: AppContext, fo_id: str, reason: str) -> Change:
     def change(uow: UnitOfWork, order: Order, now: datetime) -> None:
         released = order.reject_fulfillment(fo_id, reason, now)
