@@ -119,13 +119,19 @@ def test_a_partner_is_configured_and_its_secrets_are_never_returned(
     client: TestClient, dirs: tuple[Path, Path]
 ) -> None:
     location(client, "NWK", NEWARK)
-    sftp = {"kind": "sftp", "host": "sftp.acme.example", "username": "ordermesh", "inbound": "/out", "outbound": "/in"}
+    host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+    sftp = {"kind": "sftp", "host": "sftp.acme.example", "username": "ordermesh", "inbound": "/out", "outbound": "/in",
+            "host_key": host_key}  # fmt: skip
+    no_host_key = {k: v for k, v in sftp.items() if k != "host_key"}
 
     created = client.post("/v1/partners", json=partner_body(dirs, transport=sftp, secrets={"password": "hunter22"}))
     again = client.post("/v1/partners", json=partner_body(dirs, name="Twin", locations=[]))
     rival = client.post("/v1/partners", json=partner_body(dirs, name="Rival", x12=None, protocol="json"))
     no_secret = client.post("/v1/partners", json=partner_body(dirs, transport=sftp, locations=[]))
     unknown_location = client.post("/v1/partners", json=partner_body(dirs, locations=["NOPE"]))
+    unverifiable = client.post(
+        "/v1/partners", json=partner_body(dirs, transport=no_host_key, locations=[], secrets={"password": "x"})
+    )
     bad_delimiters = client.post(
         "/v1/partners",
         json=partner_body(dirs, x12={**partner_body(dirs)["x12"], "delimiters": {"element": "*", "segment": "*"}}),
@@ -138,6 +144,7 @@ def test_a_partner_is_configured_and_its_secrets_are_never_returned(
     assert rival.status_code == 422 and "location 'NWK' is served by partner" in rival.text
     assert no_secret.status_code == 422 and "secrets" in no_secret.text
     assert unknown_location.status_code == 422 and "location 'NOPE' does not exist" in unknown_location.text
+    assert unverifiable.status_code == 422 and "host_key" in unverifiable.text
     assert bad_delimiters.status_code == 422 and "delimiters" in bad_delimiters.text
 
 

@@ -164,7 +164,7 @@ def _check_transport(transport: Transport, secrets: Mapping[str, str]) -> None:
             )
     needed: Sequence[str] = {
         TransportKind.DIRECTORY: ("inbound", "outbound"),
-        TransportKind.SFTP: ("host", "username", "inbound", "outbound"),
+        TransportKind.SFTP: ("host", "username", "inbound", "outbound", "host_key"),  # no trust on first use
         TransportKind.HTTPS: ("url",),
     }[transport.kind]
     for name in needed:
