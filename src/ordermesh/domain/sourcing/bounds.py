@@ -10,6 +10,7 @@ prices, which also charges weight). Both are computed for all sources at once wi
 from __future__ import annotations
 
 import itertools
+from functools import cached_property
 
 import numpy as np
 
@@ -21,14 +22,15 @@ class Bounds:
         a = problem.arrays
         self.problem = problem
         served = a.usable > 0
-        self.usable: list[int] = np.flatnonzero(served.any(axis=1)).tolist()
+        self._ships = served.any(axis=1)
         lightest = np.where(served, a.weight, INF).min(axis=1, initial=INF)
         if sloped:
             intercept, slope = _sloped_lines(problem, served)
+            unit = a.unit + slope[:, None] * a.weight
         else:  # every shipment weighs at least its lightest unit
-            intercept, slope = a.price(np.where(np.isfinite(lightest), lightest, 0.0)), np.zeros(len(lightest))
-        self.fixed: FloatArray = np.where(served.any(axis=1), a.package + intercept, INF)
-        self.unit: FloatArray = np.where(served, a.unit + slope[:, None] * a.weight, INF)
+            intercept, unit = a.price(np.where(np.isfinite(lightest), lightest, 0.0)), a.unit
+        self.fixed: FloatArray = np.where(self._ships, a.package + intercept, INF)
+        self.unit: FloatArray = np.where(served, unit, INF)
         best = np.minimum(self.unit.min(axis=0, initial=INF), a.unfilled)
         self.rest = float(a.quantity @ best)
         capped = np.minimum(self.unit, a.unfilled)
@@ -38,14 +40,25 @@ class Bounds:
         fewest = (a.unfilled - capped).min(axis=1, initial=INF)
         self.only_partial: FloatArray = self.only + np.where(every, fewest, 0.0)
         """Per source: least cost of a plan shipping from it alone that leaves at least one unit unfilled."""
+        two = np.sort(self.fixed)[:2]
+        finite = len(two) > 1 and bool(np.isfinite(two[1]))
+        self.split = self.rest + float(two[0]) + float(two[1]) + problem.split_cost if finite else INF
+        """Least cost of a plan with two or more shipments."""
+
+    @cached_property
+    def usable(self) -> list[int]:
+        """The sources that can ship something."""
+        return np.flatnonzero(self._ships).tolist()
+
+    @cached_property
+    def other_fixed(self) -> FloatArray:
+        """Per source: the least fixed cost of a shipment from another source."""
         order = np.argsort(self.fixed, kind="stable")[:2]
         two = [float(self.fixed[t]) for t in order if np.isfinite(self.fixed[t])]
-        self.other_fixed: FloatArray = np.full(len(self.fixed), two[0] if two else INF)
-        """Per source: the least fixed cost of a shipment from another source."""
+        other = np.full(len(self.fixed), two[0] if two else INF)
         if two:
-            self.other_fixed[order[0]] = two[1] if len(two) > 1 else INF
-        self.split = self.rest + two[0] + two[1] + problem.split_cost if len(two) > 1 else INF
-        """Least cost of a plan with two or more shipments."""
+            other[order[0]] = two[1] if len(two) > 1 else INF
+        return other
 
     def in_a_split(self) -> FloatArray:
         """Per source: least cost of a plan it takes part in (alone, or with at least one other source)."""
@@ -60,7 +73,8 @@ def lower_bound_other(problem: Problem, views: tuple[Bounds, ...]) -> float:
     (c) ships nothing. Each view is a valid bound: take the larger.
     """
     nothing = float(problem.arrays.quantity @ problem.arrays.unfilled)  # (c)
-    alone = np.max([view.only_partial for view in views], axis=0).min(initial=INF)  # (b)
+    partial = views[0].only_partial if len(views) == 1 else np.max([view.only_partial for view in views], axis=0)
+    alone = partial.min(initial=INF)  # (b)
     split = max(view.split for view in views)  # (a)
     return min(nothing, float(alone), split)
 

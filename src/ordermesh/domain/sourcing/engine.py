@@ -60,6 +60,7 @@ class Prepared:
     routes: dict[str, Route]
     eliminated: list[Elimination]
     eligible: list[Candidate]
+    ordered: list[Candidate]  # every candidate, by location code
     line_rules: dict[str, list[Rule]]  # per line id, the line rules its item matched
     problem: Problem
 
@@ -143,19 +144,43 @@ class SourcingEngine:
         # Plans must not depend on the order the candidates come in: equally cheap plans are told apart
         # by their locations' codes.
         ordered = sorted(candidates, key=lambda c: c.location)
+        # Under the usual rules most candidates pass every order-level test; those that surely do skip them.
+        types = locations.types
+        plain = (
+            not request.excluded
+            and not pickup
+            and locations.groups is None
+            and locations.tags is None
+            and locations.exclude is None
+            and locations.max_distance_km is None
+            and locations.dropship != "never"
+        )
         for candidate, route in zip(ordered, plan_routes(self.rules.costs, request, ordered, now), strict=True):
             routes[candidate.location] = route
+            if (
+                plain
+                and (types is None or candidate.type in types)
+                and (candidate.orders_left is None or candidate.orders_left > 0)
+                and (candidate.units_left is None or candidate.units_left > 0)
+                and (candidate.cutoff is None or not locations.before_cutoff)
+            ):
+                eligible.append(candidate)
+                continue
             reason = self._order_elimination(request, candidate, route, locations, rule_name, now, pickup=pickup)
             if reason is not None:
                 eliminated.append(reason)
             else:
                 eligible.append(candidate)
-        line_rules = {
-            line.line_id: self.rules.line_rules(facts, ItemFacts(line.sku, line.attributes)) for line in request.lines
-        }
+        if self.rules.rules:
+            line_rules = {
+                line.line_id: self.rules.line_rules(facts, ItemFacts(line.sku, line.attributes))
+                for line in request.lines
+            }
+        else:  # no rules at all, so no line rules
+            line_rules = {line.line_id: [] for line in request.lines}
         allowed = self._line_eligibility(request, line_rules, eligible, routes, locations, eliminated)
         problem = self._problem(request, strategy, locations, eligible, allowed, routes, card, pickup=pickup)
-        return Prepared(now, rule_name, strategy, routes, eliminated, eligible, line_rules, problem)
+        return Prepared(now, rule_name, strategy, routes, eliminated, eligible, ordered, line_rules, problem)
 
     # --- eligibility --------------------------------------------------------------------------------
 
@@ -279,14 +304,23 @@ class SourcingEngine:
         tiers_in: dict[int, tuple[tuple[float, float], ...]] = {}  # per zone
         lines = list(enumerate(request.lines))
         line_skus = [(index, line.sku, allowed[index]) for index, line in lines]
+        line_pairs = [(index, line.sku) for index, line in lines]
+        # whether line rules or the drop-ship policy leave some line fewer locations than the order
+        everywhere = len({c.location for c in eligible})
+        narrowed = any(len(codes) < everywhere for codes in allowed.values())
         # Lateness no location can avoid (an order placed long ago, a promise nobody can keep) is not a choice:
         # only the days beyond the least late eligible location cost, so a late order is still shipped.
         unavoidable = min((routes[c.location].days_late for c in eligible), default=0)
         opportunity = w_opp and (self.opportunity or costs.scarcity.per_unit)
+        late_per_day = w_late * costs.lateness_per_day
+        kinds: dict[str, tuple[float, float]] = {}  # per location type: handling per order and per unit, weighted
         for candidate in eligible:
-            handling = costs.handling.get(candidate.type)
-            per_order = handling.per_order if handling else 0.0
-            per_unit = w_handle * handling.per_unit if handling else 0.0
+            kind = kinds.get(candidate.type)
+            if kind is None:
+                handling = costs.handling.get(candidate.type)
+                per_order = handling.per_order if handling else 0.0
+                kind = kinds[candidate.type] = (w_handle * per_order, w_handle * handling.per_unit if handling else 0.0)
+            handled, per_unit = kind
             code, available = candidate.location, candidate.available
             if opportunity:
                 unit_cost = {
@@ -294,10 +328,12 @@ class SourcingEngine:
                     for index, sku, codes in line_skus
                     if available.get(sku, 0) > 0 and code in codes
                 }
-            else:
+            elif narrowed:
                 unit_cost = {
                     index: per_unit for index, sku, codes in line_skus if available.get(sku, 0) > 0 and code in codes
                 }
+            else:
+                unit_cost = {index: per_unit for index, sku in line_pairs if available.get(sku, 0) > 0}
             if not unit_cost:
                 continue
             route = routes[candidate.location]
@@ -306,17 +342,10 @@ class SourcingEngine:
                 tiers = tiers_in[route.zone_index] = tuple(
                     (limit, w_ship * price) for limit, price in card.price_tiers(route.zone_index)
                 )
-            sources.append(
-                Source(
-                    key=candidate.location,
-                    stock=candidate.available,
-                    unit_cost=unit_cost,
-                    package_cost=w_handle * per_order
-                    + w_late * costs.lateness_per_day * (route.days_late - unavoidable),
-                    tiers=tiers,
-                    unit_capacity=candidate.units_left if locations.respect_capacity else None,
-                )
-            )
+            package_cost = handled + late_per_day * (route.days_late - unavoidable)
+            capacity = candidate.units_left if locations.respect_capacity else None
+            # positional: a keyword call costs noticeably more, once per candidate
+            sources.append(Source(candidate.location, candidate.available, unit_cost, package_cost, tiers, capacity))
         return Problem(
             needs=needs,
             sources=tuple(sources),

@@ -46,7 +46,7 @@ def explanation(
             "time_budget_ms": strategy.time_budget_ms,
         },
         "currency": currency,
-        "candidates": _candidate_views(request, candidates, routes, eligible_codes),
+        "candidates": _candidate_views(request, ready.ordered, routes, eligible_codes),
         "eliminated": [
             {"location": e.location, "rule": e.rule, "reason": e.reason, "lines": e.lines} for e in ready.eliminated
         ],
@@ -59,28 +59,36 @@ def explanation(
 
 def _plan_view(request: SourcingRequest, problem: Problem, solution: Solution) -> dict[str, Any]:
     shipments: dict[str, dict[str, Any]] = {}
+    sources, lines = problem.sources, request.lines
     for n, s, units in solution.take:
-        source = problem.sources[s]
-        entry = shipments.setdefault(source.key, {"location": source.key, "lines": {}})
-        line_id = request.lines[n].line_id
-        entry["lines"][line_id] = entry["lines"].get(line_id, 0) + units
+        key = sources[s].key
+        entry = shipments.get(key)
+        if entry is None:
+            entry = shipments[key] = {"location": key, "lines": {}}
+        shipped = entry["lines"]
+        line_id = lines[n].line_id
+        shipped[line_id] = shipped.get(line_id, 0) + units
     breakdown = solution.breakdown
-    components = dict.fromkeys(("shipping", "handling_and_lateness", "unit_costs", "split", "unfilled"), 0.0)
+    shipping = handling = unit_costs = 0.0
     for shipment in breakdown.shipments:
-        components["shipping"] += shipment.shipping
-        components["handling_and_lateness"] += shipment.package
-        components["unit_costs"] += shipment.unit_costs
+        shipping += shipment.shipping
+        handling += shipment.package
+        unit_costs += shipment.unit_costs
         entry = shipments[shipment.source]
         entry["packages"] = entry.get("packages", 0) + 1
         entry["cost"] = round(entry.get("cost", 0.0) + shipment.total, 4)
         entry["weight_grams"] = round(entry.get("weight_grams", 0.0) + shipment.weight, 1)
-    components["split"] = breakdown.split
-    components["unfilled"] = breakdown.unfilled
     return {
         "method": solution.method,
         "optimal": solution.optimal,
         "cost": round(solution.cost, 4),
-        "breakdown": {k: round(v, 4) for k, v in components.items()},
+        "breakdown": {
+            "shipping": round(shipping, 4),
+            "handling_and_lateness": round(handling, 4),
+            "unit_costs": round(unit_costs, 4),
+            "split": round(breakdown.split, 4),
+            "unfilled": round(breakdown.unfilled, 4),
+        },
         "shipments": [shipments[key] for key in sorted(shipments)],
     }
 
@@ -88,28 +96,37 @@ def _plan_view(request: SourcingRequest, problem: Problem, solution: Solution) -
 def _candidate_views(
     request: SourcingRequest, candidates: Sequence[Candidate], routes: Mapping[str, Route], eligible: set[str]
 ) -> list[dict[str, Any]]:
-    """Every candidate, nearest first, with its route and its stock of the order's SKUs."""
-    iso: dict[date | None, str | None] = {None: None}  # few distinct dates: format each once
+    """Every candidate (given by location code), nearest first, with its route and its stock of the order's
+    SKUs."""
+    # few distinct (ships, arrives, promised) dates: format each triple once
+    iso: dict[tuple[date, date, date | None], tuple[str, str, str | None]] = {}
     skus = request.skus
     zeros = [0] * len(skus)
+    found = [(routes[c.location], c) for c in candidates]
+    # the candidates come by location code: a stable sort by distance keeps that order among equals
+    nearest = [route.distance_km or math.inf for route, _ in found]
     views = []
-    for c in sorted(candidates, key=lambda c: (routes[c.location].distance_km or math.inf, c.location)):
-        route = routes[c.location]
-        for day in (route.ships_on, route.arrives_on, route.promised_on):
-            if day not in iso:
-                iso[day] = day.isoformat()  # type: ignore[union-attr]
-        available = c.available
+    for route, c in map(found.__getitem__, sorted(range(len(found)), key=nearest.__getitem__)):
+        days = route[4:7]  # ships_on, arrives_on, promised_on
+        text = iso.get(days)
+        if text is None:
+            text = iso[days] = (
+                route.ships_on.isoformat(),
+                route.arrives_on.isoformat(),
+                None if route.promised_on is None else route.promised_on.isoformat(),
+            )
+        distance = route.distance_km
         views.append(
             {
                 "location": c.location,
                 "type": c.type,
-                "distance_km": None if route.distance_km is None else round(route.distance_km, 1),
+                "distance_km": None if distance is None else round(distance, 1),
                 "zone": route.zone,
-                "ships_on": iso[route.ships_on],
-                "arrives_on": iso[route.arrives_on],
-                "promised_on": iso[route.promised_on],
+                "ships_on": text[0],
+                "arrives_on": text[1],
+                "promised_on": text[2],
                 "days_late": route.days_late,
-                "available": dict(zip(skus, map(available.get, skus, zeros), strict=True)),
+                "available": dict(zip(skus, map(c.available.get, skus, zeros), strict=True)),
                 "eligible": c.location in eligible,
             }
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from functools import cached_property
 from typing import Any, Protocol
 
 from ordermesh.domain.geo import GeoPoint
@@ -45,7 +46,7 @@ class SourcingRequest:
     def order_value(self) -> float:
         return sum(line.unit_price * line.quantity for line in self.lines)
 
-    @property
+    @cached_property
     def skus(self) -> tuple[str, ...]:
         return tuple(sorted({line.sku for line in self.lines}))
 

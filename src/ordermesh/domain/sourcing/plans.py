@@ -66,6 +66,7 @@ def _greedy_rounds(problem: Problem, without: frozenset[int]) -> tuple[list[tupl
     stock = a.usable.copy()
     room = a.capacity.copy()
     unit = np.where(a.usable > 0, a.unit, 0.0)
+    values = np.array([need.unit_value for need in problem.needs], dtype=np.float64)
     left = a.quantity.astype(np.int64)
     closed = np.zeros(count, dtype=bool)
     closed[list(without)] = True
@@ -78,12 +79,11 @@ def _greedy_rounds(problem: Problem, without: frozenset[int]) -> tuple[list[tupl
         before = np.cumsum(avail, axis=1) - avail
         parts = np.clip(room[:, None] - before, 0, avail).astype(np.int64)
         units = parts.sum(axis=1)
-        value, weight, costs, saved = (np.zeros(count) for _ in range(4))
-        for n, need in enumerate(problem.needs):
-            value = value + need.unit_value * parts[:, n]
-            weight = weight + need.unit_weight * parts[:, n]
-            costs = costs + unit[:, n] * parts[:, n]
-            saved = saved + need.unfilled_cost * parts[:, n]
+        # a running sum along the needs adds them one by one, in order, as a loop over the needs would
+        value = np.cumsum(values * parts, axis=1)[:, -1]
+        weight = np.cumsum(a.weight * parts, axis=1)[:, -1]
+        costs = np.cumsum(unit * parts, axis=1)[:, -1]
+        saved = np.cumsum(a.unfilled * parts, axis=1)[:, -1]
         cost = a.package + a.price(weight) + costs + (problem.split_cost if opened else 0.0)
         allowed = ~closed & (units > 0) & (cost < saved)
         if opened:

@@ -21,6 +21,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 
 import numpy as np
 from numpy.typing import NDArray
@@ -114,34 +115,35 @@ class Arrays:
     def of(cls, problem: Problem) -> Arrays:
         needs, sources = problem.needs, problem.sources
         quantity = np.array([need.quantity for need in needs], dtype=np.float64)
-        # lists first (dict lookups mapped at C speed), one array at the end: numpy's item assignment is slow
+        # dict lookups mapped at C speed straight into one array: numpy's item assignment is slow
         skus, columns = [need.sku for need in needs], range(len(needs))
         nothing, never = [0] * len(needs), [INF] * len(needs)
         shape = (len(sources), len(needs))
-        stock = np.array([list(map(x.stock.get, skus, nothing)) for x in sources], dtype=np.int64).reshape(shape)
-        costs = np.array([list(map(x.unit_cost.get, columns, never)) for x in sources], dtype=np.float64)
-        costs = costs.reshape(shape)
+        cells = len(sources) * len(needs)
+        stocked = chain.from_iterable([map(x.stock.get, skus, nothing) for x in sources])
+        stock = np.fromiter(stocked, np.int64, cells).reshape(shape)
+        priced = chain.from_iterable([map(x.unit_cost.get, columns, never) for x in sources])
+        costs = np.fromiter(priced, np.float64, cells).reshape(shape)
         usable = np.where(np.isfinite(costs), np.minimum(quantity.astype(np.int64), stock), 0)
         unit = np.where(usable > 0, costs, INF)
         width = 1 + max((len(source.tiers) for source in sources), default=0)
-        padded: dict[tuple[tuple[float, float], ...], tuple[list[float], list[float]]] = {}
-        seen: dict[int, tuple[list[float], list[float]]] = {}  # by identity: hashing nested tuples is slow
-        rows = []
+        padded: dict[tuple[tuple[float, float], ...], int] = {}  # distinct tier rows, numbered
+        seen: dict[int, int] = {}  # by identity: hashing nested tuples is slow
+        rows: list[int] = []
         for source in sources:  # sources share a few rate-card rows (one per zone): pad each once
             tiers = source.tiers
             row = seen.get(id(tiers))
             if row is None:
-                row = padded.get(tiers)
-                if row is None:
-                    last = tiers[-1][1] if tiers else 0.0
-                    row = padded[tiers] = (
-                        [limit for limit, _ in tiers] + [INF] * (width - len(tiers)),
-                        [price for _, price in tiers] + [last] * (width - len(tiers)),
-                    )
-                seen[id(tiers)] = row
+                row = seen[id(tiers)] = padded.setdefault(tiers, len(padded))
             rows.append(row)
-        limits = np.array([row[0] for row in rows], dtype=np.float64).reshape(len(sources), width)
-        prices = np.array([row[1] for row in rows], dtype=np.float64).reshape(len(sources), width)
+        distinct_limits, distinct_prices = [], []
+        for tiers in padded:
+            last = tiers[-1][1] if tiers else 0.0
+            distinct_limits.append([limit for limit, _ in tiers] + [INF] * (width - len(tiers)))
+            distinct_prices.append([price for _, price in tiers] + [last] * (width - len(tiers)))
+        at = np.array(rows, dtype=np.intp)
+        limits = np.array(distinct_limits, dtype=np.float64).reshape(len(padded), width)[at]
+        prices = np.array(distinct_prices, dtype=np.float64).reshape(len(padded), width)[at]
         return cls(
             quantity=quantity,
             weight=np.array([need.unit_weight for need in needs], dtype=np.float64),
@@ -160,7 +162,7 @@ class Arrays:
     def price(self, weights: FloatArray) -> FloatArray:
         """Each source's shipping price for a package of the weight given for it (the tier the weight falls
         in: the first whose limit it does not exceed; past the last limit, the last price)."""
-        tier = np.count_nonzero(self.tier_limits < weights[:, None], axis=1)
+        tier = (self.tier_limits < weights[:, None]).sum(axis=1)  # counted as count_nonzero would, sooner
         return self.tier_prices[np.arange(len(tier)), tier]  # type: ignore[no-any-return]
 
 
@@ -251,22 +253,29 @@ def _evaluate(problem: Problem, take: Take) -> Breakdown:
                 )
         else:
             shared.setdefault(s, []).append((n, units))
+    needs = problem.needs
     for s, parts in sorted(shared.items()):
         source = problem.sources[s]
-        weight = sum(problem.needs[n].unit_weight * u for n, u in parts)
+        unit_cost = source.unit_cost
+        # summed in the order of the parts, from 0, as sum() would
+        weight: float = 0
+        costs: float = 0
+        value: float = 0
+        units = 0
+        for n, u in parts:
+            need = needs[n]
+            weight += need.unit_weight * u
+            units += u
+            costs += unit_cost[n] * u
+            value += need.unit_value * u
         shipments.append(
-            ShipmentCost(
-                source.key,
-                sum(u for _, u in parts),
-                weight,
-                source.package_cost,
-                source.tier_price(weight),
-                sum(source.unit_cost[n] * u for n, u in parts),
-                sum(problem.needs[n].unit_value * u for n, u in parts),
-            )
+            ShipmentCost(source.key, units, weight, source.package_cost, price(source.tiers, weight), costs, value)
         )
-    unfilled_units = sum(need.quantity - f for need, f in zip(problem.needs, filled, strict=True))
-    unfilled = sum(need.unfilled_cost * (need.quantity - f) for need, f in zip(problem.needs, filled, strict=True))
+    unfilled_units = 0
+    unfilled: float = 0
+    for need, f in zip(needs, filled, strict=True):
+        unfilled_units += need.quantity - f
+        unfilled += need.unfilled_cost * (need.quantity - f)
     split = problem.split_cost * max(0, len(shipments) - 1)
     shipments.sort(key=lambda c: (c.source, c.units))
     return Breakdown(tuple(shipments), split, unfilled, unfilled_units)

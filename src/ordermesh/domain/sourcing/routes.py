@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import chain
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -92,7 +93,9 @@ def _distances(request: SourcingRequest, candidates: Sequence[Candidate]) -> lis
     if destination is None:
         return [None] * len(candidates)
     known = [c.point is not None for c in candidates]
-    points = np.radians(np.array([(c.point.lat, c.point.lon) for c in candidates if c.point is not None]))
+    located = [(c.point.lat, c.point.lon) for c in candidates if c.point is not None]
+    # (lat, lon) rows read straight into one array: the same (n, 2) array np.array would build, sooner
+    points = np.radians(np.fromiter(chain.from_iterable(located), np.float64, 2 * len(located)).reshape(-1, 2))
     found: list[float | None] = [None] * len(candidates)
     if len(points):
         lat, lon = math.radians(destination.lat), math.radians(destination.lon)

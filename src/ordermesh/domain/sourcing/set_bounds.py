@@ -175,7 +175,7 @@ class SourceTable:
             self.capacity.tolist(),
             self.weight.tolist(),
             self.unfilled.tolist(),
-            [np.flatnonzero(row).tolist() for row in self.reach],
+            [[tier for tier, reached in enumerate(row) if reached] for row in self.reach.tolist()],
             float(self.quantity @ self.weight),
         )
 
@@ -221,7 +221,9 @@ class SourceTable:
         if not work.spend(self.bound_work(joined)):
             return None
         joins = np.sort(np.flatnonzero(table.bounds(joined, problem) < incumbent - TOL))
-        joins = np.flatnonzero(np.isin(order, joins))  # as positions in `order`
+        joining = np.zeros(count, dtype=bool)
+        joining[joins] = True
+        joins = np.flatnonzero(joining[order])  # as positions in `order`
         sets: Ints = joins[:, None]  # positions in `order`
         for filled in range(1, size + 1):
             after = count + 1 + sets[:, -1]  # the stand-in for the rows after the set's last
@@ -245,6 +247,7 @@ class SourceTable:
     def _stand_ins(self, order: Ints) -> SourceTable:
         """This table with stand-ins after its rows: row count + i has the best of the rows order[i:] (the
         last, of none, ships nothing), so a bound with it in place of any of them is below theirs."""
+
         def best(array: NDArray[Any], pick: Any, nothing: float | bool) -> NDArray[Any]:
             ranked = array[order][::-1]
             suffix = pick.accumulate(ranked, axis=0)[::-1]
@@ -318,5 +321,3 @@ def _multisets(options: int, count: int) -> Ints:
     array = np.array(found, dtype=np.intp).reshape(len(found), count)
     array.setflags(write=False)
     return array
-
-

@@ -55,7 +55,10 @@ class SetProgramme:
             for units in itertools.product(*(range(row[n] + 1) for row in usable)):
                 shipped = sum(units)
                 if shipped <= quantity[n]:
-                    cost = sum(per_unit[j] * u for j, u in enumerate(units) if u)
+                    cost: float = 0  # summed in source order, from 0, as sum() would
+                    for j, u in enumerate(units):
+                        if u:
+                            cost += per_unit[j] * u
                     found.append((units, cost + left * (quantity[n] - shipped)))
             self.options.append(found)
 
