@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from ordermesh.domain.edi import TransactionSet, envelope, write_interchange
-from ordermesh.domain.partners import Direction, DocumentStatus, Partner, PartnerProtocol
+from ordermesh.domain.partners import Direction, DocumentStatus, Partner
 from ordermesh.services.context import AppContext
 from ordermesh.services.partner_ports import DocumentFilter, EdiDocument, PartnerRecord
 from ordermesh.services.ports import UnitOfWork
@@ -124,13 +124,11 @@ def deliver_pending(
     transports: Mapping[str, DocumentTransport],
     *,
     retry_after: timedelta = timedelta(minutes=1),
-    now: Callable[[], datetime] | None = None,
 ) -> int:
     """Hand pending outbound documents to their partners' transports; return how many were delivered.
 
     A document whose transport fails stays pending, with the error, and is tried again on a later round.
     """
-    clock = now or ctx.clock.now
     pending = ctx.read(
         lambda uow: list(
             uow.edi_documents.page(
@@ -142,7 +140,7 @@ def deliver_pending(
     )
     delivered = 0
     for document in sorted(pending, key=lambda d: d.id):
-        if document.errors and document.updated_at > clock() - retry_after:
+        if document.errors and document.updated_at > ctx.clock.now() - retry_after:
             continue  # failed recently: wait before the next try
         record = _partner(ctx, document.partner_id or "")
         if record is None or not record.partner.active:
@@ -172,7 +170,3 @@ def _record_delivery(ctx: AppContext, document: EdiDocument, failure: str | None
             uow.edi_documents.save(replace(current, errors=(error,), updated_at=now))
 
     ctx.transaction(work)
-
-
-def x12_partners(records: Sequence[PartnerRecord]) -> list[Partner]:
-    return [r.partner for r in records if r.partner.active and r.partner.protocol == PartnerProtocol.X12]
