@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
+from ordermesh.adapters.db.paging import decode_cursor, int_key, keyset_page
 from ordermesh.domain.carriers import ShipmentTracking, TrackingEvent
 from ordermesh.domain.orders import Order
 from ordermesh.services.carrier_ports import RateCardVersion, RecordedEvent, ShipmentRef
@@ -39,11 +39,6 @@ class _Session(Protocol):
     def fail(self, error: Exception) -> Exception: ...
 
 
-def _page(rows: list[Any], limit: int, key: Any) -> Page:
-    shown = rows[:limit]
-    return Page(shown, encode_cursor(key(shown[-1])) if len(rows) > limit and shown else None)
-
-
 class FakeRateCards:
     def __init__(self, session: _Session) -> None:
         self._s = session
@@ -65,7 +60,7 @@ class FakeRateCards:
         key = decode_cursor(after)
         below = int_key(key) if key is not None else None
         rows = [r for v, r in sorted(self._s.tables.rate_cards.items(), reverse=True) if below is None or v < below]
-        return _page(rows[: limit + 1], limit, lambda record: str(record.version))
+        return Page(*keyset_page(rows, limit, lambda record: str(record.version)))
 
 
 class FakeShipmentTracking:
@@ -127,4 +122,4 @@ class FakeShipmentTracking:
             for sid, t in sorted(self._s.tables.tracking.items(), reverse=True)
             if (status is None or t.status == status) and (key is None or sid < key)
         ]
-        return _page(rows[: limit + 1], limit, lambda tracking: tracking.shipment_id)
+        return Page(*keyset_page(rows, limit, lambda tracking: tracking.shipment_id))

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Protocol
 
-from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
+from ordermesh.adapters.db.paging import decode_cursor, int_key, keyset_page
 from ordermesh.domain.channel_status import WAITING
 from ordermesh.services.channel_ports import ChannelPush
 from ordermesh.services.ports import Page
@@ -78,6 +78,4 @@ class FakeChannelPushes:
             for p in reversed(self._s.tables.channel_pushes)
             if p.channel == channel and (status is None or p.status == status) and (last is None or p.id < last)
         ]
-        shown = rows[:limit]
-        more = len(rows) > limit
-        return Page(shown, encode_cursor(str(shown[-1].id)) if more and shown else None)
+        return Page(*keyset_page(rows, limit, lambda push: str(push.id)))

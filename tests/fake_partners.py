@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Protocol
 
-from ordermesh.adapters.db.paging import decode_cursor, encode_cursor
+from ordermesh.adapters.db.paging import decode_cursor, keyset_page
 from ordermesh.domain.edi import ControlNumbers
 from ordermesh.domain.exception_queue import ExceptionStatus, OpsException
 from ordermesh.domain.reconciliation import ReconciliationRun
@@ -27,12 +26,6 @@ class _Session(Protocol):
     def tables(self) -> _Tables: ...
 
     def fail(self, error: Exception) -> Exception: ...
-
-
-def _page(rows: Sequence[Any], limit: int, key: str) -> Page:
-    shown = list(rows[:limit])
-    more = len(rows) > limit
-    return Page(shown, encode_cursor(str(getattr(shown[-1], key))) if more and shown else None)
 
 
 class FakePartners:
@@ -67,9 +60,7 @@ class FakePartners:
     def page(self, *, after: str | None, limit: int) -> Page:
         key = decode_cursor(after)
         rows = [r for name, r in sorted(self._s.tables.partners.items()) if key is None or name > key]
-        shown = rows[:limit]
-        more = len(rows) > limit
-        return Page(shown, encode_cursor(shown[-1].partner.id) if more and shown else None)
+        return Page(*keyset_page(rows, limit, lambda record: record.partner.id))
 
     def next_control_numbers(self, partner_id: str, sets: int) -> ControlNumbers:
         numbers = self._s.tables.control_numbers
@@ -141,7 +132,7 @@ class FakeEdiDocuments:
                 for name in ("direction", "type", "status", "partner_id", "fulfillment_order_id", "reference")
             )
         ]
-        return _page(rows[: limit + 1], limit, "id")
+        return Page(*keyset_page(rows, limit, lambda row: str(row.id)))
 
 
 class FakeReconciliationRuns:
@@ -166,7 +157,7 @@ class FakeReconciliationRuns:
         rows = [
             r for rid, r in sorted(self._s.tables.reconciliations.items(), reverse=True) if key is None or rid < key
         ]
-        return _page(rows[: limit + 1], limit, "id")
+        return Page(*keyset_page(rows, limit, lambda row: str(row.id)))
 
 
 class FakeExceptionQueue:
@@ -207,4 +198,4 @@ class FakeExceptionQueue:
             and (status is None or e.status == status)
             and (kind is None or e.kind == kind)
         ]
-        return _page(rows[: limit + 1], limit, "id")
+        return Page(*keyset_page(rows, limit, lambda row: str(row.id)))

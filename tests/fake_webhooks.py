@@ -9,9 +9,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from ordermesh.adapters.db.paging import decode_cursor, encode_cursor, int_key
+from ordermesh.adapters.db.paging import decode_cursor, int_key, keyset_page
 from ordermesh.domain.outbound_webhooks import WAITING, DeliveryStatus
 from ordermesh.services.ports import DuplicateKey, Page, StoredEvent
 from ordermesh.services.webhook_ports import OutboundDelivery, Subscription
@@ -29,12 +29,6 @@ class _Session(Protocol):
     def tables(self) -> _Tables: ...
 
     def fail(self, error: Exception) -> Exception: ...
-
-
-def _page(rows: Sequence[Any], limit: int, key: str) -> Page:
-    shown = list(rows[:limit])
-    more = len(rows) > limit
-    return Page(shown, encode_cursor(str(getattr(shown[-1], key))) if more and shown else None)
 
 
 class FakeWebhookSubscriptions:
@@ -65,7 +59,7 @@ class FakeWebhookSubscriptions:
     def page(self, *, after: str | None, limit: int) -> Page:
         key = decode_cursor(after)
         rows = [s for name, s in sorted(self._s.tables.subscriptions.items()) if key is None or name > key]
-        return _page(rows[: limit + 1], limit, "id")
+        return Page(*keyset_page(rows, limit, lambda row: str(row.id)))
 
 
 class FakeOutboundDeliveries:
@@ -142,4 +136,4 @@ class FakeOutboundDeliveries:
             and (status is None or d.status == status)
             and (last is None or d.id < last)
         ]
-        return _page(rows[: limit + 1], limit, "id")
+        return Page(*keyset_page(rows, limit, lambda row: str(row.id)))
