@@ -109,31 +109,38 @@ def apply_shipment(
     earlier = _earlier(uow, partner, code, confirmation.shipment_id)
     if earlier is not None:
         return replace(applied, duplicate_of=earlier)
-    order = _order_of(uow, fo_id, segment, element)
-    fo = order.fulfillment_order(fo_id)
-    if not partner.serves(fo.location):
-        raise NotApplied(
-            segment, element, f"fulfilment order {fo_id} is at {fo.location}, which {partner.name} does not serve"
-        )
-    lines = _shipped_units(order, fo_id, confirmation)
-    if not lines:
-        raise NotApplied("W12" if code == "945" else "SN1", None, "no units of the fulfilment order were shipped")
-    tracking = (
-        confirmation.tracking_numbers[0] if confirmation.tracking_numbers else (confirmation.shipment_id or fo_id)
-    )
-    command = ShipFulfillment(confirmation.carrier or "unknown", tracking, lines)
-    fulfillment.ship_in(uow, ctx, fo_id=fo_id, command=command, actor=actor)
-    return replace(applied, order_id=order.id)
+    if uow.orders.id_for_fulfillment_order(fo_id) is None:
+        raise _unknown(fo_id, segment, element)
+
+    def command(order: Order) -> ShipFulfillment:
+        """The shipment the partner reported, checked against the order as it is locked for shipping."""
+        fo = order.fulfillment_order(fo_id)
+        if not partner.serves(fo.location):
+            said = f"fulfilment order {fo_id} is at {fo.location}, which {partner.name} does not serve"
+            raise NotApplied(segment, element, said)
+        lines = _shipped_units(order, fo_id, confirmation)
+        if not lines:
+            raise NotApplied("W12" if code == "945" else "SN1", None, "no units of the fulfilment order were shipped")
+        numbers = confirmation.tracking_numbers
+        tracking = numbers[0] if numbers else (confirmation.shipment_id or fo_id)
+        return ShipFulfillment(confirmation.carrier or "unknown", tracking, lines)
+
+    shipped = fulfillment.ship_in(uow, ctx, fo_id=fo_id, command=command, actor=actor)
+    return replace(applied, order_id=shipped.order_id)
 
 
 def _order_of(uow: UnitOfWork, fo_id: str, segment: str, element: int) -> Order:
     order_id = uow.orders.id_for_fulfillment_order(fo_id)
     order = uow.orders.get(order_id) if order_id else None
     if order is None:
-        raise NotApplied(
-            segment, element, f"{segment}{element:02d} names fulfilment order '{fo_id}', which does not exist"
-        )
+        raise _unknown(fo_id, segment, element)
     return order
+
+
+def _unknown(fo_id: str, segment: str, element: int) -> NotApplied:
+    return NotApplied(
+        segment, element, f"{segment}{element:02d} names fulfilment order '{fo_id}', which does not exist"
+    )
 
 
 def _shipped_units(order: Order, fo_id: str, confirmation: ShipmentConfirmation) -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from ordermesh.domain.access import Principal
@@ -96,9 +96,18 @@ def ship(ctx: AppContext, *, fo_id: str, command: ShipFulfillment, actor: Princi
 
 
 def ship_in(
-    uow: UnitOfWork, ctx: AppContext, *, fo_id: str, command: ShipFulfillment, actor: Principal
+    uow: UnitOfWork,
+    ctx: AppContext,
+    *,
+    fo_id: str,
+    command: ShipFulfillment | Callable[[Order], ShipFulfillment],
+    actor: Principal,
 ) -> FulfillmentOrder:
-    """`ship` inside a unit of work the caller holds. Raises NotFound for an unknown fulfilment order."""
+    """`ship` inside a unit of work the caller holds. Raises NotFound for an unknown fulfilment order.
+
+    `command` may be made from the order as it is locked (what a partner reported, checked against it): the
+    order is read once, and whatever that raises leaves everything as it was.
+    """
     return _in(uow, ctx, fo_id, actor, "fulfillment_order.ship", _shipping(ctx, fo_id, command))
 
 
@@ -115,8 +124,9 @@ def _in(
     return order.fulfillment_order(fo_id)
 
 
-def _shipping(ctx: AppContext, fo_id: str, command: ShipFulfillment) -> Change:
+def _shipping(ctx: AppContext, fo_id: str, wanted: ShipFulfillment | Callable[[Order], ShipFulfillment]) -> Change:
     def change(uow: UnitOfWork, order: Order, now: datetime) -> None:
+        command = wanted if isinstance(wanted, ShipFulfillment) else wanted(order)
         shipment = Shipment(ctx.ids("shp"), fo_id, command.carrier, command.tracking_number, {}, now)
         moved = order.ship_fulfillment(fo_id, command.lines, shipment)
         _consume(uow, moved, f"shipped {command.carrier} {command.tracking_number}", shipment.id, now)
