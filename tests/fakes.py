@@ -918,13 +918,59 @@ class FakeSimulationRuns:
     def get(self, run_id: str) -> SimulationRun | None:
         return self._s.tables.simulations.get(run_id)
 
-    def save(self, run: SimulationRun) -> None:
-        stored = self._s.tables.simulations.get(run.id)
-        if stored is not None:
-            result = _json(run.result) if run.result is not None else None
-            self._s.tables.simulations[run.id] = replace(
-                stored, status=run.status, result=result, finished_at=run.finished_at, error=run.error
-            )
+    def start(self, run_id: str, *, runner: str, at: datetime) -> bool:
+        stored = self._held(run_id, runner)
+        if stored is None or stored.status != "queued":
+            return False
+        self._s.tables.simulations[run_id] = replace(stored, status="running", started_at=at, heartbeat_at=at)
+        return True
+
+    def beat(self, run_id: str, *, runner: str, at: datetime, progress: tuple[int, int] | None) -> bool:
+        stored = self._held(run_id, runner)
+        if stored is None:
+            return False
+        made, to_make = progress if progress is not None else (stored.plans_made, stored.plans_to_make)
+        self._s.tables.simulations[run_id] = replace(
+            stored, heartbeat_at=at, plans_made=made, plans_to_make=to_make
+        )
+        return True
+
+    def finish(self, run: SimulationRun, *, runner: str) -> bool:
+        stored = self._held(run.id, runner)
+        if stored is None:
+            return False
+        result = _json(run.result) if run.result is not None else None
+        self._s.tables.simulations[run.id] = replace(
+            stored,
+            status=run.status,
+            result=result,
+            finished_at=run.finished_at,
+            error=run.error,
+            plans_made=run.plans_made,
+            plans_to_make=run.plans_to_make,
+        )
+        return True
+
+    def stale(self, *, before: datetime, limit: int) -> list[SimulationRun]:
+        found = [r for r in self._s.tables.simulations.values() if self._is_stale(r, before)]
+        return sorted(found, key=lambda r: (r.heartbeat_at, r.id))[:limit]
+
+    def abandon(self, run_id: str, *, before: datetime, at: datetime, error: str) -> bool:
+        stored = self._s.tables.simulations.get(run_id)
+        if stored is None or not self._is_stale(stored, before):
+            return False
+        self._s.tables.simulations[run_id] = replace(stored, status="failed", finished_at=at, error=error)
+        return True
+
+    def _held(self, run_id: str, runner: str) -> SimulationRun | None:
+        stored = self._s.tables.simulations.get(run_id)
+        if stored is None or stored.status not in ("queued", "running") or stored.runner != runner:
+            return None
+        return stored
+
+    @staticmethod
+    def _is_stale(run: SimulationRun, before: datetime) -> bool:
+        return run.status in ("queued", "running") and run.heartbeat_at is not None and run.heartbeat_at < before
 
     def page(self, *, after: str | None, limit: int) -> Page:
         key = _key(after)

@@ -19,7 +19,7 @@ from ordermesh.adapters.edi.sftp import SftpTransport
 from ordermesh.adapters.geo.zip_centroids import ZipCentroids
 from ordermesh.adapters.messaging.nats import NatsEventPublisher, NatsSettings
 from ordermesh.adapters.messaging.webhook_sender import HttpWebhookSender
-from ordermesh.adapters.system import SystemClock, UlidIds
+from ordermesh.adapters.system import SystemClock, UlidIds, process_name
 from ordermesh.config import Settings, comma_list
 from ordermesh.domain.customs import CustomsProfile, Incoterm, TaxId
 from ordermesh.domain.outbound_webhooks import RetryPolicy
@@ -27,6 +27,7 @@ from ordermesh.services.channel_push import ChannelPusher, PushSettings
 from ordermesh.services.context import AppContext
 from ordermesh.services.edi_exchange import PartnerExchange
 from ordermesh.services.relay import EventPublisher, LogPublisher
+from ordermesh.services.simulation_runner import SimulationRunner
 from ordermesh.services.webhook_dispatch import DispatchSettings, WebhookDispatcher
 
 
@@ -87,6 +88,12 @@ def build(settings: Settings | None = None) -> Runtime:
     )
     pusher = _channel_pusher(settings, context)
     return Runtime(settings, context, engines, publishers, closers, webhooks, pusher, exchange)
+
+
+def simulation_runner(context: AppContext, settings: Settings, role: str) -> SimulationRunner:
+    """The runner of this process's sandbox runs, named after the role (api, cli), host and process."""
+    stale_after = timedelta(seconds=settings.simulation_stale_seconds)
+    return SimulationRunner(context, name=process_name(role), stale_after=stale_after)
 
 
 def _channel_pusher(settings: Settings, context: AppContext) -> ChannelPusher:

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     reoptimise_min_saving: float = Field(
         default=0.50, ge=0, description="Least saving (rule-set currency) for which re-optimisation moves an order"
     )
+    simulation_stale_seconds: float = Field(
+        default=120,
+        ge=1,
+        le=86400,
+        description="A sandbox run whose process has not sent a heartbeat for this long is failed as abandoned",
+    )
     outbound_allow_private: bool = Field(
         default=False,
         description="Let webhooks and channel pushes reach addresses inside the network (private, loopback, ...)",

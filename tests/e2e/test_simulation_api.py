@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,16 +14,23 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
-from ordermesh.domain.access import Role
+from ordermesh.domain.access import SYSTEM, Role
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
+from ordermesh.entrypoints.api.schemas.orders import OrderIn
+from ordermesh.entrypoints.api.schemas.sourcing import PlacedRange
 from ordermesh.entrypoints.cli.main import app
+from ordermesh.services import simulation
 from ordermesh.services.access import create_api_key
 from ordermesh.services.context import AppContext
+from ordermesh.services.simulation import SimulationSpec
 from tests.builders import CHICAGO, NEWARK, item, location, order_body, place, stock
+from tests.fakes import FakeClock
 
 SIMULATIONS = "/v1/sourcing/simulations"
 TODAY = datetime.now(UTC).date()
 RANGE = {"from": (TODAY - timedelta(days=1)).isoformat(), "to": (TODAY + timedelta(days=1)).isoformat()}
+GONE = "api@old-host:4242/dead00"  # a process that stopped long ago
+LONG_AGO = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def _network(client: TestClient) -> None:
@@ -84,6 +92,9 @@ def test_a_simulation_is_accepted_then_polled_until_its_kpis_are_ready(client: T
     assert set(result["draft"]["capacity"]) == {"CHI"}
     assert result["difference"]["cost"]["total"] > 0
     assert result["difference"]["mean_distance_km"] > 0
+    assert run["progress"] == {"plans_made": 6, "plans_to_make": 6}  # 3 orders, under each rule set
+    assert run["runner"].startswith("api@") and run["started_at"] is not None
+    assert run["retry_of"] is None
     listed = client.get(SIMULATIONS).json()["data"]
     assert [r["id"] for r in listed] == [accepted["id"]]
 
@@ -160,6 +171,63 @@ def test_every_role_reads_runs_and_order_managers_start_them(
     if may_run:
         assert _finished(client, started.headers["location"])["status"] == "done"
     assert client.get(f"{SIMULATIONS}/sim_unknown", headers=headers).status_code == 404
+
+
+def _stopped_long_ago(ctx: AppContext, spec: SimulationSpec) -> str:
+    """A run whose process stopped at plan 1,234 of 10,000, long ago."""
+    past = replace(ctx, clock=FakeClock(LONG_AGO))
+    run = simulation.submit_simulation(past, SYSTEM, spec, runner=GONE)
+    past.transaction(lambda uow: uow.simulations.start(run.id, runner=GONE, at=LONG_AGO))
+    past.transaction(lambda uow: uow.simulations.beat(run.id, runner=GONE, at=LONG_AGO, progress=(1_234, 10_000)))
+    return run.id
+
+
+def test_a_run_whose_process_stopped_reads_as_failed_and_a_retry_runs_it_again(
+    client: TestClient, ctx: AppContext
+) -> None:
+    _network(client)
+    draft = _draft(client, exclude=["NWK"])
+    start, end = PlacedRange.model_validate(RANGE).bounds()
+    abandoned = _stopped_long_ago(ctx, SimulationSpec(start, end, draft_id=draft))
+
+    failed = client.get(f"{SIMULATIONS}/{abandoned}").json()
+    response = client.post(f"{SIMULATIONS}/{abandoned}/retry")
+
+    assert failed["status"] == "failed"
+    assert failed["error"].startswith(f"abandoned: the process running it ({GONE}) stopped at 1,234 of 10,000 plans")
+    assert failed["progress"] == {"plans_made": 1234, "plans_to_make": 10000}
+    assert response.status_code == 202, response.text
+    retry = response.json()
+    assert response.headers["location"] == f"{SIMULATIONS}/{retry['id']}"
+    assert retry["retry_of"] == abandoned and retry["id"] != abandoned
+    assert retry["parameters"] == failed["parameters"]
+    run = _finished(client, response.headers["location"])
+    assert run["status"] == "done", run["error"]
+    assert run["result"]["orders_replayed"] == 3
+    assert client.get(f"{SIMULATIONS}/{abandoned}").json()["status"] == "failed"
+
+
+def test_only_a_failed_run_of_a_range_is_retried(client: TestClient, ctx: AppContext) -> None:
+    _network(client)
+    draft = _draft(client, exclude=["NWK"])
+    done = _finished(client, client.post(SIMULATIONS, json={"rule_set_id": draft, "range": RANGE}).headers["location"])
+    uploaded = OrderIn.model_validate(order_body("U-1", ("TEE", 1)) | {"placed_at": datetime.now(UTC).isoformat()})
+    gone_with_its_orders = _stopped_long_ago(ctx, SimulationSpec(orders=(uploaded.command(),), draft_id=draft))
+    assert client.get(f"{SIMULATIONS}/{gone_with_its_orders}").json()["status"] == "failed"
+
+    not_failed = client.post(f"{SIMULATIONS}/{done['id']}/retry")
+    not_kept = client.post(f"{SIMULATIONS}/{gone_with_its_orders}/retry")
+    unknown = client.post(f"{SIMULATIONS}/sim_unknown/retry")
+
+    assert not_failed.status_code == not_kept.status_code == 409
+    assert not_failed.headers["content-type"] == "application/problem+json"
+    assert not_failed.json()["type"] == "/problems/illegal-transition"
+    assert not_failed.json()["detail"] == (
+        f"simulation {done['id']} is done; cannot retry: only a failed run can be retried"
+    )
+    assert "uploaded orders are not kept" in not_kept.json()["detail"]
+    assert unknown.status_code == 404
+    assert len(client.get(SIMULATIONS).json()["data"]) == 2
 
 
 def _simulate(database_url: str, *args: str, expect: int = 0) -> Result:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,9 @@ from sqlalchemy import inspect, text
 from ordermesh.adapters.db.engine import build_engine
 from ordermesh.adapters.db.migrate import MIGRATION_LOCK, alembic_config, upgrade
 from ordermesh.adapters.db.tables import metadata
+from ordermesh.bootstrap import build
+from ordermesh.config import Settings
+from ordermesh.services.simulation_lease import fail_abandoned_simulations
 
 ORDERMESH = str(Path(sys.executable).with_name("ordermesh"))
 
@@ -68,3 +72,36 @@ def test_a_process_migrating_postgres_waits_for_the_one_already_migrating(databa
     assert still_waiting and untouched, output
     assert waiting.returncode == 0, output
     assert _differences(database_url) == []
+
+
+def test_runs_left_unfinished_before_heartbeats_existed_are_failed_as_abandoned_after_the_upgrade(
+    database_url: str,
+) -> None:
+    command.downgrade(alembic_config(database_url), "0015")
+    engine = build_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            for run_id, status in (("sim_1", "running"), ("sim_2", "done")):
+                conn.execute(
+                    text(
+                        "INSERT INTO sourcing_simulations (id, status, parameters, created_at, created_by) "
+                        "VALUES (:id, :status, '{}', :at, 'ops')"
+                    ),
+                    {"id": run_id, "status": status, "at": datetime(2025, 3, 1, 12, 0)},
+                )
+    finally:
+        engine.dispose()
+
+    upgrade(database_url)
+
+    runtime = build(Settings(database_url=database_url))
+    try:
+        failed = fail_abandoned_simulations(runtime.context, stale_after=timedelta(minutes=2))
+        done = runtime.context.read(lambda uow: uow.simulations.get("sim_2"))
+    finally:
+        runtime.close()
+    assert [run.id for run in failed] == ["sim_1"]
+    assert failed[0].error is not None and failed[0].error.startswith(
+        "abandoned: the process running it stopped before its first plan"
+    )
+    assert done is not None and done.status == "done" and done.heartbeat_at is None

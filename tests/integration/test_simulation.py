@@ -33,6 +33,8 @@ from ordermesh.services.ports import OrderFilter, UnitOfWork
 from ordermesh.services.sourcing import create_rule_set
 from tests.builders import CHICAGO, LOS_ANGELES, NEWARK, NYC
 
+HERE = "test@localhost:1/000000"
+
 
 def _network(ctx: AppContext) -> None:
     create_item(ctx, command=CreateItem("SHIRT", "Shirt", 300), actor=SYSTEM)
@@ -130,7 +132,7 @@ def test_the_active_rule_set_replays_what_happened_and_a_draft_shows_its_cost(ct
     before = _everything(ctx)
 
     run = simulation.simulate(
-        ctx, SYSTEM, simulation.SimulationSpec(start=start, end=end, draft_id=draft), progress=None
+        ctx, SYSTEM, simulation.SimulationSpec(start=start, end=end, draft_id=draft), runner=HERE, progress=None
     )
 
     assert run.status == "done", run.error
@@ -165,8 +167,8 @@ def test_two_runs_give_the_same_kpis(ctx: AppContext) -> None:
     draft = _draft_without_newark(ctx)
     spec = simulation.SimulationSpec(start=start, end=end, draft_id=draft)
 
-    first = simulation.simulate(ctx, SYSTEM, spec, progress=None)
-    second = simulation.simulate(ctx, SYSTEM, spec, progress=None)
+    first = simulation.simulate(ctx, SYSTEM, spec, runner=HERE, progress=None)
+    second = simulation.simulate(ctx, SYSTEM, spec, runner=HERE, progress=None)
 
     assert first.result is not None and second.result is not None
     assert _without_timings(first.result) == _without_timings(second.result)
@@ -186,6 +188,7 @@ def test_uploaded_orders_replay_on_the_stock_as_it_was_before_the_first(ctx: App
         ctx,
         SYSTEM,
         simulation.SimulationSpec(orders=uploaded, draft_document=document),
+        runner=HERE,
         progress=lambda done, total: progress.append((done, total)),
     )
 
@@ -193,5 +196,6 @@ def test_uploaded_orders_replay_on_the_stock_as_it_was_before_the_first(ctx: App
     assert run.result is not None
     assert run.result["active"]["capacity"]["NWK"]["orders"] == 2
     assert run.result["draft"]["rule_set"]["name"] == "inline"
-    assert progress[-1] == (4, 4)
+    assert progress[0] == (0, 4) and progress[-1] == (4, 4)
+    assert (run.plans_made, run.plans_to_make) == (4, 4)
     assert run.parameters["orders"] == {"uploaded": 2}

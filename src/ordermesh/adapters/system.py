@@ -1,8 +1,9 @@
-"""The real clock and id factory."""
+"""The real clock and id factory, and the name this process goes by."""
 
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -41,3 +42,9 @@ class UlidIds:
             chars.append(_CROCKFORD[value & 31])
             value >>= 5
         return f"{prefix}_{''.join(reversed(chars))}"
+
+
+def process_name(role: str) -> str:
+    """Who holds a job here: role, host and process id, and a random tag (a restarted container's process
+    often gets the same host name and pid)."""
+    return f"{role}@{socket.gethostname()[:120]}:{os.getpid()}/{os.urandom(3).hex()}"

@@ -355,7 +355,11 @@ class CapacityLedger(Protocol):
 
 @dataclass(frozen=True)
 class SimulationRun:
-    """One sandbox run: its parameters, where it stands (queued, running, done, failed) and its KPIs."""
+    """One sandbox run: its parameters, where it stands (queued, running, done, failed) and its KPIs.
+
+    `runner` names the process holding the run (queued in its pool or running); it proves it is alive by
+    refreshing `heartbeat_at`, with the progress (plans made, plans to make) once the plans are counted.
+    """
 
     id: str
     status: str
@@ -365,13 +369,37 @@ class SimulationRun:
     result: dict[str, Any] | None = None
     finished_at: datetime | None = None
     error: str | None = None
+    runner: str | None = None
+    heartbeat_at: datetime | None = None
+    started_at: datetime | None = None
+    plans_made: int | None = None
+    plans_to_make: int | None = None
+    retry_of: str | None = None
 
 
 class SimulationRuns(Protocol):
     def add(self, run: SimulationRun) -> None: ...
     def get(self, run_id: str) -> SimulationRun | None: ...
-    def save(self, run: SimulationRun) -> None:
-        """Store the run's status, result, finish time and error."""
+    def start(self, run_id: str, *, runner: str, at: datetime) -> bool:
+        """Move a queued run held by `runner` to running; False (nothing changed) if it is not that any more."""
+        ...
+
+    def beat(self, run_id: str, *, runner: str, at: datetime, progress: tuple[int, int] | None) -> bool:
+        """Refresh the heartbeat (and progress) of a queued or running run held by `runner`; False if it is not."""
+        ...
+
+    def finish(self, run: SimulationRun, *, runner: str) -> bool:
+        """Store the outcome (status, result, finish time, error, progress) of a run `runner` still holds
+        (queued or running); False, and nothing stored, if it does not hold it any more."""
+        ...
+
+    def stale(self, *, before: datetime, limit: int) -> list[SimulationRun]:
+        """Queued and running runs whose heartbeat is older than `before`, oldest first."""
+        ...
+
+    def abandon(self, run_id: str, *, before: datetime, at: datetime, error: str) -> bool:
+        """Fail a queued or running run whose heartbeat is still older than `before`; False if it is not (a
+        heartbeat came, or it finished, or another process failed it first)."""
         ...
 
     def page(self, *, after: str | None, limit: int) -> Page:

@@ -14,6 +14,9 @@ How the stock at the start (t0) is rebuilt from the current rows and the ledger 
 - Reservations, releases and shipments of the range are not replayed: the replayed orders make their own.
 - Capacity starts empty at t0 [work taken earlier on t0's day is not counted]. Each replayed order is
   sourced at its `placed_at` with all its units as ordered, as if it had not been held or changed since.
+
+A run is held by the process that runs it, which keeps its heartbeat (`simulation_runner`); one whose process
+stopped is failed as abandoned (`simulation_lease`), and a retry queues its parameters again as a new run.
 """
 
 from __future__ import annotations
@@ -22,12 +25,12 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from ordermesh.domain.access import Principal
-from ordermesh.domain.errors import InvalidInput, NotFound
+from ordermesh.domain.errors import IllegalTransition, InvalidInput, NotFound
 from ordermesh.domain.inventory import MovementKind
 from ordermesh.domain.orders import Order, OrderLine
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
@@ -40,11 +43,21 @@ from ordermesh.services.context import AppContext
 from ordermesh.services.orders import order_from_command
 from ordermesh.services.ports import Page, SimulationRun, UnitOfWork
 from ordermesh.services.replay import Replay, difference, replay, stock_at
+from ordermesh.services.simulation_lease import (
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    SimulationStopped,
+    abandon,
+    is_stale,
+    progress_text,
+    with_progress,
+)
 from ordermesh.services.sourcing import validate_document
 
 log = logging.getLogger(__name__)
 
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 ARRIVALS = (MovementKind.ADJUSTMENT, MovementKind.SNAPSHOT)  # receipts, adjustments and counts
 PAGE = 500
 Progress = Callable[[int, int], None]  # (plans made, plans to make)
@@ -64,15 +77,43 @@ class SimulationSpec:
 # --- use cases -------------------------------------------------------------------------------------------
 
 
-def submit_simulation(ctx: AppContext, actor: Principal, spec: SimulationSpec) -> SimulationRun:
-    """Check the request and store it as a queued run; `run_simulation` does the work.
+def submit_simulation(ctx: AppContext, actor: Principal, spec: SimulationSpec, *, runner: str) -> SimulationRun:
+    """Check the request and store it as a queued run held by `runner`; `run_simulation` does the work.
 
     Raises InvalidInput naming the field (unknown rule set, bad or empty range, an order without placed_at)
     and RuleSetInvalid (paths under `rule_set`) for an invalid inline document.
     """
 
     def work(uow: UnitOfWork) -> SimulationRun:
-        run = SimulationRun(ctx.ids("sim"), QUEUED, _parameters(uow, spec), ctx.clock.now(), actor.name)
+        now = ctx.clock.now()
+        run = SimulationRun(
+            ctx.ids("sim"), QUEUED, _parameters(uow, spec), now, actor.name, runner=runner, heartbeat_at=now
+        )
+        uow.simulations.add(run)
+        return run
+
+    return ctx.transaction(work)
+
+
+def retry_simulation(ctx: AppContext, actor: Principal, run_id: str, *, runner: str) -> SimulationRun:
+    """Queue a new run, held by `runner`, with the parameters of a failed one (`retry_of` names it).
+
+    The draft and active rule sets are the ones the failed run named. Raises NotFound, and NotRetryable for a
+    run that is not failed or whose orders were uploaded (they are not kept).
+    """
+
+    def work(uow: UnitOfWork) -> SimulationRun:
+        failed = uow.simulations.get(run_id)
+        if failed is None:
+            raise NotFound("simulation", run_id)
+        if failed.status != FAILED:
+            raise NotRetryable(run_id, failed.status, "only a failed run can be retried")
+        if "uploaded" in failed.parameters["orders"]:
+            raise NotRetryable(run_id, failed.status, "its uploaded orders are not kept: submit them again")
+        now = ctx.clock.now()
+        run = SimulationRun(
+            ctx.ids("sim"), QUEUED, failed.parameters, now, actor.name, runner=runner, heartbeat_at=now, retry_of=run_id
+        )
         uow.simulations.add(run)
         return run
 
@@ -80,36 +121,94 @@ def submit_simulation(ctx: AppContext, actor: Principal, spec: SimulationSpec) -
 
 
 def run_simulation(
-    ctx: AppContext, run: SimulationRun, *, orders: Sequence[CaptureOrder] | None = None, progress: Progress | None
+    ctx: AppContext,
+    run: SimulationRun,
+    *,
+    runner: str,
+    orders: Sequence[CaptureOrder] | None = None,
+    progress: Progress | None = None,
 ) -> SimulationRun:
-    """Replay a queued run and store its KPIs (status done) or what went wrong (status failed)."""
-    ctx.transaction(lambda uow: uow.simulations.save(replace(run, status=RUNNING)))
+    """Replay a queued run `runner` holds and store its KPIs (status done) or what went wrong (status failed).
+
+    `progress` may raise to stop the run (a SimulationStopped becomes its error). Returns the run as stored:
+    failed as abandoned, unchanged, when another process gave it up first (its heartbeat had gone stale).
+    """
+    started = ctx.clock.now()
+    if not ctx.transaction(lambda uow: uow.simulations.start(run.id, runner=runner, at=started)):
+        log.warning("simulation %s is no longer queued here: not run", run.id)
+        return get_simulation(ctx, run.id)
+    run = replace(run, status=RUNNING, started_at=started, heartbeat_at=started)
+    made: list[tuple[int, int]] = []  # the last progress reported, kept with the outcome
+
+    def tick(done: int, total: int) -> None:
+        made[:] = [(done, total)]
+        if progress is not None:
+            progress(done, total)
+
+    def where() -> str:
+        return progress_text(made[0] if made else None)
+
     try:
-        result = _simulate(ctx, run.parameters, orders or (), progress)
+        outcome = replace(run, status=DONE, result=_simulate(ctx, run.parameters, orders or (), tick))
+    except SimulationStopped as exc:
+        outcome = replace(run, status=FAILED, error=f"{exc} {where()}")
     except Exception as exc:  # the run records any failure; the caller (a background thread) has no one to tell
         log.exception("simulation %s failed", run.id)
-        failed = replace(run, status=FAILED, finished_at=ctx.clock.now(), error=f"{type(exc).__name__}: {exc}")
-        ctx.transaction(lambda uow: uow.simulations.save(failed))
-        return failed
-    done = replace(run, status=DONE, result=result, finished_at=ctx.clock.now())
-    ctx.transaction(lambda uow: uow.simulations.save(done))
-    return done
+        outcome = replace(run, status=FAILED, error=f"{type(exc).__name__}: {exc}")
+    except BaseException:  # Ctrl+C in the CLI: say so now rather than when the heartbeat goes stale
+        stopped = replace(run, status=FAILED, finished_at=ctx.clock.now(), error=f"stopped: interrupted {where()}")
+        ctx.transaction(lambda uow: uow.simulations.finish(with_progress(stopped, made), runner=runner))
+        raise
+    outcome = with_progress(replace(outcome, finished_at=ctx.clock.now()), made)
+    if not ctx.transaction(lambda uow: uow.simulations.finish(outcome, runner=runner)):
+        log.warning("simulation %s was given up as abandoned while it ran: its outcome is dropped", run.id)
+        return get_simulation(ctx, run.id)
+    return outcome
 
 
-def simulate(ctx: AppContext, actor: Principal, spec: SimulationSpec, *, progress: Progress | None) -> SimulationRun:
+def simulate(
+    ctx: AppContext, actor: Principal, spec: SimulationSpec, *, runner: str, progress: Progress | None
+) -> SimulationRun:
     """Submit and run at once, in this thread (the CLI)."""
-    return run_simulation(ctx, submit_simulation(ctx, actor, spec), orders=spec.orders, progress=progress)
+    run = submit_simulation(ctx, actor, spec, runner=runner)
+    return run_simulation(ctx, run, runner=runner, orders=spec.orders, progress=progress)
 
 
-def get_simulation(ctx: AppContext, run_id: str) -> SimulationRun:
+def get_simulation(ctx: AppContext, run_id: str, *, stale_after: timedelta | None = None) -> SimulationRun:
+    """A run; given `stale_after`, a queued or running one whose heartbeat is older is failed as abandoned first.
+
+    Raises NotFound.
+    """
     run = ctx.read(lambda uow: uow.simulations.get(run_id))
     if run is None:
         raise NotFound("simulation", run_id)
+    if stale_after is not None and is_stale(ctx, run, stale_after):
+        abandon(ctx, [run], before=ctx.clock.now() - stale_after)
+        return get_simulation(ctx, run_id)
     return run
 
 
-def list_simulations(ctx: AppContext, *, after: str | None, limit: int) -> Page:
-    return ctx.read(lambda uow: uow.simulations.page(after=after, limit=limit))
+def list_simulations(ctx: AppContext, *, after: str | None, limit: int, stale_after: timedelta | None = None) -> Page:
+    """Runs, newest first; given `stale_after`, those abandoned on the page are failed first."""
+    page: Page = ctx.read(lambda uow: uow.simulations.page(after=after, limit=limit))
+    if stale_after is not None:
+        stale = [run for run in page.rows if is_stale(ctx, run, stale_after)]
+        if stale and abandon(ctx, stale, before=ctx.clock.now() - stale_after):
+            page = ctx.read(lambda uow: uow.simulations.page(after=after, limit=limit))
+    return page
+
+
+# --- errors --------------------------------------------------------------------------------------------
+
+
+class NotRetryable(IllegalTransition):
+    """Only a failed run can run again, and only one whose orders are a range (uploaded ones are not kept)."""
+
+    def __init__(self, run_id: str, status: str, why: str) -> None:
+        super().__init__("simulation", run_id, status, "retry")
+        self.detail = f"simulation {run_id} is {status}; cannot retry: {why}"
+        self.args = (self.detail,)
+
 
 
 # --- checking the request --------------------------------------------------------------------------------
@@ -247,6 +346,8 @@ def _simulate(
 
     inputs, sides = ctx.read(load)
     count = len(inputs.requests)
+    if progress is not None:
+        progress(0, 2 * count)  # the plans are counted: a heartbeat can say how far the run got
     results: dict[str, dict[str, Any]] = {}
     for offset, name in enumerate(("draft", "active")):
         ref, rules = sides[name]

@@ -364,10 +364,19 @@ sourcing_simulations = Table(
     Column("created_by", String(200), nullable=False),
     Column("finished_at", TS),
     Column("error", String(2000)),
+    # The process holding a queued or running run refreshes its heartbeat; a stale one is failed as abandoned.
+    Column("runner", String(200)),
+    Column("heartbeat_at", TS),
+    Column("started_at", TS),
+    Column("plans_made", Integer),
+    Column("plans_to_make", Integer),
+    Column("retry_of", String(40)),
 )
 # The sandbox reads orders by placed_at and the ledger by time.
 Index("ix_orders_placed_at", orders.c.placed_at, orders.c.id)
 Index("ix_stock_movements_at", stock_movements.c.at)
+# Finding abandoned runs reads the few unfinished ones by heartbeat.
+Index("ix_sourcing_simulations_heartbeat", sourcing_simulations.c.status, sourcing_simulations.c.heartbeat_at)
 
 # Sales channel instances (`shopify:<shop>`, `woocommerce:<site>`) and the secret their webhooks are signed with.
 # The secret is stored as given: checking an HMAC needs it, and no key to encrypt it at rest is configured yet.

@@ -12,7 +12,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from ordermesh import __version__
-from ordermesh.bootstrap import Runtime, build, customs_profile
+from ordermesh.bootstrap import Runtime, build, customs_profile, simulation_runner
 from ordermesh.config import Settings
 from ordermesh.entrypoints.api import problems
 from ordermesh.entrypoints.api.limits import BodySizeLimit
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                 webhooks=runtime.webhooks,
                 pushes=runtime.pushes,
                 partners=runtime.partners,
+                simulations_stale_after=simulations.stale_after,
             )
             if settings.embedded_worker
             else None
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         finally:
             if worker:
                 worker.stop()
+            simulations.close()
             runtime.close()
 
     app = FastAPI(
@@ -97,7 +99,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         docs_url="/docs",
         redoc_url=None,
     )
+    # Sandbox runs go to a small pool of this process, which keeps their heartbeat while it holds them.
+    simulations = simulation_runner(runtime.context, settings, "api")
     app.state.context = runtime.context
+    app.state.simulations = simulations
     app.state.keys = KeyCache()
     app.state.customs = customs_profile(settings)
     problems.install(app)

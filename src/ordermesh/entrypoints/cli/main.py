@@ -8,7 +8,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ordermesh.adapters.db.migrate import is_empty, upgrade
-from ordermesh.bootstrap import build
+from ordermesh.bootstrap import build, simulation_runner
 from ordermesh.config import Settings
 from ordermesh.domain.access import Role
 from ordermesh.domain.errors import DomainError
@@ -36,12 +36,13 @@ from ordermesh.entrypoints.cli.customs import customs_app
 from ordermesh.entrypoints.cli.events import events_app
 from ordermesh.entrypoints.cli.imports import import_app
 from ordermesh.entrypoints.worker.loop import ReoptimiseSchedule, Worker
-from ordermesh.services import simulation, sourcing
+from ordermesh.services import sourcing
 from ordermesh.services.access import create_api_key
 from ordermesh.services.commands import CaptureOrder
 from ordermesh.services.context import AppContext
 from ordermesh.services.ports import RuleSetRecord
 from ordermesh.services.simulation import SimulationSpec
+from ordermesh.services.simulation_lease import DONE
 
 app = typer.Typer(help="Ordermesh — an API-first order management system.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -102,6 +103,7 @@ def worker() -> None:
         webhooks=runtime.webhooks,
         pushes=runtime.pushes,
         partners=runtime.partners,
+        simulations_stale_after=timedelta(seconds=settings.simulation_stale_seconds),
     )
     signal.signal(signal.SIGTERM, lambda *_: loop.stop())
     console.print("worker running; Ctrl+C to stop")
@@ -348,12 +350,16 @@ def simulate(
     )
     with _rule_sets() as ctx, Progress(console=console, transient=True) as bar:
         task = bar.add_task("replaying", total=None)
-        run = simulation.simulate(
-            ctx, cli_actor(), spec, progress=lambda done, total: bar.update(task, completed=done, total=total)
-        )
+        runner = simulation_runner(ctx, Settings(), "cli")
+        try:
+            run = runner.run_here(
+                cli_actor(), spec, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
+        finally:
+            runner.close()
     if as_json:
         typer.echo(json.dumps(asdict(run), default=str, indent=2))
-    if run.status != simulation.DONE or run.result is None:
+    if run.status != DONE or run.result is None:
         console.print(Text(f"simulation {run.id} failed: {run.error}"), style="red")
         raise typer.Exit(1)
     if not as_json:

@@ -1,4 +1,5 @@
-"""The worker: relay outbox events to publishers, re-try backorders and re-optimise unreleased work now and then."""
+"""The worker: relay outbox events to publishers, re-try backorders and re-optimise unreleased work now and then,
+and fail the sandbox runs whose process stopped."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ordermesh.services.context import AppContext
 from ordermesh.services.edi_exchange import PartnerExchange
 from ordermesh.services.relay import RELAY_BATCH, EventPublisher, relay_once, sweep_backorders
 from ordermesh.services.reoptimise import reoptimise
+from ordermesh.services.simulation_lease import fail_abandoned_simulations
 from ordermesh.services.webhook_dispatch import WebhookDispatcher
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ class Worker:
         webhooks: WebhookDispatcher | None = None,
         pushes: ChannelPusher | None = None,
         partners: PartnerExchange | None = None,
+        simulations_stale_after: timedelta | None = None,
     ) -> None:
         self.ctx = ctx
         self.publishers = publishers
@@ -58,12 +61,15 @@ class Worker:
         self.webhooks = webhooks
         self.pushes = pushes
         self.partners = partners
+        self.simulations_stale_after = simulations_stale_after
         self.stopping = threading.Event()
 
     def run(self) -> None:
         since_sweep = 0.0
         last_reoptimised = time.monotonic()
+        last_swept_simulations = 0.0
         while not self.stopping.is_set():
+            last_swept_simulations = self._sweep_simulations(last_swept_simulations)
             try:
                 # Without publishers there is nobody to relay to: the feed serves the events.
                 relayed = relay_once(self.ctx, self.publishers) if self.publishers else 0
@@ -100,6 +106,17 @@ class Worker:
             if relayed < RELAY_BATCH:
                 # Caught up: wait, so the relay reads events in batches rather than one round per order.
                 self.stopping.wait(self.poll_seconds)
+
+    def _sweep_simulations(self, last: float) -> float:
+        """Fail the sandbox runs whose process stopped, a few times per staleness; return when it last swept."""
+        stale_after = self.simulations_stale_after
+        if not stale_after or time.monotonic() - last < stale_after.total_seconds() / 4:
+            return last
+        try:
+            fail_abandoned_simulations(self.ctx, stale_after=stale_after)
+        except Exception:  # as any round: logged, tried again at the next sweep
+            log.exception("sweep of abandoned simulations failed")
+        return time.monotonic()
 
     def start_in_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.run, name="ordermesh-worker", daemon=True)

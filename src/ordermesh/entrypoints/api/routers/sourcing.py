@@ -7,8 +7,6 @@ Rule sets change where every new order ships from, so changing them takes an ope
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -34,6 +32,7 @@ from ordermesh.entrypoints.api.schemas.sourcing import (
 )
 from ordermesh.entrypoints.api.security import Ctx, OrderManager, Reader
 from ordermesh.services import simulation, sourcing
+from ordermesh.services.simulation_runner import SimulationRunner
 
 router = APIRouter(prefix="/v1/sourcing/rule-sets", tags=["sourcing"])
 
@@ -168,43 +167,58 @@ EXCEPTION_HANDLERS = ((RuleSetInvalid, invalid_rule_set), (MalformedDocument, ma
 # --- the sandbox: /v1/sourcing/simulations ---------------------------------------------------------------
 
 simulations = APIRouter(prefix="/v1/sourcing/simulations", tags=["sourcing"])
-# Runs go to a small pool of this process; their state is in the database, so any process can answer for them.
-SIMULATION_THREADS = 2
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(SIMULATION_THREADS, thread_name_prefix="simulation")
-        return _pool
+def simulation_runner(request: Request) -> SimulationRunner:
+    runner: SimulationRunner = request.app.state.simulations
+    return runner
+
+
+# Runs go to a small pool of this process, which keeps their heartbeat; their state is in the database, so any
+# process can answer for them, and fails them as abandoned once their heartbeat is stale.
+Runner = Annotated[SimulationRunner, Depends(simulation_runner)]
 
 
 @simulations.post("", status_code=202, responses={422: {"description": "The offending field, by name"}})
-def start_simulation(body: SimulationIn, ctx: Ctx, actor: OrderManager, response: Response) -> SimulationOut:
+def start_simulation(body: SimulationIn, actor: OrderManager, runner: Runner, response: Response) -> SimulationOut:
     """Queue a replay of past orders under a draft rule set and the active one; poll the Location for the KPIs.
 
     Nothing real changes: orders, stock, capacity, decisions and events are only read.
     """
-    spec = body.spec()
-    run = simulation.submit_simulation(ctx, actor, spec)
-    _executor().submit(simulation.run_simulation, ctx, run, orders=spec.orders, progress=None)
+    run = runner.start(actor, body.spec())
     response.headers["Location"] = f"{simulations.prefix}/{run.id}"
     return SimulationOut.of(run)
 
 
 @simulations.get("")
 def list_simulations(
-    ctx: Ctx, _: Reader, after: str | None = None, limit: Annotated[int, Query(ge=1, le=200)] = 20
+    ctx: Ctx,
+    _: Reader,
+    runner: Runner,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> PageOut[SimulationOut]:
     """Sandbox runs, newest first."""
-    page = simulation.list_simulations(ctx, after=after, limit=limit)
+    page = simulation.list_simulations(ctx, after=after, limit=limit, stale_after=runner.stale_after)
     return PageOut[SimulationOut](data=[SimulationOut.of(run) for run in page.rows], next_cursor=page.next_cursor)
 
 
 @simulations.get("/{run_id}")
-def get_simulation(run_id: str, ctx: Ctx, _: Reader) -> SimulationOut:
-    """A run: queued, running, done (with the KPIs side by side) or failed (with the error)."""
-    return SimulationOut.of(simulation.get_simulation(ctx, run_id))
+def get_simulation(run_id: str, ctx: Ctx, _: Reader, runner: Runner) -> SimulationOut:
+    """A run: queued, running (with its progress), done (with the KPIs side by side) or failed (with the error).
+
+    A queued or running run whose process has sent no heartbeat for ORDERMESH_SIMULATION_STALE_SECONDS is
+    failed as abandoned ("abandoned: the process running it ... stopped at 1,234 of 10,000 plans").
+    """
+    return SimulationOut.of(simulation.get_simulation(ctx, run_id, stale_after=runner.stale_after))
+
+
+@simulations.post("/{run_id}/retry", status_code=202, responses={409: {"description": "The run is not failed"}})
+def retry_simulation(run_id: str, actor: OrderManager, runner: Runner, response: Response) -> SimulationOut:
+    """Queue a failed run's parameters again as a new run (`retry_of` names the failed one); poll its Location.
+
+    409 for a run that is not failed, or whose orders were uploaded (they are not kept: post them again).
+    """
+    run = runner.retry(actor, run_id)
+    response.headers["Location"] = f"{simulations.prefix}/{run.id}"
+    return SimulationOut.of(run)

@@ -331,6 +331,11 @@ class SimulationIn(Input):
         return SimulationSpec(start, end, orders, self.rule_set_id, self.rule_set)
 
 
+class SimulationProgress(BaseModel):
+    plans_made: int
+    plans_to_make: int
+
+
 class SimulationOut(BaseModel):
     id: str
     status: Literal["queued", "running", "done", "failed"]
@@ -341,9 +346,24 @@ class SimulationOut(BaseModel):
     )
     created_at: datetime
     created_by: str
+    started_at: datetime | None
     finished_at: datetime | None
-    error: str | None
+    error: str | None = Field(
+        description="When failed: what went wrong; `abandoned: ...` when the process running it stopped"
+    )
+    progress: SimulationProgress | None = Field(
+        description="Plans made of plans to make (each order once per rule set), once the orders are loaded"
+    )
+    runner: str | None = Field(description="The process holding the run: role@host:pid/tag")
+    heartbeat_at: datetime | None = Field(
+        description="When that process last said it still holds the run (queued or running)"
+    )
+    retry_of: str | None = Field(description="The failed run this one retries")
 
     @classmethod
     def of(cls, run: SimulationRun) -> SimulationOut:
-        return cls.model_validate(run, from_attributes=True)
+        progress = None
+        if run.plans_made is not None and run.plans_to_make is not None:
+            progress = SimulationProgress(plans_made=run.plans_made, plans_to_make=run.plans_to_make)
+        return cls.model_validate({**vars(run), "progress": progress})
+
