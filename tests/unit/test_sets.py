@@ -20,7 +20,7 @@ from ordermesh.domain.sourcing.optimiser import (
     solve,
     violations,
 )
-from ordermesh.domain.sourcing.plans import best_single
+from ordermesh.domain.sourcing.plans import best_single, greedy
 from ordermesh.domain.sourcing.sets import search_sets, solve_by_sets
 from tests.unit.test_optimiser import brute_force
 
@@ -162,6 +162,71 @@ def test_agrees_with_the_milp_on_bigger_orders(problem: Problem) -> None:
         assert cost(problem, take) == pytest.approx(optimum, abs=MONEY_GAP)
     else:
         assert cost(problem, take) >= optimum - MONEY_GAP
+
+
+@st.composite
+def scattered_orders(draw: st.DrawFn) -> Problem:
+    """Orders of four to seven lines over locations that each hold a few of their SKUs, often short, with a
+    high unfilled cost: most plans ship from three locations or more (the sparse network of the benchmark)."""
+    count = draw(st.integers(4, 7))
+    needs = tuple(
+        Need(
+            sku=f"S{n}",
+            quantity=draw(st.integers(1, 3)),
+            unit_value=float(draw(st.integers(5, 60))),
+            unit_weight=float(draw(st.integers(1, 15)) * 100),
+            unfilled_cost=150.0 + 1e-6 * (count - n),
+        )
+        for n in range(count)
+    )
+    near = ((450.0, 3.8), (2300.0, 5.2), (9000.0, 7.9), (float("inf"), 12.5))
+    sources = tuple(
+        Source(
+            key=f"L{i}",
+            stock={f"S{n}": draw(st.sampled_from([1, 2, 3, 9])) for n in draw(st.sets(st.integers(0, count - 1)))},
+            unit_cost={n: draw(st.sampled_from([0.25, 0.35, 0.6])) for n in range(count)},
+            package_cost=draw(st.sampled_from([2.2, 2.6, 3.4])),
+            tiers=draw(st.sampled_from([near, STEEP])),
+            unit_capacity=draw(st.one_of(st.none(), st.none(), st.none(), st.integers(1, 6))),
+        )
+        for i in range(draw(st.integers(3, 9)))
+    )
+    return Problem(
+        needs,
+        sources,
+        max_shipments=draw(st.sampled_from([None, None, None, 3, 4])),
+        min_split_value=float(draw(st.sampled_from([0, 0, 25]))),
+        split_cost=2.5,
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scattered_orders(), st.booleans())
+def test_agrees_with_the_milp_on_orders_that_split_over_several_locations(problem: Problem, start: bool) -> None:
+    incumbent = best_single(problem)
+    heuristic = (lambda: greedy(problem).take) if start else None
+    found = search_sets(problem, incumbent.take if incumbent is not None else None, heuristic)
+    assert found is not None
+    take, proven = found
+    assert violations(problem, take) == []
+    optimum = cost(problem, ())
+    if problem.arrays.usable.any():
+        best, complete = milp.search(problem, Budget(seconds=30, nodes=1_000_000))
+        assert complete
+        optimum = min(optimum, best.cost if best is not None else math.inf)
+    if proven:
+        assert cost(problem, take) == pytest.approx(optimum, abs=MONEY_GAP)
+    else:
+        assert cost(problem, take) >= optimum - MONEY_GAP
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(priced_problems(most_sources=6))
+def test_a_heuristic_incumbent_changes_the_cost_of_no_plan(problem: Problem) -> None:
+    take = solve_by_sets(problem, None, lambda: greedy(problem).take)
+    assert take is not None
+    assert violations(problem, take) == []
+    assert cost(problem, take) == pytest.approx(brute_force(problem), abs=1e-6)
 
 
 def test_keeps_the_incumbent_when_a_split_costs_the_same() -> None:

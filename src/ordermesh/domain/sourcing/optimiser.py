@@ -64,7 +64,14 @@ def solve(problem: Problem, budget: Budget = Budget()) -> Solution:
     views: tuple[Bounds, ...] = (Bounds(problem, sloped=False),)
     if single is not None and not alone and single.cost <= lower_bound_other(problem, views) + 1e-9:
         return single
-    by_sets = search_sets(problem, single.take if single is not None else None)
+    made: list[Solution] = []  # the greedy plan, made once: the set search may start from it
+
+    def greedy_plan() -> Solution:
+        if not made:
+            made.append(greedy(problem))
+        return made[0]
+
+    by_sets = search_sets(problem, single.take if single is not None else None, lambda: greedy_plan().take)
     if by_sets is not None and by_sets[1]:
         return solution(problem, by_sets[0], "exact", optimal=True)
     exactly = solve_exactly(problem)  # small orders: a dynamic programme, in about a millisecond
@@ -73,7 +80,7 @@ def solve(problem: Problem, budget: Budget = Budget()) -> Solution:
     views = (*views, Bounds(problem, sloped=True))
     if single is not None and not alone and single.cost <= lower_bound_other(problem, views) + 1e-9:
         return single
-    fallback = greedy(problem)
+    fallback = greedy_plan()
     if by_sets is not None:  # the best plan the set search found before it stopped, if cheaper
         searched = solution(problem, by_sets[0], "greedy", optimal=False)
         fallback = min(fallback, searched, key=lambda x: round(x.cost, 6))

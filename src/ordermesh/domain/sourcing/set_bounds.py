@@ -108,19 +108,27 @@ class SourceTable:
             unfilled=a.unfilled,
         )
 
-    def bounds(self, members: Ints, problem: Problem) -> Floats:
+    def bounds(self, members: Ints, problem: Problem, *, apart: bool | None = None) -> Floats:
         """(M,) a lower bound on every plan shipping from exactly each set of rows in `members` (M, k); past
-        `MOST_TIER_CHOICES`, the cheaper, weaker one that bounds each package's tier on its own."""
+        `MOST_TIER_CHOICES` (or when `apart`), the cheaper, weaker one that bounds each package's tier on its
+        own.
+
+        Per need, the units beyond what the set's sources hold between them are left unfilled, the others
+        cost their least unit (or unfilled) cost at least."""
         q, w, unfilled = self.quantity, self.weight, self.unfilled
         least = np.minimum(self.unit[members].min(axis=1), unfilled)  # (M, N)
-        supplied = np.asarray(self.usable[members].any(axis=1), dtype=bool)
+        shippable = np.minimum(self.usable[members].sum(axis=1), q)  # (M, N) units the set could supply
+        supplied = shippable > 0
         per_gram = cost_per_gram(least, supplied, w, unfilled)
-        reachable = np.where(supplied, q * w, 0.0).sum(axis=1)
-        base = self.fixed[members].sum(axis=1) - problem.split_cost + least @ q
+        reachable = shippable @ w
+        units = (shippable * least).sum(axis=1) + (q - shippable) @ unfilled
+        base = self.fixed[members].sum(axis=1) - problem.split_cost + units
         if members.shape[1] > 1 and problem.min_split_value > 0:  # each package of a split must be worth it
             short = (self.value[members] < problem.min_split_value - 1e-6).any(axis=1)
             base = np.where(short, INF, base)
-        if len(members) * len(self.tiers_used) ** members.shape[1] > MOST_TIER_CHOICES:
+        if apart is None:
+            apart = len(members) * len(self.tiers_used) ** members.shape[1] > MOST_TIER_CHOICES
+        if apart:
             return base + self._shipping_apart(members, per_gram, reachable)  # type: ignore[no-any-return]
         return base + self._shipping(members, per_gram, reachable)  # type: ignore[no-any-return]
 
@@ -130,6 +138,23 @@ class SourceTable:
         apart = len(members) * tiers**size > MOST_TIER_CHOICES
         choices = tiers * size if apart else tiers**size
         return len(members) * choices
+
+    def bounds_below(self, members: Ints, problem: Problem, incumbent: float, work: Work) -> Floats | None:
+        """`bounds`, and where the weaker form was used, the full one for the sets still below the incumbent
+        when they are few enough (None: out of work)."""
+        if not work.spend(self.bound_work(members)):
+            return None
+        found = self.bounds(members, problem)
+        size, tiers = int(members.shape[1]), len(self.tiers_used)
+        if len(members) * tiers**size <= MOST_TIER_CHOICES:
+            return found
+        below = np.flatnonzero(found < incumbent - TOL)
+        if not len(below) or len(below) * tiers**size > MOST_TIER_CHOICES:
+            return found
+        if not work.spend(len(below) * tiers**size):
+            return None
+        found[below] = np.maximum(found[below], self.bounds(members[below], problem, apart=False))
+        return found
 
     def _shipping(self, members: Ints, per_gram: Floats, reachable: Floats) -> Floats:
         """(M,) the least tier prices plus the cost of what is left unshipped, over every choice of tiers
@@ -208,40 +233,59 @@ class SourceTable:
         """(M, size) the sets of `size` rows that could hold a plan cheaper than the incumbent, and their
         bounds (None: more than this method bounds). `alone`: each row's bound on its own.
 
-        Built a row at a time, the rows taken strongest first (least bound alone): a partial set is bounded
-        with stand-ins for its missing rows, each with the best of the rows that may still join (those after
-        its last), so the bound holds whichever join; only the partial sets below the incumbent grow. A row
-        whose bound with stand-ins for all other rows reaches the incumbent joins no set.
+        Built a row at a time, the rows taken cheapest shipment first: a partial set is bounded with
+        stand-ins for its missing rows, each with the best of the rows that may still join (those after its
+        last), so the bound holds whichever join; only the partial sets below the incumbent whose missing rows
+        can hold what it must ship (`_Cover`) grow. A row whose bound with stand-ins for all other rows
+        reaches the incumbent joins no set.
         """
         count = len(self.rows)
         ones = np.arange(count, dtype=np.intp)[:, None]
-        order = np.lexsort((ones[:, 0], alone))  # strongest first
+        # cheapest shipments first (package, split and the price of the heaviest tier: a zone's rate card
+        # prices every tier in the same order), then the strongest alone: the rows after a partial set, the
+        # ones its stand-ins are made of, then ship dear, which keeps the stand-ins weak
+        shipment = self.fixed + self.prices[:, len(self.tiers_used) - 1]
+        order = np.lexsort((ones[:, 0], alone, shipment))
+        strongest = np.empty(count, dtype=np.intp)  # each row's place, strongest alone first
+        strongest[np.lexsort((ones[:, 0], alone))] = np.arange(count)
         table = self._stand_ins(order)
         joined = np.hstack([ones, np.full((count, size - 1), count, dtype=np.intp)])  # stand-ins for all rows
-        if not work.spend(self.bound_work(joined)):
+        joined_bounds = table.bounds_below(joined, problem, incumbent, work)
+        if joined_bounds is None:
             return None
-        joins = np.sort(np.flatnonzero(table.bounds(joined, problem) < incumbent - TOL))
+        joins = np.sort(np.flatnonzero(joined_bounds < incumbent - TOL))
         joining = np.zeros(count, dtype=bool)
         joining[joins] = True
         joins = np.flatnonzero(joining[order])  # as positions in `order`
         sets: Ints = joins[:, None]  # positions in `order`
+        cover = _Cover.of(self, problem, incumbent, order[joins], size)
+        masks = cover.bits[order[joins]]  # per set, the needs it covers of those it must
         for filled in range(1, size + 1):
+            # the rows after its last must hold what the set must ship and its rows do not
+            start = np.searchsorted(joins, sets[:, -1], side="right")
+            able = cover.fewest[start, cover.full & ~masks] <= size - filled
+            sets, masks = sets[able], masks[able]
             after = count + 1 + sets[:, -1]  # the stand-in for the rows after the set's last
             padded = np.hstack([order[sets], np.repeat(after[:, None], size - filled, axis=1)])
-            if not work.spend(self.bound_work(padded)):
+            if filled == size:  # each set's rows strongest first: ties between sets go the same way
+                padded = np.take_along_axis(padded, np.argsort(strongest[padded], axis=1), axis=1)
+            found = table.bounds_below(padded, problem, incumbent, work)
+            if found is None:
                 return None
-            bounds = table.bounds(padded, problem)
+            bounds = found
             below = bounds < incumbent - TOL
-            sets = sets[below]
+            sets, masks = sets[below], masks[below]
             if filled == size:  # no stand-in left: the sets' own bounds
-                return order[sets], bounds[below]
+                return padded[below], bounds[below]
             start = np.searchsorted(joins, sets[:, -1], side="right")  # the rows that may follow each set
             counts = len(joins) - start
             total = int(counts.sum())
             if total > MOST_COMBINED:
                 return None
             offset = np.repeat(start - (np.cumsum(counts) - counts), counts)
-            sets = np.hstack([np.repeat(sets, counts, axis=0), joins[np.arange(total) + offset][:, None]])
+            grown = joins[np.arange(total) + offset]
+            sets = np.hstack([np.repeat(sets, counts, axis=0), grown[:, None]])
+            masks = np.repeat(masks, counts) | cover.bits[order[grown]]
         raise AssertionError("unreachable: the loop returns at its last size")
 
     def _stand_ins(self, order: Ints) -> SourceTable:
@@ -271,6 +315,33 @@ class SourceTable:
             weight=self.weight,
             unfilled=self.unfilled,
         )
+
+
+MOST_COVERED = 10  # needs whose cover by a set is followed, at most (a table of 2**10 masks per row)
+
+
+@dataclass(frozen=True)
+class _Cover:
+    """The needs a plan cheaper than the incumbent must ship some of (leaving a unit of one unfilled costs the
+    incumbent already, every price being non-negative), as bits: what each row holds of them, and per
+    suffix of the rows that may join a set, the fewest of them that hold some of every need in a mask."""
+
+    bits: Ints  # (R,) per row, the needs it holds some of
+    full: int  # every need followed
+    fewest: NDArray[np.int16]  # (K + 1, 2**m) per suffix k of the joining rows and mask; most + 1: more than most
+
+    @classmethod
+    def of(cls, table: SourceTable, problem: Problem, incumbent: float, joining: Ints, most: int) -> _Cover:
+        must = np.flatnonzero((table.unfilled >= incumbent - TOL) & (table.quantity > 0))[:MOST_COVERED]
+        weights = np.left_shift(1, np.arange(len(must), dtype=np.intp))
+        bits = (table.usable[:, must] > 0).astype(np.intp) @ weights
+        masks = np.arange(1 << len(must), dtype=np.intp)
+        fewest = np.empty((len(joining) + 1, len(masks)), dtype=np.int16)
+        fewest[-1] = np.where(masks == 0, 0, most + 1)
+        for k in range(len(joining) - 1, -1, -1):
+            later = fewest[k + 1]
+            fewest[k] = np.minimum(later, np.minimum(later[masks & ~bits[joining[k]]], most) + 1)
+        return cls(bits, len(masks) - 1, fewest)
 
 
 def cost_per_gram(least: Floats, supplied: Bools, weight: Floats, unfilled: Floats) -> Floats:

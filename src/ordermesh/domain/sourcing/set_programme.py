@@ -33,15 +33,16 @@ class SetProgramme:
         usable = [lists.usable[row] for row in members]
         unit = [lists.unit[row] for row in members]
         least = [min(unfilled[n], *(costs[n] for costs in unit)) for n in needs]
-        supplied = [any(units[n] for units in usable) for n in needs]
+        # units of each need the set could supply: the rest is left unfilled whatever the plan
+        shippable = [min(quantity[n], sum(units[n] for units in usable)) for n in needs]
         self.fixed = sum(lists.fixed[row] for row in members) - problem.split_cost
         self.heaviest = [sum(units[n] * weight[n] for n in needs) for units in usable]
-        gaps = [(unfilled[n] - least[n]) / weight[n] for n in needs if supplied[n] and weight[n] > 0]
+        gaps = [(unfilled[n] - least[n]) / weight[n] for n in needs if shippable[n] and weight[n] > 0]
         self.per_gram = min(gaps, default=0.0)
         # per need n, from n on: the least the needs cost, the weight the set could ship of them (in all, and
         # from each source) and the units each source could ship of them
-        self.rest = _from_each([least[n] * quantity[n] for n in needs])
-        self.later = _from_each([quantity[n] * weight[n] if supplied[n] else 0.0 for n in needs])
+        self.rest = _from_each([least[n] * shippable[n] + unfilled[n] * (quantity[n] - shippable[n]) for n in needs])
+        self.later = _from_each([shippable[n] * weight[n] for n in needs])
         each = [_from_each([units[n] * weight[n] for n in needs]) for units in usable]
         self.later_each: list[list[float]] = [list(column) for column in zip(*each, strict=True)]
         counts = [_from_each([float(units[n]) for n in needs]) for units in usable]

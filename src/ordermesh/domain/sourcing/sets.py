@@ -4,6 +4,7 @@ A plan ships from a set of sources. Every plan that ships from exactly a given s
 at least one unit) costs at least:
 - the fixed costs of its shipments: each source's package cost and one split cost, one split cost less;
 - per unit of need n, `least[n]`: the least of its unit costs at the set's sources and its unfilled cost;
+  and past the units of n the set's sources hold between them, its unfilled cost;
 - per shipment, the price of a weight tier its source can reach with its own stock (a package weighs at
   least the lightest unit its source can ship, at most everything it can ship, and within its tier's limits);
 - for every gram of the order that the set could ship but does not, `per_gram` more: the least of
@@ -14,9 +15,14 @@ lightest weights fit in the order (`set_bounds.SourceTable.bounds`, many sets at
 
 Search, smallest sets first: every single source; then, while a bound on every plan of at least that many
 shipments (`set_bounds.size_bound`: any sources' cheapest fixed costs and packages) is below the incumbent,
-the sets of the next size. Those are grown a source at a time, strongest sources first: a partial set is
-bounded with stand-ins for its missing sources, each with the best of the sources that may still join it
-(so the bound holds whichever join), and only partial sets below the incumbent grow.
+the sets of the next size. Before the first sets of several sources that the incumbent leaves room for, a
+heuristic plan (the caller's: the greedy one) is offered: a good incumbent early is what prunes sets. Sets
+are grown a source at a time, the sources with the cheapest shipments first: a partial set is bounded with
+stand-ins for its missing sources, each with the best of the sources that may still join it (so the bound
+holds whichever join), and only partial sets below the incumbent grow. A need whose unfilled cost reaches
+the incumbent must be shipped (some of it) by any cheaper plan: a partial set whose missing sources,
+however chosen among those that may still join, cannot hold some of each such need is dropped
+(`set_bounds._Cover`, a table per mask of needs of the fewest joining sources that cover it).
 
 Each set left is solved exactly, cheapest bound first, while its bound is below the incumbent: for each
 choice of tier per source, cheapest bound first, a dynamic programme over the needs
@@ -29,12 +35,14 @@ Where it applies: no need ships `alone`, no two needs share a SKU, no negative p
 not fall with weight. The search counts its work (bounds, and steps of the programme) and stops unproven past
 `MOST_WORK`, or when too many sets or states are left, the same way on every machine; the caller then proves
 optimality another way, starting from the best plan found. Ties keep the plan found first: the incumbent
-handed in (the empty plan before it), then the sets in the order of their bounds, then of their sources.
+handed in (the empty plan before it), the heuristic's, then the sets in the order of their bounds, then of
+their sources (each set's listed strongest alone first).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,21 +55,27 @@ MOST_SETS = 48  # sets solved exactly before handing the order to another method
 MOST_WORK = 200_000  # bound evaluations (70-140 ns each): 15-25 ms at most on the 2-core development machine
 
 
-def solve_by_sets(problem: Problem, incumbent: Take | None = None) -> Take | None:
+def solve_by_sets(
+    problem: Problem, incumbent: Take | None = None, heuristic: Callable[[], Take] | None = None
+) -> Take | None:
     """Return an optimal feasible plan, or None when this method does not apply or would take too long.
 
     `incumbent` (a feasible plan, such as the best whole order from one source) is kept unless a plan
-    cheaper by more than the tolerance exists.
+    cheaper by more than the tolerance exists. `heuristic` makes a feasible plan (such as the greedy one)
+    when the search is about to bound sets of several sources: without an incumbent, before pairs; else
+    before sets of three.
     """
-    found = search_sets(problem, incumbent)
+    found = search_sets(problem, incumbent, heuristic)
     return found[0] if found is not None and found[1] else None
 
 
-def search_sets(problem: Problem, incumbent: Take | None = None) -> tuple[Take, bool] | None:
+def search_sets(
+    problem: Problem, incumbent: Take | None = None, heuristic: Callable[[], Take] | None = None
+) -> tuple[Take, bool] | None:
     """The best feasible plan found and whether it is proven optimal (None: the method does not apply).
 
     The search stops unproven when more sets or states are left than it takes on; its best plan is still
-    a good incumbent for another method.
+    a good incumbent for another method. `heuristic`: as for `solve_by_sets`.
     """
     if not _applies(problem):
         return None
@@ -74,14 +88,17 @@ def search_sets(problem: Problem, incumbent: Take | None = None) -> tuple[Take, 
             whole = tuple((n, order[0], need.quantity) for n, need in enumerate(problem.needs))
             best.offer(evaluate(problem, whole).total, whole)
         return best.plan, True
-    proven = _search(problem, best)
+    proven = _search(problem, best, heuristic, before=2 if incumbent is None else 3)
     if best.plan and violations(problem, best.plan):  # not expected: the programme keeps every constraint
         return None
     return best.plan, proven
 
 
-def _search(problem: Problem, best: _Best) -> bool:
-    """Improve the incumbent over every set of sources, smallest sets first (False: stopped unproven)."""
+def _search(problem: Problem, best: _Best, heuristic: Callable[[], Take] | None, before: int) -> bool:
+    """Improve the incumbent over every set of sources, smallest sets first (False: stopped unproven); the
+    heuristic's plan is offered before the sets of `before` sources, the first that the incumbent leaves
+    room for: a good incumbent early prunes most sets of several sources (a plan leaving a unit unfilled
+    then costs more than it, and a set must hold some of every need)."""
     table = SourceTable.of(problem)
     most = min(len(table.rows), int(table.quantity.sum()))  # each source ships a unit at least
     if problem.max_shipments is not None:
@@ -100,6 +117,12 @@ def _search(problem: Problem, best: _Best) -> bool:
         return False
     size = 2
     while size <= most and size_bound(table, problem, size, best.cost) < best.cost - TOL:
+        if heuristic is not None and size >= before:
+            plan, heuristic = heuristic(), None
+            if not violations(problem, plan):
+                best.offer(evaluate(problem, plan).total, plan)
+            if size_bound(table, problem, size, best.cost) >= best.cost - TOL:
+                break
         found = table.sets_of(size, problem, best.cost, work, alone)
         if found is None or not _solve_sets(table, problem, found[0], best, work, found[1]):
             return False
@@ -153,5 +176,3 @@ def _solve_sets(
         if found:
             best.offer(evaluate(problem, found).total, found)
     return True
-
-
