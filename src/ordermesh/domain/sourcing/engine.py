@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain, compress
 from typing import Any
+
+import numpy as np
 
 from ordermesh.domain.catalog import LocationType
 from ordermesh.domain.orders import Allocation, DeliveryMethod
@@ -19,6 +22,7 @@ from ordermesh.domain.sourcing.explanation import explanation as explain
 from ordermesh.domain.sourcing.explanation import unfilled_units
 from ordermesh.domain.sourcing.model import AllocationPlan, Candidate, SourcingRequest
 from ordermesh.domain.sourcing.optimiser import (
+    INF,
     Budget,
     Need,
     Problem,
@@ -29,7 +33,7 @@ from ordermesh.domain.sourcing.optimiser import (
     solve,
     violations,
 )
-from ordermesh.domain.sourcing.routes import Route, plan_routes, zone_info
+from ordermesh.domain.sourcing.routes import Route, Routes, plan_routes, zone_info
 from ordermesh.domain.sourcing.rules import (
     Eligibility,
     ItemFacts,
@@ -57,7 +61,7 @@ class Prepared:
     now: datetime
     rule_name: str
     strategy: Strategy
-    routes: dict[str, Route]
+    routes: Routes  # of `ordered`, by position
     eliminated: list[Elimination]
     eligible: list[Candidate]
     ordered: list[Candidate]  # every candidate, by location code
@@ -139,8 +143,8 @@ class SourcingEngine:
         pickup = request.method == DeliveryMethod.PICKUP
         card = self.rules.costs.rate_card(request.service_level)
         eliminated: list[Elimination] = []
-        routes: dict[str, Route] = {}
         eligible: list[Candidate] = []
+        at: list[int] = []  # their positions in `ordered`
         # Plans must not depend on the order the candidates come in: equally cheap plans are told apart
         # by their locations' codes.
         ordered = sorted(candidates, key=lambda c: c.location)
@@ -155,22 +159,22 @@ class SourcingEngine:
             and locations.max_distance_km is None
             and locations.dropship != "never"
         )
-        for candidate, route in zip(ordered, plan_routes(self.rules.costs, request, ordered, now), strict=True):
-            routes[candidate.location] = route
-            if (
+        routes = plan_routes(self.rules.costs, request, ordered, now)
+        for position, candidate in enumerate(ordered):
+            if not (
                 plain
                 and (types is None or candidate.type in types)
                 and (candidate.orders_left is None or candidate.orders_left > 0)
                 and (candidate.units_left is None or candidate.units_left > 0)
                 and (candidate.cutoff is None or not locations.before_cutoff)
             ):
-                eligible.append(candidate)
-                continue
-            reason = self._order_elimination(request, candidate, route, locations, rule_name, now, pickup=pickup)
-            if reason is not None:
-                eliminated.append(reason)
-            else:
-                eligible.append(candidate)
+                route = routes[position]
+                reason = self._order_elimination(request, candidate, route, locations, rule_name, now, pickup=pickup)
+                if reason is not None:
+                    eliminated.append(reason)
+                    continue
+            eligible.append(candidate)
+            at.append(position)
         if self.rules.rules:
             line_rules = {
                 line.line_id: self.rules.line_rules(facts, ItemFacts(line.sku, line.attributes))
@@ -178,8 +182,8 @@ class SourcingEngine:
             }
         else:  # no rules at all, so no line rules
             line_rules = {line.line_id: [] for line in request.lines}
-        allowed = self._line_eligibility(request, line_rules, eligible, routes, locations, eliminated)
-        problem = self._problem(request, strategy, locations, eligible, allowed, routes, card, pickup=pickup)
+        allowed = self._line_eligibility(request, line_rules, eligible, at, routes, locations, eliminated)
+        problem = self._problem(request, strategy, locations, eligible, at, allowed, routes, card, pickup=pickup)
         return Prepared(now, rule_name, strategy, routes, eliminated, eligible, ordered, line_rules, problem)
 
     # --- eligibility --------------------------------------------------------------------------------
@@ -234,7 +238,8 @@ class SourcingEngine:
         request: SourcingRequest,
         line_rules: Mapping[str, list[Rule]],
         eligible: Sequence[Candidate],
-        routes: Mapping[str, Route],
+        at: Sequence[int],
+        routes: Routes,
         locations: Eligibility,
         eliminated: list[Elimination],
     ) -> dict[int, set[str]]:
@@ -245,10 +250,10 @@ class SourcingEngine:
         for index, line in enumerate(request.lines):
             codes = set(every)
             for rule in line_rules[line.line_id]:
-                for candidate in eligible:
+                for candidate, position in zip(eligible, at, strict=True):
                     if candidate.location not in codes:
                         continue
-                    why = _line_rule_reason(rule, candidate, routes[candidate.location])
+                    why = _line_rule_reason(rule, candidate, routes[position])
                     if why is not None:
                         codes.discard(candidate.location)
                         _note(eliminated, candidate.location, rule.name, why, line.line_id)
@@ -279,15 +284,21 @@ class SourcingEngine:
         strategy: Strategy,
         locations: Eligibility,
         eligible: Sequence[Candidate],
+        at: Sequence[int],
         allowed: Mapping[int, set[str]],
-        routes: Mapping[str, Route],
+        routes: Routes,
         card: Any,
         *,
         pickup: bool,
     ) -> Problem:
+        """The problem in numbers: a source per eligible location with something the order may take from it.
+
+        Built along the candidates as arrays (stock and unit costs per location and line), from which both the
+        sources and the problem's arrays are read, so the candidates' stock is read once."""
         costs = self.rules.costs
         w_ship, w_handle = strategy.weight("shipping"), strategy.weight("handling")
         w_late, w_opp = strategy.weight("lateness"), strategy.weight("opportunity")
+        lines = request.lines
         needs = tuple(
             Need(
                 sku=line.sku,
@@ -295,58 +306,62 @@ class SourcingEngine:
                 unit_value=line.unit_price,
                 unit_weight=float(line.weight_grams),
                 # when stock is short, earlier lines are filled first: leaving them costs a hair more
-                unfilled_cost=costs.unfilled_per_unit + LINE_ORDER_TIEBREAK * (len(request.lines) - index),
+                unfilled_cost=costs.unfilled_per_unit + LINE_ORDER_TIEBREAK * (len(lines) - index),
                 alone=bool(line.attributes.get("ship_alone", False)) and not pickup,
             )
-            for index, line in enumerate(request.lines)
+            for index, line in enumerate(lines)
         )
-        sources: list[Source] = []
-        tiers_in: dict[int, tuple[tuple[float, float], ...]] = {}  # per zone
-        lines = list(enumerate(request.lines))
-        line_skus = [(index, line.sku, allowed[index]) for index, line in lines]
-        line_pairs = [(index, line.sku) for index, line in lines]
+        skus, width, count = [line.sku for line in lines], len(lines), len(eligible)
+        zeros = [0] * width
+        stocked = chain.from_iterable([map(c.available.get, skus, zeros) for c in eligible])
+        stock = np.fromiter(stocked, np.int64, count * width).reshape(count, width)
+        may = stock > 0  # (location, line): the location holds the line's SKU and the rules let the line use it
         # whether line rules or the drop-ship policy leave some line fewer locations than the order
         everywhere = len({c.location for c in eligible})
-        narrowed = any(len(codes) < everywhere for codes in allowed.values())
+        if any(len(codes) < everywhere for codes in allowed.values()):
+            lets = [c.location in allowed[n] for c in eligible for n in range(width)]
+            may &= np.array(lets, dtype=bool).reshape(count, width)
+        kinds: dict[str, tuple[float, float]] = {}  # per location type: handling per order and per unit, weighted
+        for kind in {c.type for c in eligible}:
+            handling = costs.handling.get(kind)
+            kinds[kind] = (w_handle * handling.per_order, w_handle * handling.per_unit) if handling else (0.0, 0.0)
+        per_unit = np.array([kinds[c.type][1] for c in eligible], dtype=np.float64).reshape(count, 1)
+        if w_opp and (self.opportunity or costs.scarcity.per_unit):
+            extra = [w_opp * self._opportunity(c, sku) for c in eligible for sku in skus]
+            cost = np.where(may, per_unit + np.array(extra, dtype=np.float64).reshape(count, width), INF)
+        else:
+            cost = np.where(may, per_unit, INF)
+        kept = np.flatnonzero(may.any(axis=1))
+        if len(kept) < count:  # locations with nothing the order may take from them are no source
+            stock, cost, may = stock[kept], cost[kept], may[kept]
+        legs = routes.legs
         # Lateness no location can avoid (an order placed long ago, a promise nobody can keep) is not a choice:
         # only the days beyond the least late eligible location cost, so a late order is still shipped.
-        unavoidable = min((routes[c.location].days_late for c in eligible), default=0)
-        opportunity = w_opp and (self.opportunity or costs.scarcity.per_unit)
+        unavoidable = min((legs[position].days_late for position in at), default=0)
         late_per_day = w_late * costs.lateness_per_day
-        kinds: dict[str, tuple[float, float]] = {}  # per location type: handling per order and per unit, weighted
-        for candidate in eligible:
-            kind = kinds.get(candidate.type)
-            if kind is None:
-                handling = costs.handling.get(candidate.type)
-                per_order = handling.per_order if handling else 0.0
-                kind = kinds[candidate.type] = (w_handle * per_order, w_handle * handling.per_unit if handling else 0.0)
-            handled, per_unit = kind
-            code, available = candidate.location, candidate.available
-            if opportunity:
-                unit_cost = {
-                    index: per_unit + w_opp * self._opportunity(candidate, sku)
-                    for index, sku, codes in line_skus
-                    if available.get(sku, 0) > 0 and code in codes
-                }
-            elif narrowed:
-                unit_cost = {
-                    index: per_unit for index, sku, codes in line_skus if available.get(sku, 0) > 0 and code in codes
-                }
-            else:
-                unit_cost = {index: per_unit for index, sku in line_pairs if available.get(sku, 0) > 0}
-            if not unit_cost:
-                continue
-            route = routes[candidate.location]
-            tiers = tiers_in.get(route.zone_index, ())
-            if not tiers and not pickup:
-                tiers = tiers_in[route.zone_index] = tuple(
-                    (limit, w_ship * price) for limit, price in card.price_tiers(route.zone_index)
-                )
-            package_cost = handled + late_per_day * (route.days_late - unavoidable)
+        tiers_in: dict[int, int] = {}  # per zone, the number of its tiers among the distinct ones
+        distinct: list[tuple[tuple[float, float], ...]] = []
+        rows: list[int] = []
+        columns = range(width)
+        sources: list[Source] = []
+        for row, prices, allows in zip(kept.tolist(), cost.tolist(), may.tolist(), strict=True):
+            candidate = eligible[row]
+            leg = legs[at[row]]
+            zone = 0 if pickup else leg.zone_index  # pickup: nothing shipped, no tiers
+            tiers_row = tiers_in.get(zone)
+            if tiers_row is None:
+                tiers_row = tiers_in[zone] = len(distinct)
+                prices_in_zone = () if pickup else card.price_tiers(zone)
+                distinct.append(tuple((limit, w_ship * price) for limit, price in prices_in_zone))
+            rows.append(tiers_row)
+            package_cost = kinds[candidate.type][0] + late_per_day * (leg.days_late - unavoidable)
+            unit_cost = dict(zip(compress(columns, allows), compress(prices, allows), strict=True))
             capacity = candidate.units_left if locations.respect_capacity else None
             # positional: a keyword call costs noticeably more, once per candidate
-            sources.append(Source(candidate.location, candidate.available, unit_cost, package_cost, tiers, capacity))
-        return Problem(
+            sources.append(
+                Source(candidate.location, candidate.available, unit_cost, package_cost, distinct[tiers_row], capacity)
+            )
+        problem = Problem(
             needs=needs,
             sources=tuple(sources),
             max_shipments=strategy.max_shipments,
@@ -354,6 +369,7 @@ class SourcingEngine:
             min_split_value=strategy.min_split_value or 0.0,
             split_cost=strategy.weight("split") * costs.split_penalty,
         )
+        return problem.with_arrays(stock, cost, distinct, rows)
 
     def _opportunity(self, candidate: Candidate, sku: str) -> float:
         cost = self.opportunity.get((candidate.location, sku), 0.0)

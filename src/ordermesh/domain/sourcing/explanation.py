@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ordermesh.domain.sourcing.model import Candidate, SourcingRequest
 from ordermesh.domain.sourcing.problem import Problem, Solution
-from ordermesh.domain.sourcing.routes import Route
+from ordermesh.domain.sourcing.routes import Routes
 from ordermesh.domain.sourcing.rules import Strategy
 
 if TYPE_CHECKING:
@@ -94,38 +93,34 @@ def _plan_view(request: SourcingRequest, problem: Problem, solution: Solution) -
 
 
 def _candidate_views(
-    request: SourcingRequest, candidates: Sequence[Candidate], routes: Mapping[str, Route], eligible: set[str]
+    request: SourcingRequest, candidates: Sequence[Candidate], routes: Routes, eligible: set[str]
 ) -> list[dict[str, Any]]:
     """Every candidate (given by location code), nearest first, with its route and its stock of the order's
     SKUs."""
-    # few distinct (ships, arrives, promised) dates: format each triple once
-    iso: dict[tuple[date, date, date | None], tuple[str, str, str | None]] = {}
     skus = request.skus
     zeros = [0] * len(skus)
-    found = [(routes[c.location], c) for c in candidates]
+    distances, legs, rounded = routes.distances, routes.legs, routes.rounded()
+    travels: dict[int, dict[str, Any]] = {}  # per distinct leg (few: one per calendar and zone), by identity
     # the candidates come by location code: a stable sort by distance keeps that order among equals
-    nearest = [route.distance_km or math.inf for route, _ in found]
+    nearest = [distance or math.inf for distance in distances]
     views = []
-    for route, c in map(found.__getitem__, sorted(range(len(found)), key=nearest.__getitem__)):
-        days = route[4:7]  # ships_on, arrives_on, promised_on
-        text = iso.get(days)
-        if text is None:
-            text = iso[days] = (
-                route.ships_on.isoformat(),
-                route.arrives_on.isoformat(),
-                None if route.promised_on is None else route.promised_on.isoformat(),
-            )
-        distance = route.distance_km
+    for position in sorted(range(len(candidates)), key=nearest.__getitem__):
+        c, leg, distance = candidates[position], legs[position], distances[position]
+        travel = travels.get(id(leg))
+        if travel is None:
+            travel = travels[id(leg)] = {
+                "zone": leg.zone,
+                "ships_on": leg.ships_on.isoformat(),
+                "arrives_on": leg.arrives_on.isoformat(),
+                "promised_on": None if leg.promised_on is None else leg.promised_on.isoformat(),
+                "days_late": leg.days_late,
+            }
         views.append(
             {
                 "location": c.location,
                 "type": c.type,
-                "distance_km": None if distance is None else round(distance, 1),
-                "zone": route.zone,
-                "ships_on": text[0],
-                "arrives_on": text[1],
-                "promised_on": text[2],
-                "days_late": route.days_late,
+                "distance_km": None if distance is None else rounded[position],
+                **travel,
                 "available": dict(zip(skus, map(c.available.get, skus, zeros), strict=True)),
                 "eligible": c.location in eligible,
             }

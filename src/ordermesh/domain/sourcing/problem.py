@@ -43,8 +43,11 @@ class Need:
     alone: bool = False  # every unit ships in its own package
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Source:
+    """A location as the optimiser sees it (not frozen, as it is built for every candidate of every order:
+    treat it as read-only)."""
+
     key: str
     stock: Mapping[str, int]  # usable units per SKU
     unit_cost: Mapping[int, float]  # need index -> cost per unit; a need missing here may not use this source
@@ -96,6 +99,18 @@ class Problem:
     def _usable(self) -> list[list[int]]:
         return self.arrays.usable.tolist()  # type: ignore[no-any-return]
 
+    def with_arrays(
+        self,
+        stock: IntArray,
+        costs: FloatArray,
+        distinct: list[tuple[tuple[float, float], ...]],
+        rows: list[int],
+    ) -> Problem:
+        """This problem, its arrays built from what the caller already has at hand (the same arrays `arrays`
+        would read from the sources: see `Arrays.build`)."""
+        self.__dict__["arrays"] = Arrays.build(self, stock, costs, distinct, rows)
+        return self
+
 
 @dataclass(frozen=True)
 class Arrays:
@@ -114,7 +129,6 @@ class Arrays:
     @classmethod
     def of(cls, problem: Problem) -> Arrays:
         needs, sources = problem.needs, problem.sources
-        quantity = np.array([need.quantity for need in needs], dtype=np.float64)
         # dict lookups mapped at C speed straight into one array: numpy's item assignment is slow
         skus, columns = [need.sku for need in needs], range(len(needs))
         nothing, never = [0] * len(needs), [INF] * len(needs)
@@ -124,26 +138,40 @@ class Arrays:
         stock = np.fromiter(stocked, np.int64, cells).reshape(shape)
         priced = chain.from_iterable([map(x.unit_cost.get, columns, never) for x in sources])
         costs = np.fromiter(priced, np.float64, cells).reshape(shape)
-        usable = np.where(np.isfinite(costs), np.minimum(quantity.astype(np.int64), stock), 0)
-        unit = np.where(usable > 0, costs, INF)
-        width = 1 + max((len(source.tiers) for source in sources), default=0)
         padded: dict[tuple[tuple[float, float], ...], int] = {}  # distinct tier rows, numbered
         seen: dict[int, int] = {}  # by identity: hashing nested tuples is slow
         rows: list[int] = []
-        for source in sources:  # sources share a few rate-card rows (one per zone): pad each once
+        for source in sources:  # sources share a few rate-card rows (one per zone): number each once
             tiers = source.tiers
             row = seen.get(id(tiers))
             if row is None:
                 row = seen[id(tiers)] = padded.setdefault(tiers, len(padded))
             rows.append(row)
-        distinct_limits, distinct_prices = [], []
-        for tiers in padded:
+        return cls.build(problem, stock, costs, list(padded), rows)
+
+    @classmethod
+    def build(
+        cls,
+        problem: Problem,
+        stock: IntArray,
+        costs: FloatArray,
+        distinct: list[tuple[tuple[float, float], ...]],
+        rows: list[int],
+    ) -> Arrays:
+        """The arrays of a problem whose stock (per source and need: the source's stock of the need's SKU),
+        unit costs (inf where the need may not use the source) and tiers (each source's, as the number of its
+        row among the distinct ones) are at hand."""
+        needs, sources = problem.needs, problem.sources
+        quantity = np.array([need.quantity for need in needs], dtype=np.float64)
+        usable = np.where(np.isfinite(costs), np.minimum(quantity.astype(np.int64), stock), 0)
+        unit = np.where(usable > 0, costs, INF)
+        width = 1 + max((len(tiers) for tiers in distinct), default=0)
+        limits, prices = [], []
+        for tiers in distinct:  # padded to the same width: inf limits, the last price repeated
             last = tiers[-1][1] if tiers else 0.0
-            distinct_limits.append([limit for limit, _ in tiers] + [INF] * (width - len(tiers)))
-            distinct_prices.append([price for _, price in tiers] + [last] * (width - len(tiers)))
+            limits.append([limit for limit, _ in tiers] + [INF] * (width - len(tiers)))
+            prices.append([price for _, price in tiers] + [last] * (width - len(tiers)))
         at = np.array(rows, dtype=np.intp)
-        limits = np.array(distinct_limits, dtype=np.float64).reshape(len(padded), width)[at]
-        prices = np.array(distinct_prices, dtype=np.float64).reshape(len(padded), width)[at]
         return cls(
             quantity=quantity,
             weight=np.array([need.unit_weight for need in needs], dtype=np.float64),
@@ -155,8 +183,8 @@ class Arrays:
                 [INF if source.unit_capacity is None else source.unit_capacity for source in sources],
                 dtype=np.float64,
             ),
-            tier_limits=limits,
-            tier_prices=prices,
+            tier_limits=np.array(limits, dtype=np.float64).reshape(len(distinct), width)[at],
+            tier_prices=np.array(prices, dtype=np.float64).reshape(len(distinct), width)[at],
         )
 
     def price(self, weights: FloatArray) -> FloatArray:

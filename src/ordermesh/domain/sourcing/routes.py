@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
@@ -12,15 +11,19 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ordermesh.domain.geo import EARTH_RADIUS_KM
 from ordermesh.domain.orders import DeliveryMethod
 from ordermesh.domain.sourcing.model import Candidate, SourcingRequest
-from ordermesh.domain.sourcing.rules import CostModel
+from ordermesh.domain.sourcing.rules import CostModel, Zone
+
+FloatArray = NDArray[np.float64]
 
 
-class Route(NamedTuple):
-    distance_km: float | None
+class Leg(NamedTuple):
+    """A route but its distance: the same for every candidate with one calendar in one zone."""
+
     zone: str | None
     zone_index: int  # in the service level's rate card (0 for pickup: no shipping)
     transit_days: int
@@ -30,48 +33,84 @@ class Route(NamedTuple):
     days_late: int
 
 
+class Route(NamedTuple):
+    distance_km: float | None
+    zone: str | None
+    zone_index: int
+    transit_days: int
+    ships_on: date
+    arrives_on: date
+    promised_on: date | None
+    days_late: int
+
+
+class Routes:
+    """The routes of candidates, by their position: a distance each, and one of a few shared legs."""
+
+    __slots__ = ("_array", "distances", "legs")
+
+    def __init__(self, distances: list[float | None], array: FloatArray, legs: list[Leg]) -> None:
+        self.distances = distances
+        self.legs = legs  # per candidate; candidates sharing a calendar and a zone share the object
+        self._array = array  # the distances, nan where unknown
+
+    def rounded(self) -> list[float]:
+        """The distances to 0.1 km (nan where unknown), for people."""
+        return np.round(self._array, 1).tolist()  # type: ignore[no-any-return]
+
+    def __getitem__(self, position: int) -> Route:
+        return Route(self.distances[position], *self.legs[position])
+
+    def __len__(self) -> int:
+        return len(self.legs)
+
+
 def plan_route(costs: CostModel, request: SourcingRequest, candidate: Candidate, now: datetime) -> Route:
     """How the order would travel from one candidate (see `plan_routes`)."""
     return plan_routes(costs, request, [candidate], now)[0]
 
 
-def plan_routes(
-    costs: CostModel, request: SourcingRequest, candidates: Sequence[Candidate], now: datetime
-) -> list[Route]:
+def plan_routes(costs: CostModel, request: SourcingRequest, candidates: Sequence[Candidate], now: datetime) -> Routes:
     """How the order would travel from each candidate: its working day (cut-off, processing days, in the
     location's time zone), the rate card's zone and transit days, and the days late against the promise.
 
-    Distances are computed for all candidates at once; the calendar for each distinct (time zone, cut-off,
-    processing days) once.
+    Distances and zones are computed for all candidates at once; the calendar for each distinct (time zone,
+    cut-off, processing days) once, and the leg for each distinct calendar and zone once.
     """
-    distances = _distances(request, candidates)
-    days: dict[tuple[str, time | None, int], tuple[date, date]] = {}
+    distances, known = _distances(request, candidates)
     pickup = request.method == DeliveryMethod.PICKUP
     card = costs.rate_card(request.service_level)
-    limits = [zone.max_km for zone in card.zones]
-    last = len(limits) - 1
+    last = len(card.zones) - 1
+    if pickup or not candidates:
+        zones = [0] * len(candidates)
+    else:
+        limits = np.array([zone.max_km for zone in card.zones], dtype=np.float64)
+        # the first zone whose limit the distance does not exceed; an unknown distance (nan) falls in the farthest
+        zones = np.minimum(np.searchsorted(limits, known, side="left"), last).tolist()
     promise = timedelta(days=costs.promise(request.service_level))
     placed_at = request.placed_at or now
-    routes: list[Route] = []
-    trips: dict[tuple[tuple[date, date], int], tuple[date, int]] = {}  # (calendar, zone): arrival, days late
-    for candidate, distance in zip(candidates, distances, strict=True):
+    calendars: dict[tuple[str, time | None, int], tuple[date, date]] = {}
+    found: dict[tuple[tuple[str, time | None, int], int], Leg] = {}
+    legs: list[Leg] = []
+    for candidate, index in zip(candidates, zones, strict=True):
         key = (candidate.timezone, candidate.cutoff, candidate.processing_days)
-        calendar = days.get(key)
-        if calendar is None:
-            calendar = days[key] = _calendar(key, now, placed_at, promise)
-        ships_on, promised = calendar
-        if pickup:
-            routes.append(Route(distance, None, 0, 0, ships_on, ships_on, None, 0))
-            continue
-        # an unknown distance falls in the farthest zone
-        index = last if distance is None else min(bisect.bisect_left(limits, distance), last)
-        zone = card.zones[index]
-        trip = trips.get((calendar, index))
-        if trip is None:
-            arrives_on = ships_on + timedelta(days=zone.transit_days)
-            trip = trips[(calendar, index)] = (arrives_on, max(0, (arrives_on - promised).days))
-        routes.append(Route(distance, zone.name, index, zone.transit_days, ships_on, trip[0], promised, trip[1]))
-    return routes
+        leg = found.get((key, index))
+        if leg is None:
+            calendar = calendars.get(key)
+            if calendar is None:
+                calendar = calendars[key] = _calendar(key, now, placed_at, promise)
+            leg = found[(key, index)] = _leg(card.zones[index] if not pickup else None, index, calendar)
+        legs.append(leg)
+    return Routes(distances, known, legs)
+
+
+def _leg(zone: Zone | None, index: int, calendar: tuple[date, date]) -> Leg:
+    ships_on, promised = calendar
+    if zone is None:  # pickup: handed over where it is, on the day it is ready
+        return Leg(None, 0, 0, ships_on, ships_on, None, 0)
+    arrives_on = ships_on + timedelta(days=zone.transit_days)
+    late = max(0, (arrives_on - promised).days)
+    return Leg(zone.name, index, zone.transit_days, ships_on, arrives_on, promised, late)
 
 
 def _calendar(
@@ -87,25 +126,26 @@ def _calendar(
     return ships_on, placed_at.astimezone(zone_info(timezone)).date() + promise
 
 
-def _distances(request: SourcingRequest, candidates: Sequence[Candidate]) -> list[float | None]:
-    """Great-circle distances from each candidate to the destination (None where either is unknown)."""
+def _distances(request: SourcingRequest, candidates: Sequence[Candidate]) -> tuple[list[float | None], FloatArray]:
+    """Great-circle distances from each candidate to the destination, as a list (None where either place is
+    unknown) and as an array (nan there)."""
     destination = request.destination
     if destination is None:
-        return [None] * len(candidates)
-    known = [c.point is not None for c in candidates]
+        return [None] * len(candidates), np.full(len(candidates), math.nan)
     located = [(c.point.lat, c.point.lon) for c in candidates if c.point is not None]
     # (lat, lon) rows read straight into one array: the same (n, 2) array np.array would build, sooner
     points = np.radians(np.fromiter(chain.from_iterable(located), np.float64, 2 * len(located)).reshape(-1, 2))
-    found: list[float | None] = [None] * len(candidates)
-    if len(points):
-        lat, lon = math.radians(destination.lat), math.radians(destination.lon)
-        a = (
-            np.sin((points[:, 0] - lat) / 2) ** 2
-            + math.cos(lat) * np.cos(points[:, 0]) * np.sin((points[:, 1] - lon) / 2) ** 2
-        )
-        values = iter((2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))).tolist())
-        found = [next(values) if k else None for k in known]
-    return found
+    lat, lon = math.radians(destination.lat), math.radians(destination.lon)
+    a = (
+        np.sin((points[:, 0] - lat) / 2) ** 2
+        + math.cos(lat) * np.cos(points[:, 0]) * np.sin((points[:, 1] - lon) / 2) ** 2
+    )
+    distances = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+    if len(located) == len(candidates):
+        return distances.tolist(), distances
+    values = iter(distances.tolist())
+    found = [None if c.point is None else next(values) for c in candidates]
+    return found, np.array([math.nan if d is None else d for d in found], dtype=np.float64)
 
 
 @lru_cache(maxsize=256)
