@@ -24,8 +24,13 @@ Bools = NDArray[np.bool_]
 TOL = 1e-9  # plans within this of each other cost the same
 INF = math.inf
 MOST_COMBINED = 20_000  # sets of one size bounded at once, at most (all pairs of 200 sources)
-STEP_WORK = 15  # the work of one step of the set programme (a state and a choice for a need), in bound evaluations
-SETUP_WORK = 1_000  # the work of setting up the programme of one set
+MOST_GROWN = 400_000  # sets grown at once before those that cannot hold what they must go
+# Work is counted in bound evaluations (a set under one choice of tiers, 25-40 ns on the 2-core development
+# machine); the other steps are priced in them as measured there.
+CALL_WORK = 1_500  # a call of `bounds`, whatever it bounds (numpy's overhead: 40-60 us)
+SET_WORK = 10  # each set it bounds, whatever the tiers (its needs, about 0.35 us)
+STEP_WORK = 45  # one step of the set programme (a state and a choice for a need)
+SETUP_WORK = 3_000  # setting up the programme of one set
 MOST_TIER_CHOICES = 200_000  # (set, choice of tiers) pairs bounded at once; beyond, a weaker bound
 MOST_SIZE_COMBINATIONS = 8  # beyond this many shipments a size bound charges each the least tier price
 
@@ -137,7 +142,7 @@ class SourceTable:
         size, tiers = int(members.shape[1]), len(self.tiers_used)
         apart = len(members) * tiers**size > MOST_TIER_CHOICES
         choices = tiers * size if apart else tiers**size
-        return len(members) * choices
+        return CALL_WORK + len(members) * (SET_WORK + choices)
 
     def bounds_below(self, members: Ints, problem: Problem, incumbent: float, work: Work) -> Floats | None:
         """`bounds`, and where the weaker form was used, the full one for the sets still below the incumbent
@@ -151,7 +156,7 @@ class SourceTable:
         below = np.flatnonzero(found < incumbent - TOL)
         if not len(below) or len(below) * tiers**size > MOST_TIER_CHOICES:
             return found
-        if not work.spend(len(below) * tiers**size):
+        if not work.spend(CALL_WORK + len(below) * (SET_WORK + tiers**size)):
             return None
         found[below] = np.maximum(found[below], self.bounds(members[below], problem, apart=False))
         return found
@@ -258,12 +263,12 @@ class SourceTable:
         joining[joins] = True
         joins = np.flatnonzero(joining[order])  # as positions in `order`
         sets: Ints = joins[:, None]  # positions in `order`
-        cover = _Cover.of(self, problem, incumbent, order[joins], size)
+        cover = _Cover.of(self, incumbent, order[joins], size)
         masks = cover.bits[order[joins]]  # per set, the needs it covers of those it must
         for filled in range(1, size + 1):
             # the rows after its last must hold what the set must ship and its rows do not
             start = np.searchsorted(joins, sets[:, -1], side="right")
-            able = cover.fewest[start, cover.full & ~masks] <= size - filled
+            able = cover.able(start, masks, size - filled)
             sets, masks = sets[able], masks[able]
             after = count + 1 + sets[:, -1]  # the stand-in for the rows after the set's last
             padded = np.hstack([order[sets], np.repeat(after[:, None], size - filled, axis=1)])
@@ -280,12 +285,18 @@ class SourceTable:
             start = np.searchsorted(joins, sets[:, -1], side="right")  # the rows that may follow each set
             counts = len(joins) - start
             total = int(counts.sum())
-            if total > MOST_COMBINED:
+            if total > MOST_GROWN:
                 return None
             offset = np.repeat(start - (np.cumsum(counts) - counts), counts)
             grown = joins[np.arange(total) + offset]
             sets = np.hstack([np.repeat(sets, counts, axis=0), grown[:, None]])
             masks = np.repeat(masks, counts) | cover.bits[order[grown]]
+            if total > MOST_COMBINED:  # fewer may be left once those that cannot cover go
+                start = np.searchsorted(joins, sets[:, -1], side="right")
+                able = cover.able(start, masks, size - filled - 1)
+                sets, masks = sets[able], masks[able]
+                if len(sets) > MOST_COMBINED:
+                    return None
         raise AssertionError("unreachable: the loop returns at its last size")
 
     def _stand_ins(self, order: Ints) -> SourceTable:
@@ -328,20 +339,41 @@ class _Cover:
 
     bits: Ints  # (R,) per row, the needs it holds some of
     full: int  # every need followed
-    fewest: NDArray[np.int16]  # (K + 1, 2**m) per suffix k of the joining rows and mask; most + 1: more than most
+    tables: NDArray[np.int16] | None  # (D, 2**m) the distinct fewest counts per mask; most + 1: more than most
+    at: Ints  # (K + 1,) per suffix k of the joining rows, its row of `tables`
 
     @classmethod
-    def of(cls, table: SourceTable, problem: Problem, incumbent: float, joining: Ints, most: int) -> _Cover:
+    def of(cls, table: SourceTable, incumbent: float, joining: Ints, most: int) -> _Cover:
+        """The cover of the joining rows (in the order they join); the fewest counts only from sets of three
+        (for pairs, only whether a pair covers everything is asked)."""
         must = np.flatnonzero((table.unfilled >= incumbent - TOL) & (table.quantity > 0))[:MOST_COVERED]
         weights = np.left_shift(1, np.arange(len(must), dtype=np.intp))
         bits = (table.usable[:, must] > 0).astype(np.intp) @ weights
-        masks = np.arange(1 << len(must), dtype=np.intp)
-        fewest = np.empty((len(joining) + 1, len(masks)), dtype=np.int16)
-        fewest[-1] = np.where(masks == 0, 0, most + 1)
+        full = (1 << len(must)) - 1
+        if most < 3:
+            return cls(bits, full, None, np.zeros(len(joining) + 1, dtype=np.intp))
+        masks = np.arange(full + 1, dtype=np.intp)
+        tables = [np.where(masks == 0, 0, most + 1).astype(np.int16)]
+        at = [0] * (len(joining) + 1)
+        held = np.zeros(full + 1, dtype=bool)  # the masks some later row holds all of
         for k in range(len(joining) - 1, -1, -1):
-            later = fewest[k + 1]
-            fewest[k] = np.minimum(later, np.minimum(later[masks & ~bits[joining[k]]], most) + 1)
-        return cls(bits, len(masks) - 1, fewest)
+            row = int(bits[joining[k]])
+            # a row whose needs a later row holds too changes no count: that row can stand in for it
+            if not held[row]:
+                held |= (masks & ~row) == 0
+                later = tables[-1]
+                tables.append(np.minimum(later, np.minimum(later[masks & ~row], most) + 1))
+            at[k] = len(tables) - 1
+        return cls(bits, full, np.array(tables), np.array(at, dtype=np.intp))
+
+    def able(self, start: Ints, masks: Ints, left: int) -> Bools:
+        """Whether `left` rows from each suffix `start` on can hold what each set (by its `masks`) does not."""
+        missing = self.full & ~masks
+        if left == 0:
+            return missing == 0  # type: ignore[no-any-return]
+        if self.tables is None:
+            return np.ones(len(masks), dtype=bool)
+        return self.tables[self.at[start], missing] <= left  # type: ignore[no-any-return]
 
 
 def cost_per_gram(least: Floats, supplied: Bools, weight: Floats, unfilled: Floats) -> Floats:
