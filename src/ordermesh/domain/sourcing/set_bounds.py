@@ -121,13 +121,19 @@ class SourceTable:
         Per need, the units beyond what the set's sources hold between them are left unfilled, the others
         cost their least unit (or unfilled) cost at least."""
         q, w, unfilled = self.quantity, self.weight, self.unfilled
-        least = np.minimum(self.unit[members].min(axis=1), unfilled)  # (M, N)
-        shippable = np.minimum(self.usable[members].sum(axis=1), q)  # (M, N) units the set could supply
-        supplied = shippable > 0
-        per_gram = cost_per_gram(least, supplied, w, unfilled)
+        if members.shape[1] == 1:  # (the same numbers, without reducing over one member)
+            rows = members[:, 0]
+            least = np.minimum(self.unit[rows], unfilled)
+            shippable = np.minimum(self.usable[rows], q)
+            fixed = self.fixed[rows]
+        else:
+            least = np.minimum(self.unit[members].min(axis=1), unfilled)  # (M, N)
+            shippable = np.minimum(self.usable[members].sum(axis=1), q)  # (M, N) units the set could supply
+            fixed = self.fixed[members].sum(axis=1)
+        per_gram = cost_per_gram(least, shippable > 0, w, unfilled)
         reachable = shippable @ w
         units = (shippable * least).sum(axis=1) + (q - shippable) @ unfilled
-        base = self.fixed[members].sum(axis=1) - problem.split_cost + units
+        base = fixed - problem.split_cost + units
         if members.shape[1] > 1 and problem.min_split_value > 0:  # each package of a split must be worth it
             short = (self.value[members] < problem.min_split_value - 1e-6).any(axis=1)
             base = np.where(short, INF, base)
@@ -165,21 +171,27 @@ class SourceTable:
         """(M,) the least tier prices plus the cost of what is left unshipped, over every choice of tiers
         (one axis per member: (M, T, T, ...))."""
         size, tiers = members.shape[1], len(self.tiers_used)
-        ok: Bools = np.ones((len(members),) + (1,) * size, dtype=bool)
-        low: Floats = np.zeros(ok.shape)
-        high: Floats = np.zeros(ok.shape)
-        price: Floats = np.zeros(ok.shape)
-        for j in range(size):
+        gathered = self._tier_table[members]  # (M, k, 3, T): one gather for every member
+        shape = (len(members), tiers) + (1,) * (size - 1)
+        price, low, high = (gathered[:, 0, x].reshape(shape) for x in range(3))
+        for j in range(1, size):
             shape = (len(members),) + (1,) * j + (tiers,) + (1,) * (size - j - 1)
-            column = members[:, j]
-            ok = ok & self.reach[column, :tiers].reshape(shape)
-            low = low + self.lightest[column, :tiers].reshape(shape)
-            high = high + self.heaviest[column, :tiers].reshape(shape)
-            price = price + self.prices[column, :tiers].reshape(shape)
+            part = gathered[:, j]
+            price = price + part[:, 0].reshape(shape)
+            low = low + part[:, 1].reshape(shape)
+            high = high + part[:, 2].reshape(shape)
         shortfall = np.maximum(0.0, reachable.reshape((-1,) + (1,) * size) - high)
-        cost = price + per_gram.reshape((-1,) + (1,) * size) * shortfall
-        cost = np.where(ok & (low <= float(self.quantity @ self.weight)), cost, INF)
+        cost = price + per_gram.reshape((-1,) + (1,) * size) * shortfall  # inf where a tier is out of reach
+        cost = np.where(low <= float(self.quantity @ self.weight), cost, INF)
         return cost.reshape(len(members), tiers**size).min(axis=1)  # type: ignore[no-any-return]
+
+    @functools.cached_property
+    def _tier_table(self) -> Floats:
+        """(R, 3, T) per row and tier used: its price (inf where no package of the row falls in the tier),
+        and the least and most weight of such a package."""
+        tiers = len(self.tiers_used)
+        price = np.where(self.reach[:, :tiers], self.prices[:, :tiers], INF)
+        return np.stack([price, self.lightest[:, :tiers], self.heaviest[:, :tiers]], axis=1)
 
     def _shipping_apart(self, members: Ints, per_gram: Floats, reachable: Floats) -> Floats:
         """(M,) a weaker bound than `_shipping`, summed package by package: the greater of the least tier

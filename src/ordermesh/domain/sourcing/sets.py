@@ -88,7 +88,7 @@ def search_sets(
             whole = tuple((n, order[0], need.quantity) for n, need in enumerate(problem.needs))
             best.offer(evaluate(problem, whole).total, whole)
         return best.plan, True
-    proven = _search(problem, best, heuristic, before=2 if incumbent is None else 3)
+    proven = _search(problem, best, heuristic, before=1 if incumbent is None else 3)
     if best.plan and violations(problem, best.plan):  # not expected: the programme keeps every constraint
         return None
     return best.plan, proven
@@ -113,14 +113,22 @@ def _search(problem: Problem, best: _Best, heuristic: Callable[[], Take] | None,
     if not work.spend(table.bound_work(ones)):
         return False
     alone = table.bounds(ones, problem)
+
+    def offer() -> None:
+        nonlocal heuristic
+        if heuristic is not None:
+            plan, heuristic = heuristic(), None
+            if not violations(problem, plan):
+                best.offer(evaluate(problem, plan).total, plan)
+
+    if before == 1 and most > 1:
+        offer()
     if not _solve_sets(table, problem, ones, best, work, alone):
         return False
     size = 2
     while size <= most and size_bound(table, problem, size, best.cost) < best.cost - TOL:
         if heuristic is not None and size >= before:
-            plan, heuristic = heuristic(), None
-            if not violations(problem, plan):
-                best.offer(evaluate(problem, plan).total, plan)
+            offer()
             if size_bound(table, problem, size, best.cost) >= best.cost - TOL:
                 break
         found = table.sets_of(size, problem, best.cost, work, alone)
