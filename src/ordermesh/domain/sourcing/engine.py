@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain, compress
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -342,7 +342,6 @@ class SourcingEngine:
         tiers_in: dict[int, int] = {}  # per zone, the number of its tiers among the distinct ones
         distinct: list[tuple[tuple[float, float], ...]] = []
         rows: list[int] = []
-        columns = range(width)
         sources: list[Source] = []
         for row, prices, allows in zip(kept.tolist(), cost.tolist(), may.tolist(), strict=True):
             candidate = eligible[row]
@@ -355,11 +354,18 @@ class SourcingEngine:
                 distinct.append(tuple((limit, w_ship * price) for limit, price in prices_in_zone))
             rows.append(tiers_row)
             package_cost = kinds[candidate.type][0] + late_per_day * (leg.days_late - unavoidable)
-            unit_cost = dict(zip(compress(columns, allows), compress(prices, allows), strict=True))
             capacity = candidate.units_left if locations.respect_capacity else None
             # positional: a keyword call costs noticeably more, once per candidate
             sources.append(
-                Source(candidate.location, candidate.available, unit_cost, package_cost, distinct[tiers_row], capacity)
+                Source(
+                    candidate.location,
+                    candidate.available,
+                    None,
+                    package_cost,
+                    distinct[tiers_row],
+                    capacity,
+                    (prices, allows),
+                )
             )
         problem = Problem(
             needs=needs,

@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import chain
+from itertools import chain, compress
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,21 +43,53 @@ class Need:
     alone: bool = False  # every unit ships in its own package
 
 
-@dataclass(slots=True)
 class Source:
-    """A location as the optimiser sees it (not frozen, as it is built for every candidate of every order:
-    treat it as read-only)."""
+    """A location as the optimiser sees it: its stock, what each need costs per unit from it, what a shipment
+    from it costs, and the units it may still take today.
 
-    key: str
-    stock: Mapping[str, int]  # usable units per SKU
-    unit_cost: Mapping[int, float]  # need index -> cost per unit; a need missing here may not use this source
-    package_cost: float = 0.0  # per shipment: handling per order, lateness, ...
-    tiers: tuple[tuple[float, float], ...] = ()  # (maximum grams, shipping price), ascending; () ships free
-    unit_capacity: int | None = None  # units this source may still take today
+    Treat it as read-only. It is not a frozen dataclass because one is built for every candidate of every
+    order: its unit costs may come as a row over the needs (`row`: a cost per need and whether the need may use
+    the source), made into the mapping only when first asked for, as most sources of an order never are.
+    """
+
+    __slots__ = ("_row", "_unit_cost", "key", "package_cost", "stock", "tiers", "unit_capacity")
+
+    def __init__(
+        self,
+        key: str,
+        stock: Mapping[str, int],  # usable units per SKU
+        unit_cost: Mapping[int, float] | None,  # need index -> cost per unit; a need missing may not use the source
+        package_cost: float = 0.0,  # per shipment: handling per order, lateness, ...
+        tiers: tuple[tuple[float, float], ...] = (),  # (maximum grams, shipping price), ascending; () ships free
+        unit_capacity: int | None = None,  # units this source may still take today
+        row: tuple[list[float], list[bool]] | None = None,  # instead of unit_cost: per need, cost and may use
+    ) -> None:
+        self.key = key
+        self.stock = stock
+        self.package_cost = package_cost
+        self.tiers = tiers
+        self.unit_capacity = unit_capacity
+        self._unit_cost = unit_cost
+        self._row = row
+
+    @property
+    def unit_cost(self) -> Mapping[int, float]:
+        known = self._unit_cost
+        if known is None:
+            costs, allowed = self._row or ([], [])
+            needs = compress(range(len(costs)), allowed)
+            known = self._unit_cost = dict(zip(needs, compress(costs, allowed), strict=True))
+        return known
 
     def tier_price(self, weight: float) -> float:
         """Shipping price of a package of this weight (the last tier prices anything heavier)."""
         return price(self.tiers, weight)
+
+    def __repr__(self) -> str:
+        return (
+            f"Source({self.key!r}, {self.stock!r}, {self.unit_cost!r}, package_cost={self.package_cost!r}, "
+            f"tiers={self.tiers!r}, unit_capacity={self.unit_capacity!r})"
+        )
 
 
 @dataclass(frozen=True)
