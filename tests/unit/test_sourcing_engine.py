@@ -230,3 +230,28 @@ def test_same_input_same_plan() -> None:
     ]
     first = engine().plan(request(*lines), candidates)
     assert all(engine().plan(request(*lines), candidates).allocations == first.allocations for _ in range(5))
+
+
+def test_beyond_fifty_candidates_the_explanation_shows_the_nearest_and_the_planned_ones_and_counts_the_rest() -> None:
+    # 70 empty stores spread west of New York, nearest first by index; the one location with stock is farthest
+    stores = [place(f"S{i:02}", GeoPoint(40.71, -74.1 - 0.1 * i), {}, type="store") for i in range(70)]
+    far = place("FAR_DC", CHICAGO, {"SHIRT": 5})
+    plan = engine().plan(request(), [*stores, far])
+
+    assert where(plan) == {"FAR_DC": 1}
+    explanation = plan.explanation
+    assert explanation is not None
+    shown = [c["location"] for c in explanation["candidates"]]
+    assert shown == [f"S{i:02}" for i in range(50)] + ["FAR_DC"]  # nearest first, the chosen one kept
+    not_shown = explanation["candidates_not_shown"]
+    assert (not_shown["count"], not_shown["eligible"]) == (20, 20)
+    assert not_shown["nearest_km"] == pytest.approx(NEW_YORK.distance_km(stores[50].point), abs=0.05)
+    assert "among 71 eligible of 71 locations" in explanation["summary"]
+
+
+def test_up_to_fifty_candidates_the_explanation_shows_every_one() -> None:
+    stores = [place(f"S{i:02}", GeoPoint(40.71, -74.1 - 0.1 * i), {"SHIRT": 1}, type="store") for i in range(50)]
+    explanation = engine().plan(request(), stores).explanation
+    assert explanation is not None
+    assert len(explanation["candidates"]) == 50
+    assert explanation["candidates_not_shown"] is None

@@ -14,6 +14,10 @@ from ordermesh.domain.sourcing.rules import Strategy
 if TYPE_CHECKING:
     from ordermesh.domain.sourcing.engine import Prepared
 
+# A decision over hundreds of candidates would store hundreds of rows no one reads: beyond this many, the
+# explanation shows the nearest ones and those of the plans it compares, and counts the rest.
+MOST_CANDIDATES_SHOWN = 50
+
 
 def explanation(
     request: SourcingRequest,
@@ -31,6 +35,8 @@ def explanation(
     chosen = _plan_view(request, problem, solution)
     other = _plan_view(request, problem, second) if second is not None else None
     unfilled = {line.line_id: q for line, q in zip(request.lines, unfilled_units(problem, solution), strict=True) if q}
+    planned = {shipment["location"] for plan in (chosen, other) if plan for shipment in plan["shipments"]}
+    shown, not_shown = _candidate_views(request, ready.ordered, routes, eligible_codes, planned)
     return {
         "decided_at": ready.now.isoformat(),
         "rule_set": dict(ref),
@@ -45,7 +51,8 @@ def explanation(
             "time_budget_ms": strategy.time_budget_ms,
         },
         "currency": currency,
-        "candidates": _candidate_views(request, ready.ordered, routes, eligible_codes),
+        "candidates": shown,
+        "candidates_not_shown": not_shown,
         "eliminated": [
             {"location": e.location, "rule": e.rule, "reason": e.reason, "lines": e.lines} for e in ready.eliminated
         ],
@@ -93,18 +100,35 @@ def _plan_view(request: SourcingRequest, problem: Problem, solution: Solution) -
 
 
 def _candidate_views(
-    request: SourcingRequest, candidates: Sequence[Candidate], routes: Routes, eligible: set[str]
-) -> list[dict[str, Any]]:
-    """Every candidate (given by location code), nearest first, with its route and its stock of the order's
-    SKUs."""
+    request: SourcingRequest, candidates: Sequence[Candidate], routes: Routes, eligible: set[str], planned: set[str]
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The candidates (given by location code), nearest first, with their route and their stock of the order's
+    SKUs; and what is left out (None: nothing).
+
+    Up to `MOST_CANDIDATES_SHOWN` every candidate is shown; beyond, the nearest ones and every location of the
+    chosen plan and the runner-up, and the rest is counted (the eliminated ones are all listed with their
+    reasons elsewhere)."""
     skus = request.skus
     zeros = [0] * len(skus)
     distances, legs, rounded = routes.distances, routes.legs, routes.rounded()
     travels: dict[int, dict[str, Any]] = {}  # per distinct leg (few: one per calendar and zone), by identity
     # the candidates come by location code: a stable sort by distance keeps that order among equals
     nearest = [distance or math.inf for distance in distances]
+    order = sorted(range(len(candidates)), key=nearest.__getitem__)
+    not_shown = None
+    if len(order) > MOST_CANDIDATES_SHOWN:
+        shown = set(order[:MOST_CANDIDATES_SHOWN])
+        shown.update(position for position, c in enumerate(candidates) if c.location in planned)
+        left_out = [position for position in order if position not in shown]
+        order = [position for position in order if position in shown]
+        nearest_left_out = distances[left_out[0]]
+        not_shown = {
+            "count": len(left_out),
+            "eligible": sum(candidates[position].location in eligible for position in left_out),
+            "nearest_km": None if nearest_left_out is None else rounded[left_out[0]],
+        }
     views = []
-    for position in sorted(range(len(candidates)), key=nearest.__getitem__):
+    for position in order:
         c, leg, distance = candidates[position], legs[position], distances[position]
         travel = travels.get(id(leg))
         if travel is None:
@@ -125,7 +149,7 @@ def _candidate_views(
                 "eligible": c.location in eligible,
             }
         )
-    return views
+    return views, not_shown
 
 
 def unfilled_units(problem: Problem, solution: Solution) -> list[int]:

@@ -263,8 +263,9 @@ class DecisionOut(BaseModel):
     decided_at: datetime
     rule_set: RuleSetRef | None
     explanation: dict[str, Any] = Field(
-        description="matched_rule, line_rules, strategy, candidates, eliminated (location, rule, reason), "
-        "chosen plan with its cost breakdown, runner_up, unfilled and a one-line summary"
+        description="matched_rule, line_rules, strategy, candidates (nearest first; beyond 50, the nearest 50 and "
+        "those of the chosen plan and the runner-up, the rest counted in candidates_not_shown), eliminated "
+        "(location, rule, reason), chosen plan with its cost breakdown, runner_up, unfilled and a one-line summary"
     )
 
     @classmethod
