@@ -200,7 +200,7 @@ def scattered_orders(draw: st.DrawFn) -> Problem:
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scattered_orders(), st.booleans())
 def test_agrees_with_the_milp_on_orders_that_split_over_several_locations(problem: Problem, start: bool) -> None:
     incumbent = best_single(problem)
@@ -289,6 +289,17 @@ def test_the_capacity_of_a_source_caps_its_units() -> None:
     problem = Problem(needs, (cheap, dear), split_cost=1)
     take = solve_by_sets(problem)
     assert take is not None and violations(problem, take) == []
+    assert cost(problem, take) == pytest.approx(brute_force(problem))
+
+
+def test_a_location_another_dominates_still_ships_when_both_are_needed() -> None:
+    needs = (Need("A", 2, unfilled_cost=150), Need("B", 1, unfilled_cost=150))
+    dear = Source("DEAR", {"A": 1}, {0: 0.6}, package_cost=2.4, tiers=STEEP)
+    cheap = Source("CHEAP", {"A": 1}, {0: 0.25}, package_cost=1.2, tiers=STEEP)  # holds as much, costs less
+    other = Source("OTHER", {"B": 1}, {1: 0.25}, package_cost=1.2, tiers=STEEP)
+    problem = Problem(needs, (dear, cheap, other), split_cost=2.5)
+    take = solve_by_sets(problem)
+    assert take == ((0, 0, 1), (0, 1, 1), (1, 2, 1))
     assert cost(problem, take) == pytest.approx(brute_force(problem))
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ordermesh.domain.sourcing.problem import Problem
+from ordermesh.domain.sourcing.set_pruning import DOMINANCE_FROM, Cover, dominating
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.intp]
@@ -180,9 +181,12 @@ class SourceTable:
             price = price + part[:, 0].reshape(shape)
             low = low + part[:, 1].reshape(shape)
             high = high + part[:, 2].reshape(shape)
-        shortfall = np.maximum(0.0, reachable.reshape((-1,) + (1,) * size) - high)
-        cost = price + per_gram.reshape((-1,) + (1,) * size) * shortfall  # inf where a tier is out of reach
-        cost = np.where(low <= float(self.quantity @ self.weight), cost, INF)
+        # in place, on the one array of every choice: the same numbers with fewer allocations
+        cost = reachable.reshape((-1,) + (1,) * size) - high  # the weight left over
+        np.maximum(cost, 0.0, out=cost)
+        cost *= per_gram.reshape((-1,) + (1,) * size)
+        cost += price  # inf where a tier is out of reach
+        np.copyto(cost, INF, where=low > float(self.quantity @ self.weight))
         return cost.reshape(len(members), tiers**size).min(axis=1)  # type: ignore[no-any-return]
 
     @functools.cached_property
@@ -253,7 +257,8 @@ class SourceTable:
         Built a row at a time, the rows taken cheapest shipment first: a partial set is bounded with
         stand-ins for its missing rows, each with the best of the rows that may still join (those after its
         last), so the bound holds whichever join; only the partial sets below the incumbent whose missing rows
-        can hold what it must ship (`_Cover`) grow. A row whose bound with stand-ins for all other rows
+        can hold what it must ship (`set_pruning.Cover`), and that hold every earlier row dominating one of theirs
+        (`set_pruning.dominating`), grow. A row whose bound with stand-ins for all other rows
         reaches the incumbent joins no set.
         """
         count = len(self.rows)
@@ -275,13 +280,20 @@ class SourceTable:
         joining[joins] = True
         joins = np.flatnonzero(joining[order])  # as positions in `order`
         sets: Ints = joins[:, None]  # positions in `order`
-        cover = _Cover.of(self, incumbent, order[joins], size)
+        cover = Cover.of(self, incumbent, order[joins], size)
         masks = cover.bits[order[joins]]  # per set, the needs it covers of those it must
+        # per position, the earlier rows that dominate its row: a set holding it must hold them all
+        earlier = dominating(self, order) if size >= DOMINANCE_FROM else None
+        held = np.zeros(len(joins), dtype=np.int64)  # per set, its positions as bits (when dominance counts)
+        if earlier is not None:
+            held = np.left_shift(1, joins.astype(np.int64))
+            first = earlier[joins] == 0
+            sets, masks, held = sets[first], masks[first], held[first]
         for filled in range(1, size + 1):
             # the rows after its last must hold what the set must ship and its rows do not
             start = np.searchsorted(joins, sets[:, -1], side="right")
             able = cover.able(start, masks, size - filled)
-            sets, masks = sets[able], masks[able]
+            sets, masks, held = sets[able], masks[able], held[able]
             after = count + 1 + sets[:, -1]  # the stand-in for the rows after the set's last
             padded = np.hstack([order[sets], np.repeat(after[:, None], size - filled, axis=1)])
             if filled == size:  # each set's rows strongest first: ties between sets go the same way
@@ -291,7 +303,7 @@ class SourceTable:
                 return None
             bounds = found
             below = bounds < incumbent - TOL
-            sets, masks = sets[below], masks[below]
+            sets, masks, held = sets[below], masks[below], held[below]
             if filled == size:  # no stand-in left: the sets' own bounds
                 return padded[below], bounds[below]
             start = np.searchsorted(joins, sets[:, -1], side="right")  # the rows that may follow each set
@@ -303,10 +315,14 @@ class SourceTable:
             grown = joins[np.arange(total) + offset]
             sets = np.hstack([np.repeat(sets, counts, axis=0), grown[:, None]])
             masks = np.repeat(masks, counts) | cover.bits[order[grown]]
-            if total > MOST_COMBINED:  # fewer may be left once those that cannot cover go
+            held = np.repeat(held, counts)
+            if earlier is not None:  # a row joins only a set that holds the earlier rows dominating it
+                kept = (earlier[grown] & ~held) == 0
+                sets, masks, held = sets[kept], masks[kept], held[kept] | np.left_shift(1, grown[kept].astype(np.int64))
+            if len(sets) > MOST_COMBINED:  # fewer may be left once those that cannot cover go
                 start = np.searchsorted(joins, sets[:, -1], side="right")
                 able = cover.able(start, masks, size - filled - 1)
-                sets, masks = sets[able], masks[able]
+                sets, masks, held = sets[able], masks[able], held[able]
                 if len(sets) > MOST_COMBINED:
                     return None
         raise AssertionError("unreachable: the loop returns at its last size")
@@ -338,54 +354,6 @@ class SourceTable:
             weight=self.weight,
             unfilled=self.unfilled,
         )
-
-
-MOST_COVERED = 10  # needs whose cover by a set is followed, at most (a table of 2**10 masks per row)
-
-
-@dataclass(frozen=True)
-class _Cover:
-    """The needs a plan cheaper than the incumbent must ship some of (leaving a unit of one unfilled costs the
-    incumbent already, every price being non-negative), as bits: what each row holds of them, and per
-    suffix of the rows that may join a set, the fewest of them that hold some of every need in a mask."""
-
-    bits: Ints  # (R,) per row, the needs it holds some of
-    full: int  # every need followed
-    tables: NDArray[np.int16] | None  # (D, 2**m) the distinct fewest counts per mask; most + 1: more than most
-    at: Ints  # (K + 1,) per suffix k of the joining rows, its row of `tables`
-
-    @classmethod
-    def of(cls, table: SourceTable, incumbent: float, joining: Ints, most: int) -> _Cover:
-        """The cover of the joining rows (in the order they join); the fewest counts only from sets of three
-        (for pairs, only whether a pair covers everything is asked)."""
-        must = np.flatnonzero((table.unfilled >= incumbent - TOL) & (table.quantity > 0))[:MOST_COVERED]
-        weights = np.left_shift(1, np.arange(len(must), dtype=np.intp))
-        bits = (table.usable[:, must] > 0).astype(np.intp) @ weights
-        full = (1 << len(must)) - 1
-        if most < 3:
-            return cls(bits, full, None, np.zeros(len(joining) + 1, dtype=np.intp))
-        masks = np.arange(full + 1, dtype=np.intp)
-        tables = [np.where(masks == 0, 0, most + 1).astype(np.int16)]
-        at = [0] * (len(joining) + 1)
-        held = np.zeros(full + 1, dtype=bool)  # the masks some later row holds all of
-        for k in range(len(joining) - 1, -1, -1):
-            row = int(bits[joining[k]])
-            # a row whose needs a later row holds too changes no count: that row can stand in for it
-            if not held[row]:
-                held |= (masks & ~row) == 0
-                later = tables[-1]
-                tables.append(np.minimum(later, np.minimum(later[masks & ~row], most) + 1))
-            at[k] = len(tables) - 1
-        return cls(bits, full, np.array(tables), np.array(at, dtype=np.intp))
-
-    def able(self, start: Ints, masks: Ints, left: int) -> Bools:
-        """Whether `left` rows from each suffix `start` on can hold what each set (by its `masks`) does not."""
-        missing = self.full & ~masks
-        if left == 0:
-            return missing == 0  # type: ignore[no-any-return]
-        if self.tables is None:
-            return np.ones(len(masks), dtype=bool)
-        return self.tables[self.at[start], missing] <= left  # type: ignore[no-any-return]
 
 
 def cost_per_gram(least: Floats, supplied: Bools, weight: Floats, unfilled: Floats) -> Floats:

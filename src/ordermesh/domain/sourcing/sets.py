@@ -22,7 +22,9 @@ stand-ins for its missing sources, each with the best of the sources that may st
 holds whichever join), and only partial sets below the incumbent grow. A need whose unfilled cost reaches
 the incumbent must be shipped (some of it) by any cheaper plan: a partial set whose missing sources,
 however chosen among those that may still join, cannot hold some of each such need is dropped
-(`set_bounds._Cover`, a table per mask of needs of the fewest joining sources that cover it).
+(`set_pruning.Cover`, a table per mask of needs of the fewest joining sources that cover it). From sets of
+three, a set holding a source and not an earlier one that dominates it (could ship its shipment for no
+more, `set_pruning.dominating`) is dropped too: the set with the dominating source in its place is no dearer.
 
 Each set left is solved exactly, cheapest bound first, while its bound is below the incumbent: for each
 choice of tier per source, cheapest bound first, a dynamic programme over the needs
