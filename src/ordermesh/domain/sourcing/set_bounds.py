@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +22,8 @@ from ordermesh.domain.sourcing.set_pruning import DOMINANCE_FROM, Cover, dominat
 Floats = NDArray[np.float64]
 Ints = NDArray[np.intp]
 Bools = NDArray[np.bool_]
+
+Item = TypeVar("Item")
 
 TOL = 1e-9  # plans within this of each other cost the same
 INF = math.inf
@@ -49,21 +52,40 @@ class Work:
         return self.left >= 0
 
 
+class Rows(Generic[Item]):
+    """An array's rows as Python lists, each made when first read (a table may have hundreds of rows, of which
+    the programme reads a few)."""
+
+    def __init__(self, array: NDArray[Any], convert: Callable[[list[Any]], list[Item]] | None = None) -> None:
+        self.array = array
+        self.convert = convert
+        self.made: dict[int, list[Item]] = {}
+
+    def __getitem__(self, row: int) -> list[Item]:
+        found = self.made.get(row)
+        if found is None:
+            found = self.array[row].tolist()
+            if self.convert is not None:
+                found = self.convert(found)
+            self.made[row] = found
+        return found
+
+
 @dataclass(frozen=True)
 class TableLists:
     """A table's arrays as Python lists: the programme of one set reads them element by element."""
 
-    limits: list[list[float]]
-    prices: list[list[float]]
-    lightest: list[list[float]]
-    heaviest: list[list[float]]
-    usable: list[list[int]]
-    unit: list[list[float]]
+    limits: Rows[float]
+    prices: Rows[float]
+    lightest: Rows[float]
+    heaviest: Rows[float]
+    usable: Rows[int]
+    unit: Rows[float]
     fixed: list[float]
     capacity: list[float]
     weight: list[float]
     unfilled: list[float]
-    reach: list[list[int]]  # per row, the tiers it reaches
+    reach: Rows[int]  # per row, the tiers it reaches
     total_weight: float  # of the whole order
 
 
@@ -211,17 +233,17 @@ class SourceTable:
     def lists(self) -> TableLists:
         """The per-row arrays as Python lists, for the programme's loops (numpy scalars are slow to read)."""
         return TableLists(
-            self.limits.tolist(),
-            self.prices.tolist(),
-            self.lightest.tolist(),
-            self.heaviest.tolist(),
-            self.usable.tolist(),
-            self.unit.tolist(),
+            Rows(self.limits),
+            Rows(self.prices),
+            Rows(self.lightest),
+            Rows(self.heaviest),
+            Rows(self.usable),
+            Rows(self.unit),
             self.fixed.tolist(),
             self.capacity.tolist(),
             self.weight.tolist(),
             self.unfilled.tolist(),
-            [[tier for tier, reached in enumerate(row) if reached] for row in self.reach.tolist()],
+            Rows(self.reach, lambda row: [tier for tier, reached in enumerate(row) if reached]),
             float(self.quantity @ self.weight),
         )
 
