@@ -266,6 +266,11 @@ class SourceTable:
         )
 
     @functools.cached_property
+    def _kept(self) -> dict[tuple[str, bytes], Ints | None]:
+        """What the searches of several sizes share (this table's dominance, by the order of its rows)."""
+        return {}
+
+    @functools.cached_property
     def tiers_used(self) -> range:
         """The tiers up to the last any source reaches."""
         return range(int(np.flatnonzero(self.reach.any(axis=0)).max(initial=0)) + 1)
@@ -305,7 +310,12 @@ class SourceTable:
         cover = Cover.of(self, incumbent, order[joins], size)
         masks = cover.bits[order[joins]]  # per set, the needs it covers of those it must
         # per position, the earlier rows that dominate its row: a set holding it must hold them all
-        earlier = dominating(self, order) if size >= DOMINANCE_FROM else None
+        earlier = None
+        if size >= DOMINANCE_FROM:  # the same for every size: the order depends on the rows alone
+            key = ("dominating", order.tobytes())
+            if key not in self._kept:
+                self._kept[key] = dominating(self, order)
+            earlier = self._kept[key]
         held = np.zeros(len(joins), dtype=np.int64)  # per set, its positions as bits (when dominance counts)
         if earlier is not None:
             held = np.left_shift(1, joins.astype(np.int64))
