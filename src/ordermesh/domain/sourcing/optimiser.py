@@ -2,8 +2,9 @@
 
 `solve` tries the cheapest proofs first: the best whole order from one source when the lower bounds
 (`bounds.py`) show nothing else can be cheaper; then the search over the few sets of sources a cheaper plan
-can ship from (`sets.py`); then, for small orders, an exact dynamic programme over the sources (`exact.py`);
-then the best plan found so far (the greedy plan, or the set search's) as the incumbent, with every source
+can ship from (`sets.py`, handed the greedy plan to start from before it bounds sets of several sources: it
+is made once, and is the fallback too); then, for small orders, an exact dynamic programme over the sources
+(`exact.py`); then the best plan found so far (the greedy plan, or the set search's) as the incumbent, with every source
 that cannot take part in a cheaper plan ruled out, and the exact search over what is left (HiGHS,
 `milp.py`), stopped at the incumbent. When the budget runs out the best plan found is kept, marked not
 optimal.
