@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ordermesh.adapters.db.migrate import upgrade
-from ordermesh.bootstrap import Runtime, build
+from ordermesh.bootstrap import Runtime, build, simulation_runner
 from ordermesh.config import Settings
 from ordermesh.domain.access import SYSTEM
 from ordermesh.domain.catalog import Address, Capability, Item, Location, LocationType, SourcingProfile
@@ -121,7 +121,8 @@ def main() -> None:
     fresh = not path.exists()
     url = f"sqlite:///{path}"
     upgrade(url)
-    runtime = build(Settings(database_url=url, embedded_worker=False))
+    settings = Settings(database_url=url, embedded_worker=False)
+    runtime = build(settings)
     try:
         if fresh:
             began = time.perf_counter()
@@ -142,7 +143,12 @@ def main() -> None:
         began = time.perf_counter()
         if profiler:
             profiler.enable()
-        run = simulation.simulate(runtime.context, SYSTEM, spec, progress=progress)
+        # As `ordermesh simulate` runs it: in this thread, its heartbeat kept by the runner's.
+        runner = simulation_runner(runtime.context, settings, "bench")
+        try:
+            run = runner.run_here(SYSTEM, spec, progress=progress)
+        finally:
+            runner.close()
         if profiler:
             profiler.disable()
         elapsed = time.perf_counter() - began

@@ -29,11 +29,22 @@ from ordermesh.services.context import AppContext
 from ordermesh.services.fulfillment import accept, ship
 from ordermesh.services.inventory import adjust_stock, set_stock
 from ordermesh.services.orders import capture_order
-from ordermesh.services.ports import OrderFilter, UnitOfWork
+from ordermesh.services.ports import OrderFilter, SimulationRun, UnitOfWork
+from ordermesh.services.simulation import Progress
+from ordermesh.services.simulation_runner import SimulationRunner
 from ordermesh.services.sourcing import create_rule_set
 from tests.builders import CHICAGO, LOS_ANGELES, NEWARK, NYC
 
-HERE = "test@localhost:1/000000"
+STALE_AFTER = timedelta(minutes=2)
+
+
+def _run_here(ctx: AppContext, spec: simulation.SimulationSpec, progress: Progress | None = None) -> SimulationRun:
+    """Submit and run in this thread, as `ordermesh simulate` does, with a runner keeping the heartbeat."""
+    runner = SimulationRunner(ctx, name="test@localhost:1/000000", stale_after=STALE_AFTER)
+    try:
+        return runner.run_here(SYSTEM, spec, progress=progress)
+    finally:
+        runner.close()
 
 
 def _network(ctx: AppContext) -> None:
@@ -131,9 +142,7 @@ def test_the_active_rule_set_replays_what_happened_and_a_draft_shows_its_cost(ct
     draft = _draft_without_newark(ctx)
     before = _everything(ctx)
 
-    run = simulation.simulate(
-        ctx, SYSTEM, simulation.SimulationSpec(start=start, end=end, draft_id=draft), runner=HERE, progress=None
-    )
+    run = _run_here(ctx, simulation.SimulationSpec(start=start, end=end, draft_id=draft))
 
     assert run.status == "done", run.error
     assert run.result is not None
@@ -167,8 +176,8 @@ def test_two_runs_give_the_same_kpis(ctx: AppContext) -> None:
     draft = _draft_without_newark(ctx)
     spec = simulation.SimulationSpec(start=start, end=end, draft_id=draft)
 
-    first = simulation.simulate(ctx, SYSTEM, spec, runner=HERE, progress=None)
-    second = simulation.simulate(ctx, SYSTEM, spec, runner=HERE, progress=None)
+    first = _run_here(ctx, spec)
+    second = _run_here(ctx, spec)
 
     assert first.result is not None and second.result is not None
     assert _without_timings(first.result) == _without_timings(second.result)
@@ -184,12 +193,10 @@ def test_uploaded_orders_replay_on_the_stock_as_it_was_before_the_first(ctx: App
     document = copy.deepcopy(DEFAULT_RULE_SET) | {"name": "inline"}
     progress: list[tuple[int, int]] = []
 
-    run = simulation.simulate(
+    run = _run_here(
         ctx,
-        SYSTEM,
         simulation.SimulationSpec(orders=uploaded, draft_document=document),
-        runner=HERE,
-        progress=lambda done, total: progress.append((done, total)),
+        lambda done, total: progress.append((done, total)),
     )
 
     assert run.status == "done", run.error

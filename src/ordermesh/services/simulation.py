@@ -166,14 +166,6 @@ def run_simulation(
     return outcome
 
 
-def simulate(
-    ctx: AppContext, actor: Principal, spec: SimulationSpec, *, runner: str, progress: Progress | None
-) -> SimulationRun:
-    """Submit and run at once, in this thread (the CLI)."""
-    run = submit_simulation(ctx, actor, spec, runner=runner)
-    return run_simulation(ctx, run, runner=runner, orders=spec.orders, progress=progress)
-
-
 def get_simulation(ctx: AppContext, run_id: str, *, stale_after: timedelta | None = None) -> SimulationRun:
     """A run; given `stale_after`, a queued or running one whose heartbeat is older is failed as abandoned first.
 

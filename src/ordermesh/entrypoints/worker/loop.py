@@ -4,6 +4,7 @@ and fail the sandbox runs whose process stopped."""
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ class Worker:
     def run(self) -> None:
         since_sweep = 0.0
         last_reoptimised = time.monotonic()
-        last_swept_simulations = 0.0
+        last_swept_simulations = -math.inf  # sweep at once: monotonic time counts from an unknown start
         while not self.stopping.is_set():
             last_swept_simulations = self._sweep_simulations(last_swept_simulations)
             try:
