@@ -90,10 +90,12 @@ from ordermesh.services.ports import (
     RuleSets,
     SimulationRun,
     SimulationRuns,
+    SimulationStatus,
     SourcingDecisions,
     StockRepository,
     StoredEvent,
 )
+from ordermesh.services.simulation_lease import last_heard
 from ordermesh.services.webhook_ports import OutboundDeliveries, OutboundDelivery, Subscription, WebhookSubscriptions
 from tests.fake_carriers import FakeRateCards, FakeShipmentTracking
 from tests.fake_channel_pushes import FakeChannelPushes
@@ -913,16 +915,22 @@ class FakeSimulationRuns:
         self._s = session
 
     def add(self, run: SimulationRun) -> None:
+        if run.retry_of is not None and self.retry_of(run.retry_of) is not None:
+            raise self._s.fail(DuplicateKey(run.retry_of))
         self._s.tables.simulations[run.id] = replace(run, parameters=_json(run.parameters))
 
     def get(self, run_id: str) -> SimulationRun | None:
         return self._s.tables.simulations.get(run_id)
 
+    def retry_of(self, run_id: str) -> SimulationRun | None:
+        return next((r for r in self._s.tables.simulations.values() if r.retry_of == run_id), None)
+
     def start(self, run_id: str, *, runner: str, at: datetime) -> bool:
         stored = self._held(run_id, runner)
-        if stored is None or stored.status != "queued":
+        if stored is None or stored.status != SimulationStatus.QUEUED:
             return False
-        self._s.tables.simulations[run_id] = replace(stored, status="running", started_at=at, heartbeat_at=at)
+        running = replace(stored, status=SimulationStatus.RUNNING, started_at=at, heartbeat_at=at)
+        self._s.tables.simulations[run_id] = running
         return True
 
     def beat(self, run_id: str, *, runner: str, at: datetime, progress: tuple[int, int] | None) -> bool:
@@ -953,24 +961,25 @@ class FakeSimulationRuns:
 
     def stale(self, *, before: datetime, limit: int) -> list[SimulationRun]:
         found = [r for r in self._s.tables.simulations.values() if self._is_stale(r, before)]
-        return sorted(found, key=lambda r: (r.heartbeat_at, r.id))[:limit]
+        return sorted(found, key=lambda r: (last_heard(r), r.id))[:limit]
 
     def abandon(self, run_id: str, *, before: datetime, at: datetime, error: str) -> bool:
         stored = self._s.tables.simulations.get(run_id)
         if stored is None or not self._is_stale(stored, before):
             return False
-        self._s.tables.simulations[run_id] = replace(stored, status="failed", finished_at=at, error=error)
+        failed = replace(stored, status=SimulationStatus.FAILED, finished_at=at, error=error)
+        self._s.tables.simulations[run_id] = failed
         return True
 
     def _held(self, run_id: str, runner: str) -> SimulationRun | None:
         stored = self._s.tables.simulations.get(run_id)
-        if stored is None or stored.status not in ("queued", "running") or stored.runner != runner:
+        if stored is None or stored.status not in SimulationStatus.UNFINISHED or stored.runner != runner:
             return None
         return stored
 
     @staticmethod
     def _is_stale(run: SimulationRun, before: datetime) -> bool:
-        return run.status in ("queued", "running") and run.heartbeat_at is not None and run.heartbeat_at < before
+        return run.status in SimulationStatus.UNFINISHED and last_heard(run) < before
 
     def page(self, *, after: str | None, limit: int) -> Page:
         key = _key(after)

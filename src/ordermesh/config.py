@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     )
     simulation_stale_seconds: float = Field(
         default=120,
-        ge=1,
+        ge=10,  # heartbeats carry each host's clock: a margin over the skew NTP leaves, and over a slow database
         le=86400,
         description="A sandbox run whose process has not sent a heartbeat for this long is failed as abandoned",
     )

@@ -3,7 +3,11 @@ failed as abandoned exactly once, never after a heartbeat came."""
 
 from __future__ import annotations
 
-from ordermesh.services.ports import SimulationRun, UnitOfWork, UnitOfWorkFactory
+from dataclasses import replace
+
+import pytest
+
+from ordermesh.services.ports import DuplicateKey, SimulationRun, UnitOfWork, UnitOfWorkFactory
 from tests.contract.backends import FakeBackend, SqlBackend
 from tests.contract.builders import T0, committed, minutes, read
 
@@ -94,7 +98,14 @@ class SimulationRunsContract:
         abandoned(uow_factory, "sim_2", before=5)
         run = stored(uow_factory, "sim_1")
         done = SimulationRun(
-            "sim_1", "done", run.parameters, T0, "ops", {"orders_replayed": 3}, minutes(4), plans_made=6,
+            "sim_1",
+            "done",
+            run.parameters,
+            T0,
+            "ops",
+            {"orders_replayed": 3},
+            minutes(4),
+            plans_made=6,
             plans_to_make=6,
         )
         late = SimulationRun("sim_2", "done", run.parameters, T0, "ops", {"orders_replayed": 3}, minutes(11))
@@ -156,6 +167,29 @@ class SimulationRunsContract:
         assert [run.id for run in found] == ["sim_1"]
         assert not abandoned(uow_factory, "sim_1", before=5)
         assert stored(uow_factory, "sim_1").status == "queued"
+
+    def test_a_run_stored_without_a_heartbeat_is_stale_from_its_creation(self, uow_factory: UnitOfWorkFactory) -> None:
+        # as a process of a version from before heartbeats stores it, during a rolling deploy
+        added(uow_factory, replace(queued("sim_1"), runner=None, heartbeat_at=None, created_at=minutes(2)))
+
+        fresh = read(uow_factory, lambda uow: uow.simulations.stale(before=minutes(1), limit=10))
+        stale = read(uow_factory, lambda uow: uow.simulations.stale(before=minutes(5), limit=10))
+
+        assert (fresh, [run.id for run in stale]) == ([], ["sim_1"])
+        assert not abandoned(uow_factory, "sim_1", before=1)
+        assert abandoned(uow_factory, "sim_1", before=5)
+        assert stored(uow_factory, "sim_1").status == "failed"
+
+    def test_a_run_is_retried_once(self, uow_factory: UnitOfWorkFactory) -> None:
+        added(uow_factory, queued("sim_1"), replace(queued("sim_2"), retry_of="sim_1"))
+
+        with uow_factory() as uow, pytest.raises(DuplicateKey):
+            uow.simulations.add(replace(queued("sim_3"), retry_of="sim_1"))
+
+        retry = read(uow_factory, lambda uow: uow.simulations.retry_of("sim_1"))
+        assert retry is not None and retry.id == "sim_2"
+        assert read(uow_factory, lambda uow: uow.simulations.retry_of("sim_2")) is None
+        assert read(uow_factory, lambda uow: uow.simulations.get("sim_3")) is None
 
 
 class TestSimulationRunsOnFake(FakeBackend, SimulationRunsContract):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,23 +13,23 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
-from ordermesh.domain.access import SYSTEM, Role
+from ordermesh.config import Settings
+from ordermesh.domain.access import Role
 from ordermesh.domain.sourcing.defaults import DEFAULT_RULE_SET
+from ordermesh.entrypoints.api.app import create_app
 from ordermesh.entrypoints.api.schemas.orders import OrderIn
 from ordermesh.entrypoints.api.schemas.sourcing import PlacedRange
 from ordermesh.entrypoints.cli.main import app
-from ordermesh.services import simulation
 from ordermesh.services.access import create_api_key
 from ordermesh.services.context import AppContext
 from ordermesh.services.simulation import SimulationSpec
 from tests.builders import CHICAGO, NEWARK, item, location, order_body, place, stock
-from tests.fakes import FakeClock
+from tests.conftest import ADMIN_KEY
+from tests.simulation_runs import GONE, held_by_a_stopped_process
 
 SIMULATIONS = "/v1/sourcing/simulations"
 TODAY = datetime.now(UTC).date()
 RANGE = {"from": (TODAY - timedelta(days=1)).isoformat(), "to": (TODAY + timedelta(days=1)).isoformat()}
-GONE = "api@old-host:4242/dead00"  # a process that stopped long ago
-LONG_AGO = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def _network(client: TestClient) -> None:
@@ -164,22 +163,23 @@ def test_every_role_reads_runs_and_order_managers_start_them(
     draft = _draft(client, exclude=["NWK"])
     headers = _key(ctx, role)
 
-    started = client.post(SIMULATIONS, json={"rule_set_id": draft, "range": RANGE}, headers=headers)
+    abandoned = _stopped_long_ago(ctx, SimulationSpec(*PlacedRange.model_validate(RANGE).bounds(), draft_id=draft))
+    assert client.get(f"{SIMULATIONS}/{abandoned}").json()["status"] == "failed"
 
-    assert started.status_code == (202 if may_run else 403)
+    started = client.post(SIMULATIONS, json={"rule_set_id": draft, "range": RANGE}, headers=headers)
+    retried = client.post(f"{SIMULATIONS}/{abandoned}/retry", headers=headers)
+
+    assert started.status_code == retried.status_code == (202 if may_run else 403)
     assert client.get(SIMULATIONS, headers=headers).status_code == 200
     if may_run:
         assert _finished(client, started.headers["location"])["status"] == "done"
+        assert _finished(client, retried.headers["location"])["status"] == "done"
     assert client.get(f"{SIMULATIONS}/sim_unknown", headers=headers).status_code == 404
 
 
 def _stopped_long_ago(ctx: AppContext, spec: SimulationSpec) -> str:
     """A run whose process stopped at plan 1,234 of 10,000, long ago."""
-    past = replace(ctx, clock=FakeClock(LONG_AGO))
-    run = simulation.submit_simulation(past, SYSTEM, spec, runner=GONE)
-    past.transaction(lambda uow: uow.simulations.start(run.id, runner=GONE, at=LONG_AGO))
-    past.transaction(lambda uow: uow.simulations.beat(run.id, runner=GONE, at=LONG_AGO, progress=(1_234, 10_000)))
-    return run.id
+    return held_by_a_stopped_process(ctx, spec, started=True).id
 
 
 def test_a_run_whose_process_stopped_reads_as_failed_and_a_retry_runs_it_again(
@@ -261,3 +261,52 @@ def test_the_cli_refuses_a_range_without_orders_naming_it(client: TestClient, da
     result = _simulate(database_url, "--from", "2020-01-01", "--to", "2020-01-02", "--rule-set", draft, expect=1)
 
     assert "no order was placed in the range" in result.output
+
+
+def test_a_failed_run_is_retried_once_and_a_second_retry_names_the_first(client: TestClient, ctx: AppContext) -> None:
+    _network(client)
+    draft = _draft(client, exclude=["NWK"])
+    start, end = PlacedRange.model_validate(RANGE).bounds()
+    abandoned = _stopped_long_ago(ctx, SimulationSpec(start, end, draft_id=draft))
+    assert client.get(f"{SIMULATIONS}/{abandoned}").json()["status"] == "failed"
+
+    first = client.post(f"{SIMULATIONS}/{abandoned}/retry")
+    second = client.post(f"{SIMULATIONS}/{abandoned}/retry")
+
+    assert first.status_code == 202, first.text
+    assert second.status_code == 409
+    assert second.headers["content-type"] == "application/problem+json"
+    assert second.json()["detail"] == (
+        f"simulation {abandoned} is failed; cannot retry: it was retried already, as {first.json()['id']}"
+    )
+    assert _finished(client, first.headers["location"])["status"] == "done"
+    assert len(client.get(SIMULATIONS).json()["data"]) == 2
+
+
+def test_a_process_shutting_down_answers_503_and_stores_no_run(client: TestClient) -> None:
+    _network(client)
+    draft = _draft(client, exclude=["NWK"])
+    client.app.state.simulations.close()  # type: ignore[attr-defined]  # as the lifespan does at shutdown
+
+    response = client.post(SIMULATIONS, json={"rule_set_id": draft, "range": RANGE})
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/shutting-down"
+    assert "Retry-After" in response.headers
+    assert client.get(SIMULATIONS).json()["data"] == []
+
+
+def test_an_app_started_a_second_time_runs_simulations_again(settings: Settings) -> None:
+    app = create_app(settings)
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    with TestClient(app, headers=headers) as first:
+        _network(first)
+        draft = _draft(first, exclude=["NWK"])
+
+    with TestClient(app, headers=headers) as second:
+        response = second.post(SIMULATIONS, json={"rule_set_id": draft, "range": RANGE})
+        assert response.status_code == 202, response.text
+        run = _finished(second, response.headers["location"])
+
+    assert run["status"] == "done", run["error"]

@@ -1,7 +1,8 @@
-"""A unit-of-work factory that pauses after one repository call, to line concurrent transactions up."""
+"""Unit-of-work factories that pause after one repository call, to line concurrent transactions up."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -26,6 +27,22 @@ class PausingUnitOfWorks:
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         return _Pausing(self, self.inner(read_only=read_only))  # type: ignore[return-value]
 
+    def pause(self) -> None:
+        time.sleep(self.seconds)
+
+
+class GatedUnitOfWorks(PausingUnitOfWorks):
+    """Like PausingUnitOfWorks, but a call waits at the gate until the test opens it: `reached` is set when a
+    call gets there, and every call after `go_on` is set passes at once."""
+
+    def __init__(self, inner: UnitOfWorkFactory, repository: str, method: str) -> None:
+        super().__init__(inner, repository, method)
+        self.reached, self.go_on = threading.Event(), threading.Event()
+
+    def pause(self) -> None:
+        self.reached.set()
+        assert self.go_on.wait(30), "the test never opened the gate"
+
 
 class _Pausing:
     def __init__(self, owner: PausingUnitOfWorks, uow: UnitOfWork) -> None:
@@ -41,7 +58,7 @@ class _Pausing:
     def _paused(self, call: Callable[..., Any]) -> Callable[..., Any]:
         def paused(*args: Any, **kwargs: Any) -> Any:
             result = call(*args, **kwargs)
-            time.sleep(self.owner.seconds)
+            self.owner.pause()
             return result
 
         return paused

@@ -102,6 +102,34 @@ def test_runs_left_unfinished_before_heartbeats_existed_are_failed_as_abandoned_
         runtime.close()
     assert [run.id for run in failed] == ["sim_1"]
     assert failed[0].error is not None and failed[0].error.startswith(
-        "abandoned: the process running it stopped before its first plan"
+        "abandoned: the process that took it stopped, progress unknown (no heartbeat since 2025-03-01T12:00:00"
     )
     assert done is not None and done.status == "done" and done.heartbeat_at is None
+
+
+def test_a_run_retried_twice_before_retries_were_unique_keeps_its_first_retry(database_url: str) -> None:
+    command.downgrade(alembic_config(database_url), "0016")
+    engine = build_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            for run_id, retry_of in (("sim_1", None), ("sim_2", "sim_1"), ("sim_3", "sim_1")):
+                conn.execute(
+                    text(
+                        "INSERT INTO sourcing_simulations (id, status, parameters, created_at, created_by, retry_of) "
+                        "VALUES (:id, 'failed', '{}', :at, 'ops', :retry_of)"
+                    ),
+                    {"id": run_id, "at": datetime(2025, 3, 1, 12, 0), "retry_of": retry_of},
+                )
+    finally:
+        engine.dispose()
+
+    upgrade(database_url)
+
+    runtime = build(Settings(database_url=database_url))
+    try:
+        retry = runtime.context.read(lambda uow: uow.simulations.retry_of("sim_1"))
+        later = runtime.context.read(lambda uow: uow.simulations.get("sim_3"))
+    finally:
+        runtime.close()
+    assert retry is not None and retry.id == "sim_2"
+    assert later is not None and later.retry_of is None

@@ -353,6 +353,16 @@ class CapacityLedger(Protocol):
         ...
 
 
+class SimulationStatus:
+    """What a sandbox run's `status` holds. Queued and running runs are unfinished: a process holds them."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    UNFINISHED = (QUEUED, RUNNING)
+
+
 @dataclass(frozen=True)
 class SimulationRun:
     """One sandbox run: its parameters, where it stands (queued, running, done, failed) and its KPIs.
@@ -378,8 +388,15 @@ class SimulationRun:
 
 
 class SimulationRuns(Protocol):
-    def add(self, run: SimulationRun) -> None: ...
+    def add(self, run: SimulationRun) -> None:
+        """Store a new run. Raises DuplicateKey if the run it retries (`retry_of`) has a retry already."""
+        ...
+
     def get(self, run_id: str) -> SimulationRun | None: ...
+    def retry_of(self, run_id: str) -> SimulationRun | None:
+        """The run that retries `run_id`, if there is one (a failed run is retried once)."""
+        ...
+
     def start(self, run_id: str, *, runner: str, at: datetime) -> bool:
         """Move a queued run held by `runner` to running; False (nothing changed) if it is not that any more."""
         ...

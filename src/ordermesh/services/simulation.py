@@ -41,19 +41,9 @@ from ordermesh.services.caches import BUILT_IN, rule_set_ref
 from ordermesh.services.commands import CaptureOrder
 from ordermesh.services.context import AppContext
 from ordermesh.services.orders import order_from_command
-from ordermesh.services.ports import Page, SimulationRun, UnitOfWork
+from ordermesh.services.ports import DuplicateKey, Page, SimulationRun, SimulationStatus, UnitOfWork
 from ordermesh.services.replay import Replay, difference, replay, stock_at
-from ordermesh.services.simulation_lease import (
-    DONE,
-    FAILED,
-    QUEUED,
-    RUNNING,
-    SimulationStopped,
-    abandon,
-    is_stale,
-    progress_text,
-    with_progress,
-)
+from ordermesh.services.simulation_lease import SimulationStopped, abandon, is_stale, progress_text, with_progress
 from ordermesh.services.sourcing import validate_document
 
 log = logging.getLogger(__name__)
@@ -87,7 +77,13 @@ def submit_simulation(ctx: AppContext, actor: Principal, spec: SimulationSpec, *
     def work(uow: UnitOfWork) -> SimulationRun:
         now = ctx.clock.now()
         run = SimulationRun(
-            ctx.ids("sim"), QUEUED, _parameters(uow, spec), now, actor.name, runner=runner, heartbeat_at=now
+            ctx.ids("sim"),
+            SimulationStatus.QUEUED,
+            _parameters(uow, spec),
+            now,
+            actor.name,
+            runner=runner,
+            heartbeat_at=now,
         )
         uow.simulations.add(run)
         return run
@@ -98,26 +94,41 @@ def submit_simulation(ctx: AppContext, actor: Principal, spec: SimulationSpec, *
 def retry_simulation(ctx: AppContext, actor: Principal, run_id: str, *, runner: str) -> SimulationRun:
     """Queue a new run, held by `runner`, with the parameters of a failed one (`retry_of` names it).
 
-    The draft and active rule sets are the ones the failed run named. Raises NotFound, and NotRetryable for a
-    run that is not failed or whose orders were uploaded (they are not kept).
+    The draft and active rule sets are the ones the failed run named. A failed run is retried once, so a
+    repeated request queues nothing more. Raises NotFound; NotRetryable for a run that is not failed, or whose
+    orders were uploaded (they are not kept); AlreadyRetried, naming the retry, for a run retried already.
     """
 
     def work(uow: UnitOfWork) -> SimulationRun:
         failed = uow.simulations.get(run_id)
         if failed is None:
             raise NotFound("simulation", run_id)
-        if failed.status != FAILED:
+        if failed.status != SimulationStatus.FAILED:
             raise NotRetryable(run_id, failed.status, "only a failed run can be retried")
         if "uploaded" in failed.parameters["orders"]:
             raise NotRetryable(run_id, failed.status, "its uploaded orders are not kept: submit them again")
+        earlier = uow.simulations.retry_of(run_id)
+        if earlier is not None:
+            raise AlreadyRetried(run_id, earlier.id)
         now = ctx.clock.now()
         run = SimulationRun(
-            ctx.ids("sim"), QUEUED, failed.parameters, now, actor.name, runner=runner, heartbeat_at=now, retry_of=run_id
+            ctx.ids("sim"),
+            SimulationStatus.QUEUED,
+            failed.parameters,
+            now,
+            actor.name,
+            runner=runner,
+            heartbeat_at=now,
+            retry_of=run_id,
         )
         uow.simulations.add(run)
         return run
 
-    return ctx.transaction(work)
+    try:
+        return ctx.transaction(work)
+    except DuplicateKey:  # a concurrent retry of the same run committed first
+        earlier = ctx.read(lambda uow: uow.simulations.retry_of(run_id))
+        raise AlreadyRetried(run_id, earlier.id if earlier else "another run") from None
 
 
 def run_simulation(
@@ -137,26 +148,26 @@ def run_simulation(
     if not ctx.transaction(lambda uow: uow.simulations.start(run.id, runner=runner, at=started)):
         log.warning("simulation %s is no longer queued here: not run", run.id)
         return get_simulation(ctx, run.id)
-    run = replace(run, status=RUNNING, started_at=started, heartbeat_at=started)
-    made: list[tuple[int, int]] = []  # the last progress reported, kept with the outcome
+    run = replace(run, status=SimulationStatus.RUNNING, started_at=started, heartbeat_at=started)
+    made: tuple[int, int] | None = None  # the last progress reported, kept with the outcome
 
     def tick(done: int, total: int) -> None:
-        made[:] = [(done, total)]
+        nonlocal made
+        made = (done, total)
         if progress is not None:
             progress(done, total)
 
-    def where() -> str:
-        return progress_text(made[0] if made else None)
-
     try:
-        outcome = replace(run, status=DONE, result=_simulate(ctx, run.parameters, orders or (), tick))
+        result = _simulate(ctx, run.parameters, orders or (), tick)
+        outcome = replace(run, status=SimulationStatus.DONE, result=result)
     except SimulationStopped as exc:
-        outcome = replace(run, status=FAILED, error=f"{exc} {where()}")
+        outcome = replace(run, status=SimulationStatus.FAILED, error=f"{exc} {progress_text(made)}")
     except Exception as exc:  # the run records any failure; the caller (a background thread) has no one to tell
         log.exception("simulation %s failed", run.id)
-        outcome = replace(run, status=FAILED, error=f"{type(exc).__name__}: {exc}")
+        outcome = replace(run, status=SimulationStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
     except BaseException:  # Ctrl+C in the CLI: say so now rather than when the heartbeat goes stale
-        stopped = replace(run, status=FAILED, finished_at=ctx.clock.now(), error=f"stopped: interrupted {where()}")
+        error = f"stopped: interrupted {progress_text(made)}"
+        stopped = replace(run, status=SimulationStatus.FAILED, finished_at=ctx.clock.now(), error=error)
         ctx.transaction(lambda uow: uow.simulations.finish(with_progress(stopped, made), runner=runner))
         raise
     outcome = with_progress(replace(outcome, finished_at=ctx.clock.now()), made)
@@ -185,7 +196,8 @@ def list_simulations(ctx: AppContext, *, after: str | None, limit: int, stale_af
     page: Page = ctx.read(lambda uow: uow.simulations.page(after=after, limit=limit))
     if stale_after is not None:
         stale = [run for run in page.rows if is_stale(ctx, run, stale_after)]
-        if stale and abandon(ctx, stale, before=ctx.clock.now() - stale_after):
+        if stale:  # read again even if another process failed them first: the page must not show them running
+            abandon(ctx, stale, before=ctx.clock.now() - stale_after)
             page = ctx.read(lambda uow: uow.simulations.page(after=after, limit=limit))
     return page
 
@@ -201,6 +213,13 @@ class NotRetryable(IllegalTransition):
         self.detail = f"simulation {run_id} is {status}; cannot retry: {why}"
         self.args = (self.detail,)
 
+
+class AlreadyRetried(NotRetryable):
+    """A failed run is retried once: a second retry is told which run retries it."""
+
+    def __init__(self, run_id: str, retry_id: str) -> None:
+        super().__init__(run_id, SimulationStatus.FAILED, f"it was retried already, as {retry_id}")
+        self.retry_id = retry_id
 
 
 # --- checking the request --------------------------------------------------------------------------------

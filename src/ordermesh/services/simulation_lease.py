@@ -15,11 +15,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ordermesh.services.context import AppContext
-from ordermesh.services.ports import SimulationRun, UnitOfWork
+from ordermesh.services.ports import SimulationRun, SimulationStatus, UnitOfWork
 
 log = logging.getLogger(__name__)
-
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
 class SimulationStopped(Exception):
@@ -39,51 +37,64 @@ def fail_abandoned_simulations(ctx: AppContext, *, stale_after: timedelta, limit
 
 def abandoned_error(run: SimulationRun) -> str:
     """The error of a run whose process stopped: where it stood, and since when nothing was heard of it."""
-    since = run.heartbeat_at.isoformat() if run.heartbeat_at else "never"
-    who = f" ({run.runner})" if run.runner else ""  # runs stored before heartbeats existed name no process
-    if run.status == QUEUED:
-        where = f"the process it was queued in{who} stopped before it started"
+    since = last_heard(run).isoformat()
+    if run.runner is None:  # stored by a process from before heartbeats: nothing says how far it got
+        return f"abandoned: the process that took it stopped, progress unknown (no heartbeat since {since})"
+    if run.status == SimulationStatus.QUEUED:
+        where = f"the process it was queued in ({run.runner}) stopped before it started"
     else:
-        where = f"the process running it{who} stopped {progress_text(progress_of(run))}"
+        where = f"the process running it ({run.runner}) stopped {progress_text(progress_of(run))}"
     return f"abandoned: {where} (no heartbeat since {since})"
 
 
 def abandon(ctx: AppContext, runs: Sequence[SimulationRun], *, before: datetime) -> list[SimulationRun]:
     """Fail those of `runs` whose heartbeat is still older than `before`; return the ones failed here."""
+    if not runs:
+        return []
+    # Rows in primary-key order, as the heartbeat takes them: two transactions over several runs never deadlock.
+    ordered = sorted(runs, key=lambda run: run.id)
 
     def work(uow: UnitOfWork) -> list[SimulationRun]:
         now = ctx.clock.now()
-        failed = [
-            replace(run, status=FAILED, finished_at=now, error=abandoned_error(run))
-            for run in runs
+        return [
+            replace(run, status=SimulationStatus.FAILED, finished_at=now, error=abandoned_error(run))
+            for run in ordered
             if uow.simulations.abandon(run.id, before=before, at=now, error=abandoned_error(run))
         ]
-        for run in failed:
-            log.warning("simulation %s failed: %s", run.id, run.error)
-        return failed
 
-    return ctx.transaction(work) if runs else []
+    failed: list[SimulationRun] = ctx.transaction(work)
+    for run in failed:  # after the commit: a transaction retried after a deadlock would say it twice
+        log.warning("simulation %s failed: %s", run.id, run.error)
+    return failed
+
+
+def last_heard(run: SimulationRun) -> datetime:
+    """When the run's process last said it holds it: its heartbeat, or its creation for a run stored before
+    heartbeats existed (by a process of an older version, during a rolling deploy)."""
+    return run.heartbeat_at if run.heartbeat_at is not None else run.created_at
 
 
 def is_stale(ctx: AppContext, run: SimulationRun, stale_after: timedelta) -> bool:
-    unfinished = run.status in (QUEUED, RUNNING)
-    return unfinished and run.heartbeat_at is not None and run.heartbeat_at < ctx.clock.now() - stale_after
+    """Whether the run is unfinished and its process has been silent for longer than `stale_after`."""
+    return run.status in SimulationStatus.UNFINISHED and last_heard(run) < ctx.clock.now() - stale_after
 
 
 def progress_of(run: SimulationRun) -> tuple[int, int] | None:
+    """The run's (plans made, plans to make), or None before its orders were loaded and the plans counted."""
     if run.plans_made is None or run.plans_to_make is None:
         return None
     return run.plans_made, run.plans_to_make
 
 
 def progress_text(progress: tuple[int, int] | None) -> str:
+    """How far a run got, for its error: "at 1,234 of 10,000 plans", or before the first plan."""
     if progress is None:
         return "before its first plan (loading the orders)"
     return f"at {progress[0]:,} of {progress[1]:,} plans"
 
 
-def with_progress(run: SimulationRun, made: Sequence[tuple[int, int]]) -> SimulationRun:
+def with_progress(run: SimulationRun, progress: tuple[int, int] | None) -> SimulationRun:
     """The run with the last progress reported (none before the plans are counted)."""
-    if not made:
+    if progress is None:
         return run
-    return replace(run, plans_made=made[0][0], plans_to_make=made[0][1])
+    return replace(run, plans_made=progress[0], plans_to_make=progress[1])

@@ -4,12 +4,14 @@ A thread of the runner refreshes the heartbeat (and the progress) of every run t
 the pool or running, a few times per staleness. It writes nothing per plan: the replay only records its
 progress in memory. When the process dies the heartbeats stop, and the run is failed as abandoned once they
 are older than the staleness (`simulation_lease`). A run the process finds it no longer holds (failed as
-abandoned after a long stall) is stopped at its next plan; when the process shuts down, the runs it holds
-are failed at once ("stopped: ...") instead of waiting for the staleness.
+abandoned after a long stall) is stopped at its next plan. When the process shuts down it takes no new run,
+fails the runs still queued in it at once and stops the running ones at their next plan ("stopped: ..."),
+instead of leaving them to the staleness.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Sequence
@@ -21,9 +23,9 @@ from ordermesh.domain.access import Principal
 from ordermesh.services import simulation
 from ordermesh.services.commands import CaptureOrder
 from ordermesh.services.context import AppContext
-from ordermesh.services.ports import SimulationRun, UnitOfWork
+from ordermesh.services.ports import SimulationRun, SimulationStatus, UnitOfWork
 from ordermesh.services.simulation import Progress, SimulationSpec
-from ordermesh.services.simulation_lease import FAILED, SimulationStopped
+from ordermesh.services.simulation_lease import SimulationStopped, with_progress
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,13 @@ class _Held:
     started: bool = False
     lost: bool = False  # another process failed it as abandoned
     stop_reason: str | None = None
+
+
+class RunnerStopping(Exception):
+    """The process is shutting down: it takes no new run (the API answers 503; another process will)."""
+
+    def __init__(self, runner: str) -> None:
+        super().__init__(f"{runner} is shutting down and takes no new sandbox run; retry shortly")
 
 
 class SimulationRunner:
@@ -62,23 +71,40 @@ class SimulationRunner:
     # --- what the API and the CLI call
 
     def start(self, actor: Principal, spec: SimulationSpec) -> SimulationRun:
-        """Store a queued run (see `simulation.submit_simulation` for what it raises) and run it on the pool."""
+        """Store a queued run (see `simulation.submit_simulation` for what it raises) and run it on the pool.
+
+        Raises RunnerStopping once the process is shutting down.
+        """
+        self._refuse_if_stopping()
         run = simulation.submit_simulation(self.ctx, actor, spec, runner=self.name)
         self._queue(run, spec.orders)
         return run
 
     def retry(self, actor: Principal, run_id: str) -> SimulationRun:
-        """Queue a failed run's parameters again as a new run (see `simulation.retry_simulation`)."""
+        """Queue a failed run's parameters again as a new run (see `simulation.retry_simulation`).
+
+        Raises RunnerStopping once the process is shutting down.
+        """
+        self._refuse_if_stopping()
         run = simulation.retry_simulation(self.ctx, actor, run_id, runner=self.name)
         self._queue(run, None)
         return run
 
     def run_here(self, actor: Principal, spec: SimulationSpec, *, progress: Progress | None) -> SimulationRun:
-        """Submit and run in this thread (the CLI), with the heartbeat kept by the runner's thread."""
+        """Submit and run in this thread (the CLI), with the heartbeat kept by the runner's thread.
+
+        Raises RunnerStopping once the runner is closed.
+        """
+        self._refuse_if_stopping()
         run = simulation.submit_simulation(self.ctx, actor, spec, runner=self.name)
         with self._lock:
-            self._held[run.id] = _Held(run)
-            self._start_keeper()
+            stopping = self._stopping.is_set()
+            if not stopping:
+                self._held[run.id] = _Held(run)
+                self._start_keeper()
+        if stopping:  # closed since the check: the run never starts
+            self._fail_waiting([run])
+            raise RunnerStopping(self.name)
         return self._run(run.id, spec.orders, progress)
 
     def close(self) -> None:
@@ -94,29 +120,36 @@ class SimulationRunner:
         if waiting:
             self._fail_waiting(waiting)
 
+    def _refuse_if_stopping(self) -> None:
+        if self._stopping.is_set():
+            raise RunnerStopping(self.name)
+
     # --- the pool
 
     def _queue(self, run: SimulationRun, orders: Sequence[CaptureOrder] | None) -> None:
         with self._lock:
-            if self._stopping.is_set():
-                held = [run]
-            else:
-                held = []
+            stopping = self._stopping.is_set()
+            if not stopping:
                 self._held[run.id] = _Held(run)
                 self._start_keeper()
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="simulation")
-                self._pool.submit(self._run, run.id, orders, None)
-        if held:
-            self._fail_waiting(held)
+                self._pool.submit(self._run_in_pool, run.id, orders)
+        if stopping:  # closed between the check and now: the run is stored, fail it rather than leave it queued
+            self._fail_waiting([run])
+            raise RunnerStopping(self.name)
 
-    def _run(
-        self, run_id: str, orders: Sequence[CaptureOrder] | None, progress: Progress | None
-    ) -> SimulationRun:
+    def _run_in_pool(self, run_id: str, orders: Sequence[CaptureOrder] | None) -> None:
+        # Nobody reads the pool's futures: what `_run` raises is logged there, and the run failed with it.
+        with contextlib.suppress(Exception):
+            self._run(run_id, orders, None)
+
+    def _run(self, run_id: str, orders: Sequence[CaptureOrder] | None, progress: Progress | None) -> SimulationRun:
         with self._lock:
             held = self._held[run_id]
             if self._stopping.is_set():
-                return held.run  # failed by close()
+                self._held.pop(run_id, None)
+                return simulation.get_simulation(self.ctx, run_id)  # failed by close()
             held.started = True
 
         def tick(done: int, total: int) -> None:
@@ -130,16 +163,34 @@ class SimulationRunner:
 
         try:
             return simulation.run_simulation(self.ctx, held.run, runner=self.name, orders=orders, progress=tick)
+        except Exception as exc:  # starting or storing it failed (the database): say so rather than "abandoned"
+            log.exception("simulation %s could not be run", run_id)
+            self._fail_with(held, exc)
+            raise
         finally:
             with self._lock:
                 self._held.pop(run_id, None)
+
+    def _fail_with(self, held: _Held, exc: Exception) -> None:
+        """Fail a run held here with the error that stopped it, if the database takes the write."""
+        failed = replace(held.run, status=SimulationStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+        try:
+            self.ctx.transaction(
+                lambda uow: uow.simulations.finish(
+                    with_progress(replace(failed, finished_at=self.ctx.clock.now()), held.progress), runner=self.name
+                )
+            )
+        except Exception:  # the run keeps its status until its heartbeat goes stale and a sweep fails it
+            log.exception("simulation %s could not be failed", held.run.id)
 
     def _fail_waiting(self, runs: Sequence[SimulationRun]) -> None:
         def work(uow: UnitOfWork) -> None:
             now = self.ctx.clock.now()
             for run in runs:
                 error = "stopped: the process it was queued in shut down before it started"
-                uow.simulations.finish(replace(run, status=FAILED, finished_at=now, error=error), runner=self.name)
+                uow.simulations.finish(
+                    replace(run, status=SimulationStatus.FAILED, finished_at=now, error=error), runner=self.name
+                )
 
         self.ctx.transaction(work)
 
@@ -159,8 +210,8 @@ class SimulationRunner:
 
     def beat(self) -> None:
         """Refresh the heartbeat and progress of every run held here; note the ones held no more."""
-        with self._lock:
-            held = [(run_id, h.progress) for run_id, h in self._held.items()]
+        with self._lock:  # rows are updated in primary-key order, as every multi-row transaction takes them
+            held = sorted((run_id, h.progress) for run_id, h in self._held.items())
         if not held:
             return
 

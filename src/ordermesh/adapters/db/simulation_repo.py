@@ -9,15 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ordermesh.adapters.db.paging import decode_cursor, keyset_page
 from ordermesh.adapters.db.tables import sourcing_simulations
-from ordermesh.services.ports import Page, SimulationRun
+from ordermesh.services.ports import DuplicateKey, Page, SimulationRun, SimulationStatus
 
 ERROR_LENGTH = 2000
-UNFINISHED = ("queued", "running")
-_t = sourcing_simulations
+COLUMNS = sourcing_simulations.c
+# A run stored by a process from before heartbeats (a rolling deploy) has none: it was last heard of when created.
+LAST_HEARD = func.coalesce(COLUMNS.heartbeat_at, COLUMNS.created_at)
+UNFINISHED = COLUMNS.status.in_(SimulationStatus.UNFINISHED)
 
 
 class SqlSimulationRuns:
@@ -25,25 +28,34 @@ class SqlSimulationRuns:
         self.conn = conn
 
     def add(self, run: SimulationRun) -> None:
-        self.conn.execute(insert(_t).values(**_values(run)))
+        try:
+            self.conn.execute(insert(sourcing_simulations).values(**_values(run)))
+        except IntegrityError as exc:  # the one unique key besides the id: a retry of the same failed run
+            raise DuplicateKey(run.retry_of or run.id) from exc
 
     def get(self, run_id: str) -> SimulationRun | None:
-        row = self.conn.execute(select(_t).where(_t.c.id == run_id)).first()
+        row = self.conn.execute(select(sourcing_simulations).where(COLUMNS.id == run_id)).first()
+        return _run(row._mapping) if row else None
+
+    def retry_of(self, run_id: str) -> SimulationRun | None:
+        row = self.conn.execute(select(sourcing_simulations).where(COLUMNS.retry_of == run_id)).first()
         return _run(row._mapping) if row else None
 
     def start(self, run_id: str, *, runner: str, at: datetime) -> bool:
-        held = (_t.c.id == run_id) & (_t.c.status == "queued") & (_t.c.runner == runner)
-        return self._changed(update(_t).where(held).values(status="running", started_at=at, heartbeat_at=at))
+        queued = COLUMNS.status == SimulationStatus.QUEUED
+        held = (COLUMNS.id == run_id) & queued & (COLUMNS.runner == runner)
+        running = {"status": SimulationStatus.RUNNING, "started_at": at, "heartbeat_at": at}
+        return self._changed(update(sourcing_simulations).where(held).values(**running))
 
     def beat(self, run_id: str, *, runner: str, at: datetime, progress: tuple[int, int] | None) -> bool:
         values: dict[str, Any] = {"heartbeat_at": at}
         if progress is not None:
             values["plans_made"], values["plans_to_make"] = progress
-        return self._changed(update(_t).where(_held(run_id, runner)).values(**values))
+        return self._changed(update(sourcing_simulations).where(_held(run_id, runner)).values(**values))
 
     def finish(self, run: SimulationRun, *, runner: str) -> bool:
         return self._changed(
-            update(_t)
+            update(sourcing_simulations)
             .where(_held(run.id, runner))
             .values(
                 status=run.status,
@@ -57,24 +69,23 @@ class SqlSimulationRuns:
 
     def stale(self, *, before: datetime, limit: int) -> list[SimulationRun]:
         query = (
-            select(_t)
-            .where(_t.c.status.in_(UNFINISHED), _t.c.heartbeat_at < before)
-            .order_by(_t.c.heartbeat_at, _t.c.id)
+            select(sourcing_simulations)
+            .where(UNFINISHED, LAST_HEARD < before)
+            .order_by(LAST_HEARD, COLUMNS.id)
             .limit(limit)
         )
         return [_run(row._mapping) for row in self.conn.execute(query)]
 
     def abandon(self, run_id: str, *, before: datetime, at: datetime, error: str) -> bool:
-        still_stale = (_t.c.id == run_id) & _t.c.status.in_(UNFINISHED) & (_t.c.heartbeat_at < before)
-        return self._changed(
-            update(_t).where(still_stale).values(status="failed", finished_at=at, error=_error(error))
-        )
+        still_stale = (COLUMNS.id == run_id) & UNFINISHED & (LAST_HEARD < before)
+        failed = {"status": SimulationStatus.FAILED, "finished_at": at, "error": _error(error)}
+        return self._changed(update(sourcing_simulations).where(still_stale).values(**failed))
 
     def page(self, *, after: str | None, limit: int) -> Page:
-        query = select(_t).order_by(_t.c.id.desc()).limit(limit + 1)
+        query = select(sourcing_simulations).order_by(COLUMNS.id.desc()).limit(limit + 1)
         key = decode_cursor(after)
         if key is not None:
-            query = query.where(_t.c.id < key)
+            query = query.where(COLUMNS.id < key)
         runs = [_run(r._mapping) for r in self.conn.execute(query)]
         return Page(*keyset_page(runs, limit, lambda run: run.id))
 
@@ -83,7 +94,7 @@ class SqlSimulationRuns:
 
 
 def _held(run_id: str, runner: str) -> Any:
-    return (_t.c.id == run_id) & _t.c.status.in_(UNFINISHED) & (_t.c.runner == runner)
+    return (COLUMNS.id == run_id) & UNFINISHED & (COLUMNS.runner == runner)
 
 
 def _error(error: str | None) -> str | None:

@@ -377,6 +377,8 @@ Index("ix_orders_placed_at", orders.c.placed_at, orders.c.id)
 Index("ix_stock_movements_at", stock_movements.c.at)
 # Finding abandoned runs reads the few unfinished ones by heartbeat.
 Index("ix_sourcing_simulations_heartbeat", sourcing_simulations.c.status, sourcing_simulations.c.heartbeat_at)
+# A failed run is retried once: a second retry (a double click, a client's retry) is told of the first.
+Index("ux_sourcing_simulations_retry_of", sourcing_simulations.c.retry_of, unique=True)
 
 # Sales channel instances (`shopify:<shop>`, `woocommerce:<site>`) and the secret their webhooks are signed with.
 # The secret is stored as given: checking an HMAC needs it, and no key to encrypt it at rest is configured yet.

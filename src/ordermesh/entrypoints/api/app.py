@@ -66,6 +66,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         if settings.bootstrap_admin_key and ensure_bootstrap_key(runtime.context, settings.bootstrap_admin_key):
             log.info("created the bootstrap admin API key")
+        # Sandbox runs go to a small pool of this process, which keeps their heartbeat while it holds them;
+        # built here, as the worker is, so that a second start of the app (tests, reloads) gets a fresh one.
+        simulations = simulation_runner(runtime.context, settings, "api")
+        app.state.simulations = simulations
         schedule = ReoptimiseSchedule.from_settings(settings)
         worker = (
             Worker(
@@ -99,10 +103,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         docs_url="/docs",
         redoc_url=None,
     )
-    # Sandbox runs go to a small pool of this process, which keeps their heartbeat while it holds them.
-    simulations = simulation_runner(runtime.context, settings, "api")
     app.state.context = runtime.context
-    app.state.simulations = simulations
     app.state.keys = KeyCache()
     app.state.customs = customs_profile(settings)
     problems.install(app)

@@ -40,9 +40,8 @@ from ordermesh.services import sourcing
 from ordermesh.services.access import create_api_key
 from ordermesh.services.commands import CaptureOrder
 from ordermesh.services.context import AppContext
-from ordermesh.services.ports import RuleSetRecord
+from ordermesh.services.ports import RuleSetRecord, SimulationStatus
 from ordermesh.services.simulation import SimulationSpec
-from ordermesh.services.simulation_lease import DONE
 
 app = typer.Typer(help="Ordermesh — an API-first order management system.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -359,7 +358,7 @@ def simulate(
             runner.close()
     if as_json:
         typer.echo(json.dumps(asdict(run), default=str, indent=2))
-    if run.status != DONE or run.result is None:
+    if run.status != SimulationStatus.DONE or run.result is None:
         console.print(Text(f"simulation {run.id} failed: {run.error}"), style="red")
         raise typer.Exit(1)
     if not as_json:

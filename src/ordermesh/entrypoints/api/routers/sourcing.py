@@ -32,7 +32,7 @@ from ordermesh.entrypoints.api.schemas.sourcing import (
 )
 from ordermesh.entrypoints.api.security import Ctx, OrderManager, Reader
 from ordermesh.services import simulation, sourcing
-from ordermesh.services.simulation_runner import SimulationRunner
+from ordermesh.services.simulation_runner import RunnerStopping, SimulationRunner
 
 router = APIRouter(prefix="/v1/sourcing/rule-sets", tags=["sourcing"])
 
@@ -161,7 +161,17 @@ async def malformed_document(request: Request, exc: Exception) -> JSONResponse:
     return problem(400, f"malformed-{exc.kind}", str(exc), errors=[error])
 
 
-EXCEPTION_HANDLERS = ((RuleSetInvalid, invalid_rule_set), (MalformedDocument, malformed_document))
+async def runner_stopping(request: Request, exc: Exception) -> JSONResponse:
+    """503 while this process shuts down: it takes no new sandbox run, another process (or this one, restarted)
+    will."""
+    return problem(503, "shutting-down", str(exc), headers={"Retry-After": "5"})
+
+
+EXCEPTION_HANDLERS = (
+    (RuleSetInvalid, invalid_rule_set),
+    (MalformedDocument, malformed_document),
+    (RunnerStopping, runner_stopping),
+)
 
 
 # --- the sandbox: /v1/sourcing/simulations ---------------------------------------------------------------
@@ -169,17 +179,25 @@ EXCEPTION_HANDLERS = ((RuleSetInvalid, invalid_rule_set), (MalformedDocument, ma
 simulations = APIRouter(prefix="/v1/sourcing/simulations", tags=["sourcing"])
 
 
-def simulation_runner(request: Request) -> SimulationRunner:
+async def this_process_runner(request: Request) -> SimulationRunner:
+    """The runner of this process's sandbox runs, built by the app's lifespan (async: no thread hop)."""
     runner: SimulationRunner = request.app.state.simulations
     return runner
 
 
 # Runs go to a small pool of this process, which keeps their heartbeat; their state is in the database, so any
 # process can answer for them, and fails them as abandoned once their heartbeat is stale.
-Runner = Annotated[SimulationRunner, Depends(simulation_runner)]
+Runner = Annotated[SimulationRunner, Depends(this_process_runner)]
 
 
-@simulations.post("", status_code=202, responses={422: {"description": "The offending field, by name"}})
+SHUTTING_DOWN: dict[int | str, dict[str, Any]] = {
+    503: {"description": "This process is shutting down and takes no new run: retry shortly"}
+}
+
+
+@simulations.post(
+    "", status_code=202, responses={422: {"description": "The offending field, by name"}, **SHUTTING_DOWN}
+)
 def start_simulation(body: SimulationIn, actor: OrderManager, runner: Runner, response: Response) -> SimulationOut:
     """Queue a replay of past orders under a draft rule set and the active one; poll the Location for the KPIs.
 
@@ -213,11 +231,21 @@ def get_simulation(run_id: str, ctx: Ctx, _: Reader, runner: Runner) -> Simulati
     return SimulationOut.of(simulation.get_simulation(ctx, run_id, stale_after=runner.stale_after))
 
 
-@simulations.post("/{run_id}/retry", status_code=202, responses={409: {"description": "The run is not failed"}})
+@simulations.post(
+    "/{run_id}/retry",
+    status_code=202,
+    responses={
+        404: {"description": "No run has this id"},
+        409: {"description": "The run is not failed, its orders were uploaded, or it was retried already"},
+        **SHUTTING_DOWN,
+    },
+)
 def retry_simulation(run_id: str, actor: OrderManager, runner: Runner, response: Response) -> SimulationOut:
     """Queue a failed run's parameters again as a new run (`retry_of` names the failed one); poll its Location.
 
-    409 for a run that is not failed, or whose orders were uploaded (they are not kept: post them again).
+    A failed run is retried once: a second retry (a double click, a client retrying its request) gets 409
+    naming the first, which it can poll. 409 also for a run that is not failed, or whose orders were uploaded
+    (they are not kept: post them again).
     """
     run = runner.retry(actor, run_id)
     response.headers["Location"] = f"{simulations.prefix}/{run.id}"

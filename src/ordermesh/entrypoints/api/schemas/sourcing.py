@@ -347,7 +347,7 @@ class SimulationOut(BaseModel):
     )
     created_at: datetime
     created_by: str
-    started_at: datetime | None
+    started_at: datetime | None = Field(description="When its process began to run it (it was queued until then)")
     finished_at: datetime | None
     error: str | None = Field(
         description="When failed: what went wrong; `abandoned: ...` when the process running it stopped"
@@ -367,4 +367,3 @@ class SimulationOut(BaseModel):
         if run.plans_made is not None and run.plans_to_make is not None:
             progress = SimulationProgress(plans_made=run.plans_made, plans_to_make=run.plans_to_make)
         return cls.model_validate({**vars(run), "progress": progress})
-
