@@ -89,18 +89,20 @@ def plan_routes(costs: CostModel, request: SourcingRequest, candidates: Sequence
         zones = np.minimum(np.searchsorted(limits, known, side="left"), last).tolist()
     promise = timedelta(days=costs.promise(request.service_level))
     placed_at = request.placed_at or now
-    calendars: dict[tuple[str, time | None, int], tuple[date, date]] = {}
-    found: dict[tuple[tuple[str, time | None, int], int], Leg] = {}
-    legs: list[Leg] = []
-    for candidate, index in zip(candidates, zones, strict=True):
-        key = (candidate.timezone, candidate.cutoff, candidate.processing_days)
-        leg = found.get((key, index))
-        if leg is None:
-            calendar = calendars.get(key)
-            if calendar is None:
-                calendar = calendars[key] = _calendar(key, now, placed_at, promise)
-            leg = found[(key, index)] = _leg(card.zones[index] if not pickup else None, index, calendar)
-        legs.append(leg)
+    keys = [(c.timezone, c.cutoff, c.processing_days) for c in candidates]
+    distinct = dict.fromkeys(keys)  # in the order first seen
+    calendars = [_calendar(key, now, placed_at, promise) for key in distinct]
+    spread = max(1, len(card.zones))
+    if len(calendars) == 1:  # the usual case: every candidate works to one calendar
+        paths = zones
+    else:  # a number per (calendar, zone)
+        number = {key: index for index, key in enumerate(distinct)}
+        paths = [number[key] * spread + zone for key, zone in zip(keys, zones, strict=True)]
+    leg_of = {}
+    for path in dict.fromkeys(paths):
+        calendar, zone = divmod(path, spread)
+        leg_of[path] = _leg(None if pickup else card.zones[zone], zone, calendars[calendar])
+    legs = list(map(leg_of.__getitem__, paths))
     return Routes(distances, known, legs)
 
 
