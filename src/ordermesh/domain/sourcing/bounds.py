@@ -65,17 +65,18 @@ class Bounds:
         return np.minimum(self.only, self.fixed + self.other_fixed + self.problem.split_cost + self.rest)
 
 
-def lower_bound_other(problem: Problem, views: tuple[Bounds, ...]) -> float:
+def lower_bound_other(problem: Problem, views: tuple[Bounds, ...], split: float = -INF) -> float:
     """A lower bound on every plan other than the cheapest whole order from one source (`single`).
 
     Another plan (a) splits over two or more shipments, (b) ships from one source alone — the whole
     order from another source costs at least `single`, so it leaves at least one unit unfilled — or
-    (c) ships nothing. Each view is a valid bound: take the larger.
+    (c) ships nothing. Each view is a valid bound: take the larger; `split`, another bound on (a) (such as
+    the set search's `split_bound`), counts too.
     """
     nothing = float(problem.arrays.quantity @ problem.arrays.unfilled)  # (c)
     partial = views[0].only_partial if len(views) == 1 else np.max([view.only_partial for view in views], axis=0)
     alone = partial.min(initial=INF)  # (b)
-    split = max(view.split for view in views)  # (a)
+    split = max(split, *(view.split for view in views))  # (a)
     return min(nothing, float(alone), split)
 
 

@@ -1,13 +1,13 @@
 """Minimum-cost assignment of an order's units to locations: fast path, bounds, exact search, greedy fallback.
 
-`solve` tries the cheapest proofs first: the best whole order from one source when the lower bounds
-(`bounds.py`) show nothing else can be cheaper; then the search over the few sets of sources a cheaper plan
-can ship from (`sets.py`, handed the greedy plan to start from before it bounds sets of several sources: it
-is made once, and is the fallback too); then, for small orders, an exact dynamic programme over the sources
-(`exact.py`); then the best plan found so far (the greedy plan, or the set search's) as the incumbent, with every source
-that cannot take part in a cheaper plan ruled out, and the exact search over what is left (HiGHS,
-`milp.py`), stopped at the incumbent. When the budget runs out the best plan found is kept, marked not
-optimal.
+`solve` tries the cheapest proofs first: the best whole order from one source when the lower bounds (`bounds.py`,
+and the set search's bound on every plan of several shipments) show nothing else can be cheaper; then the search
+over the few sets of sources a cheaper plan can ship from (`sets.py`, handed the greedy plan to start from before
+it bounds sets of several sources: it is made once, and is the fallback too); then, for small orders, an exact
+dynamic programme over the sources (`exact.py`); then the best plan found so far (the greedy plan, or the set
+search's) as the incumbent, with every source that cannot take part in a cheaper plan ruled out, and the exact
+search over what is left (HiGHS, `milp.py`), stopped at the incumbent. When the budget runs out the best plan
+found is kept, marked not optimal.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ordermesh.domain.sourcing.problem import (
     evaluate,
     violations,
 )
-from ordermesh.domain.sourcing.sets import search_sets
+from ordermesh.domain.sourcing.sets import search_sets, split_bound
 
 __all__ = [
     "INF",
@@ -63,8 +63,13 @@ def solve(problem: Problem, budget: Budget = Budget()) -> Solution:
     # Two valid views of the lower bounds; the second (weight-aware) one is only built when the first,
     # cheaper one cannot prove the whole-order source optimal.
     views: tuple[Bounds, ...] = (Bounds(problem, sloped=False),)
-    if single is not None and not alone and single.cost <= lower_bound_other(problem, views) + 1e-9:
-        return single
+    if single is not None and not alone:
+        if single.cost <= lower_bound_other(problem, views) + 1e-9:
+            return single
+        # no split cheaper, by the bound on plans of several shipments the set search starts from
+        two = split_bound(problem, single.cost)
+        if two is not None and single.cost <= lower_bound_other(problem, views, split=two) + 1e-9:
+            return single
     made: list[Solution] = []  # the greedy plan, made once: the set search may start from it
 
     def greedy_plan() -> Solution:

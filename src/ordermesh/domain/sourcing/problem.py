@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain, compress
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -125,6 +126,11 @@ class Problem:
     @cached_property
     def breakdowns(self) -> dict[Take, Breakdown]:
         """What `evaluate` found for each plan priced so far (several methods price the same plans)."""
+        return {}
+
+    @cached_property
+    def shared(self) -> dict[str, Any]:
+        """What one method built from this problem and another may reuse (the set search's table of sources)."""
         return {}
 
     @cached_property

@@ -101,7 +101,7 @@ def _search(problem: Problem, best: _Best, heuristic: Callable[[], Take] | None,
     heuristic's plan is offered before the sets of `before` sources, the first that the incumbent leaves
     room for: a good incumbent early prunes most sets of several sources (a plan leaving a unit unfilled
     then costs more than it, and a set must hold some of every need)."""
-    table = SourceTable.of(problem)
+    table = source_table(problem)
     most = min(len(table.rows), int(table.quantity.sum()))  # each source ships a unit at least
     if problem.max_shipments is not None:
         most = min(most, problem.max_shipments)
@@ -138,6 +138,23 @@ def _search(problem: Problem, best: _Best, heuristic: Callable[[], Take] | None,
             return False
         size += 1
     return True
+
+
+def split_bound(problem: Problem, incumbent: float) -> float | None:
+    """A lower bound on every plan of two shipments or more, at least `incumbent` when none is cheaper than it
+    by more than the tolerance (None: the search does not apply). Cheap next to the search itself: when it
+    shows that no split can beat the best whole order from one source, the search has nothing to do."""
+    if not _applies(problem):
+        return None
+    return size_bound(source_table(problem), problem, 2, incumbent)
+
+
+def source_table(problem: Problem) -> SourceTable:
+    """The problem's sources as the search's table, built once per problem."""
+    table = problem.shared.get("sets.table")
+    if table is None:
+        table = problem.shared["sets.table"] = SourceTable.of(problem)
+    return table
 
 
 @dataclass
