@@ -111,7 +111,6 @@ def _candidate_views(
     skus = request.skus
     zeros = [0] * len(skus)
     distances, legs, rounded = routes.distances, routes.legs, routes.rounded()
-    travels: dict[int, dict[str, Any]] = {}  # per distinct leg (few: one per calendar and zone), by identity
     # the candidates come by location code: a stable sort by distance keeps that order among equals
     nearest = [distance or math.inf for distance in distances]
     order = sorted(range(len(candidates)), key=nearest.__getitem__)
@@ -127,28 +126,28 @@ def _candidate_views(
             "eligible": sum(candidates[position].location in eligible for position in left_out),
             "nearest_km": None if nearest_left_out is None else rounded[left_out[0]],
         }
-    views = []
-    for position in order:
-        c, leg, distance = candidates[position], legs[position], distances[position]
-        travel = travels.get(id(leg))
-        if travel is None:
-            travel = travels[id(leg)] = {
+    travels: dict[int, dict[str, Any]] = {}  # per distinct leg (few: one per calendar and zone), by identity
+    for leg in legs:
+        if id(leg) not in travels:
+            travels[id(leg)] = {
                 "zone": leg.zone,
                 "ships_on": leg.ships_on.isoformat(),
                 "arrives_on": leg.arrives_on.isoformat(),
                 "promised_on": None if leg.promised_on is None else leg.promised_on.isoformat(),
                 "days_late": leg.days_late,
             }
-        views.append(
-            {
-                "location": c.location,
-                "type": c.type,
-                "distance_km": None if distance is None else rounded[position],
-                **travel,
-                "available": dict(zip(skus, map(c.available.get, skus, zeros), strict=True)),
-                "eligible": c.location in eligible,
-            }
-        )
+    travel = [travels[id(leg)] for leg in legs]
+    views = [
+        {
+            "location": c.location,
+            "type": c.type,
+            "distance_km": None if distances[position] is None else rounded[position],
+            **travel[position],
+            "available": dict(zip(skus, map(c.available.get, skus, zeros), strict=True)),
+            "eligible": c.location in eligible,
+        }
+        for position, c in zip(order, map(candidates.__getitem__, order), strict=True)
+    ]
     return views, not_shown
 
 

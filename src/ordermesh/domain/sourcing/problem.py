@@ -398,9 +398,9 @@ def _single_costs(problem: Problem) -> FloatArray:
     covers = (a.usable == a.quantity).all(axis=1) & (a.capacity >= a.quantity.sum())
     if len({need.sku for need in problem.needs}) < len(problem.needs):  # needs sharing a SKU share its stock
         covers &= np.array([_stocks_all(problem, s) for s in range(count)], dtype=bool)
-    weight = np.full(count, float(a.quantity @ a.weight))
+    tier = (a.tier_limits < float(a.quantity @ a.weight)).sum(axis=1)  # every source ships the whole weight
     units = np.where(covers[:, None], a.unit, 0.0) @ a.quantity
-    return np.where(covers, a.package + a.price(weight) + units, INF)
+    return np.where(covers, a.package + a.tier_prices[np.arange(count), tier] + units, INF)
 
 
 def _whole_cost(problem: Problem, s: int) -> float:
