@@ -111,23 +111,46 @@ class SourceTable:
     @classmethod
     def of(cls, problem: Problem) -> SourceTable:
         a = problem.arrays
-        rows = np.flatnonzero(a.usable.any(axis=1) & (a.capacity >= 1))
-        usable = a.usable[rows]
-        served = usable > 0
+        keep = a.usable.any(axis=1) & (a.capacity >= 1)
+        if keep.all():  # the usual case: the arrays as they are (nothing here writes into them)
+            rows = np.arange(len(keep), dtype=np.intp)
+            usable, unit, package, capacity, limits, prices = (
+                a.usable,
+                a.unit,
+                a.package,
+                a.capacity,
+                a.tier_limits,
+                a.tier_prices,
+            )
+        else:
+            rows = np.flatnonzero(keep)
+            usable, unit, package, capacity, limits, prices = (
+                a.usable[rows],
+                a.unit[rows],
+                a.package[rows],
+                a.capacity[rows],
+                a.tier_limits[rows],
+                a.tier_prices[rows],
+            )
+        served = usable > 0  # (the unit costs are already inf elsewhere)
         lo = np.where(served, a.weight, INF).min(axis=1, initial=INF)
         hi = (usable * a.weight).sum(axis=1)
-        limits = a.tier_limits[rows]
         below = np.concatenate([np.full((len(rows), 1), -INF), limits[:, :-1]], axis=1)
         reach = (lo[:, None] <= limits) & (hi[:, None] > below)  # the first tier starts at 0 grams
+        if problem.min_split_value > 0:  # only a minimum value per split shipment reads it
+            values = np.array([need.unit_value for need in problem.needs], dtype=np.float64)
+            value = usable.astype(np.float64) @ values
+        else:
+            value = np.zeros(len(rows))
         return cls(
             rows=rows,
             usable=usable,
-            unit=np.where(served, a.unit[rows], INF),
-            fixed=a.package[rows] + problem.split_cost,
-            capacity=a.capacity[rows],
-            value=usable.astype(np.float64) @ np.array([need.unit_value for need in problem.needs], dtype=np.float64),
+            unit=unit,
+            fixed=package + problem.split_cost,
+            capacity=capacity,
+            value=value,
             limits=limits,
-            prices=a.tier_prices[rows],
+            prices=prices,
             reach=reach,
             lightest=np.where(reach, np.maximum(lo[:, None], below), 0.0),
             heaviest=np.where(reach, np.minimum(limits, hi[:, None]), 0.0),
