@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -240,16 +241,21 @@ class FakeDatabase:
     def __init__(self) -> None:
         self.committed = _Tables()
         self.version = 0  # bumped by every commit, so a unit of work can tell it worked on old data
+        # Units of work on several threads (webhook senders, sandbox runners) commit one at a time, as they do
+        # in the database: without it two could both pass the version check and the second undo the first.
+        self._lock = threading.Lock()
 
     def snapshot(self) -> tuple[_Tables, int]:
-        return copy.deepcopy(self.committed), self.version
+        with self._lock:
+            return copy.deepcopy(self.committed), self.version
 
     def store(self, tables: _Tables, based_on: int) -> int:
-        if based_on != self.version:
-            raise RetryableConflict("another unit of work committed first")
-        self.committed = copy.deepcopy(tables)
-        self.version += 1
-        return self.version
+        with self._lock:
+            if based_on != self.version:
+                raise RetryableConflict("another unit of work committed first")
+            self.committed = copy.deepcopy(tables)
+            self.version += 1
+            return self.version
 
 
 class _Session:
@@ -938,9 +944,7 @@ class FakeSimulationRuns:
         if stored is None:
             return False
         made, to_make = progress if progress is not None else (stored.plans_made, stored.plans_to_make)
-        self._s.tables.simulations[run_id] = replace(
-            stored, heartbeat_at=at, plans_made=made, plans_to_make=to_make
-        )
+        self._s.tables.simulations[run_id] = replace(stored, heartbeat_at=at, plans_made=made, plans_to_make=to_make)
         return True
 
     def finish(self, run: SimulationRun, *, runner: str) -> bool:
