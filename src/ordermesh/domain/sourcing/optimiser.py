@@ -77,7 +77,12 @@ def solve(problem: Problem, budget: Budget = Budget()) -> Solution:
             made.append(greedy(problem))
         return made[0]
 
-    by_sets = search_sets(problem, single.take if single is not None else None, lambda: greedy_plan().take)
+    # Plans from one source alone: the whole order from another costs no less than `single`; when the flat
+    # bound shows every partial one costs no less either, the search need not solve single sources' sets.
+    settled = single is not None and not alone and float(views[0].only_partial.min(initial=INF)) >= single.cost - 1e-9
+    by_sets = search_sets(
+        problem, single.take if single is not None else None, lambda: greedy_plan().take, singles_settled=settled
+    )
     if by_sets is not None and by_sets[1]:
         return solution(problem, by_sets[0], "exact", optimal=True)
     exactly = solve_exactly(problem)  # small orders: a dynamic programme, in about a millisecond

@@ -72,12 +72,18 @@ def solve_by_sets(
 
 
 def search_sets(
-    problem: Problem, incumbent: Take | None = None, heuristic: Callable[[], Take] | None = None
+    problem: Problem,
+    incumbent: Take | None = None,
+    heuristic: Callable[[], Take] | None = None,
+    *,
+    singles_settled: bool = False,
 ) -> tuple[Take, bool] | None:
     """The best feasible plan found and whether it is proven optimal (None: the method does not apply).
 
     The search stops unproven when more sets or states are left than it takes on; its best plan is still
-    a good incumbent for another method. `heuristic`: as for `solve_by_sets`.
+    a good incumbent for another method. `heuristic`: as for `solve_by_sets`. `singles_settled`: the caller
+    has shown that no plan shipping from one source alone beats the incumbent, so no single source's set is
+    solved.
     """
     if not _applies(problem):
         return None
@@ -90,13 +96,15 @@ def search_sets(
             whole = tuple((n, order[0], need.quantity) for n, need in enumerate(problem.needs))
             best.offer(evaluate(problem, whole).total, whole)
         return best.plan, True
-    proven = _search(problem, best, heuristic, before=1 if incumbent is None else 3)
+    proven = _search(problem, best, heuristic, before=1 if incumbent is None else 3, singles=not singles_settled)
     if best.plan and violations(problem, best.plan):  # not expected: the programme keeps every constraint
         return None
     return best.plan, proven
 
 
-def _search(problem: Problem, best: _Best, heuristic: Callable[[], Take] | None, before: int) -> bool:
+def _search(
+    problem: Problem, best: _Best, heuristic: Callable[[], Take] | None, before: int, *, singles: bool = True
+) -> bool:
     """Improve the incumbent over every set of sources, smallest sets first (False: stopped unproven); the
     heuristic's plan is offered before the sets of `before` sources, the first that the incumbent leaves
     room for: a good incumbent early prunes most sets of several sources (a plan leaving a unit unfilled
@@ -125,7 +133,7 @@ def _search(problem: Problem, best: _Best, heuristic: Callable[[], Take] | None,
 
     if before == 1 and most > 1:
         offer()
-    if not _solve_sets(table, problem, ones, best, work, alone):
+    if singles and not _solve_sets(table, problem, ones, best, work, alone):
         return False
     size = 2
     while size <= most and size_bound(table, problem, size, best.cost) < best.cost - TOL:
