@@ -350,10 +350,7 @@ class Order:
         """Take the work back from a location; the released units wait to be sourced elsewhere."""
         fo = self.fulfillment_order(fo_id)
         released = fo.reject(reason, now)
-        for move in released:
-            line = self.line(move.order_line_id)
-            line.allocated -= move.quantity
-            line.unallocated += move.quantity
+        self._unallocate(released)
         self.updated_at = now
         self._fo_event(fo, "rejected")
         return released
@@ -369,10 +366,7 @@ class Order:
             return self.reject_fulfillment(fo_id, reason, now)
         declined, released = fo.split_off(quantities, new_fo_id, reason, now)
         self.fulfillment_orders.append(declined)
-        for move in released:
-            line = self.line(move.order_line_id)
-            line.allocated -= move.quantity
-            line.unallocated += move.quantity
+        self._unallocate(released)
         self.updated_at = now
         self._fo_event(fo, "updated")
         self._fo_event(declined, "rejected")
@@ -382,13 +376,17 @@ class Order:
         """Take not-yet-accepted work back to source it again (re-optimisation); the units wait for a location."""
         fo = self._fo_for_action(fo_id, "withdraw")
         released = fo.withdraw(reason, now)
+        self._unallocate(released)
+        self.updated_at = now
+        self._fo_event(fo, "cancelled", reason=reason)
+        return released
+
+    def _unallocate(self, released: list[UnitMove]) -> None:
+        """Units a location gave back (rejected or withdrawn) wait, unallocated, to be sourced again."""
         for move in released:
             line = self.line(move.order_line_id)
             line.allocated -= move.quantity
             line.unallocated += move.quantity
-        self.updated_at = now
-        self._fo_event(fo, "cancelled", reason=reason)
-        return released
 
     def ship_fulfillment(self, fo_id: str, quantities: dict[str, int] | None, shipment: Shipment) -> list[UnitMove]:
         fo = self._fo_for_action(fo_id, "ship")
